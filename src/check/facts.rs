@@ -1,0 +1,101 @@
+//! What one refresh learned about the database, before any check is judged.
+
+use std::collections::HashMap;
+
+/// What kind of relation a catalog entry is; only tables count for `table_exists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    Table,
+    PartitionedTable,
+    View,
+    MaterializedView,
+    ForeignTable,
+    Other,
+}
+
+impl RelationKind {
+    pub fn is_table(self) -> bool {
+        matches!(self, RelationKind::Table | RelationKind::PartitionedTable)
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            RelationKind::Table => "table",
+            RelationKind::PartitionedTable => "partitioned table",
+            RelationKind::View => "view",
+            RelationKind::MaterializedView => "materialized view",
+            RelationKind::ForeignTable => "foreign table",
+            RelationKind::Other => "relation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// As the catalog spells it, e.g. `character varying(50)`.
+    pub data_type: String,
+    pub not_null: bool,
+    /// As the catalog spells it, e.g. `'discovery'::character varying`.
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    /// Key columns in order; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    pub schema: String,
+    pub name: String,
+    pub kind: RelationKind,
+    /// Whether the connected role may read its rows.
+    pub readable: bool,
+    pub columns: Vec<Column>,
+    pub indexes: Vec<Index>,
+}
+
+/// The catalog entries for every relation whose name (in any case, any schema) the plan uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SchemaSnapshot {
+    pub relations: Vec<Relation>,
+}
+
+impl SchemaSnapshot {
+    pub fn find(&self, schema: &str, name: &str) -> Option<&Relation> {
+        self.relations.iter().find(|r| r.schema == schema && r.name == name)
+    }
+
+    /// The table `schema.name`, if one exists (not a view).
+    pub fn table(&self, schema: &str, name: &str) -> Option<&Relation> {
+        self.find(schema, name).filter(|r| r.kind.is_table())
+    }
+
+    /// Relations that a person may have meant: same name elsewhere, or other case.
+    pub fn near_misses(&self, schema: &str, name: &str) -> Vec<&Relation> {
+        self.relations
+            .iter()
+            .filter(|r| !(r.schema == schema && r.name == name && r.kind.is_table()))
+            .filter(|r| r.name.eq_ignore_ascii_case(name))
+            .collect()
+    }
+}
+
+/// Row counts and migration versions: keyed by the relation they were read from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataFacts {
+    /// `(schema, table)` to the row count, or why it could not be read.
+    pub row_counts: HashMap<(String, String), Result<u64, String>>,
+    /// `(schema, table, column)` to the values it holds, or why they could not be read.
+    pub migration_versions: HashMap<(String, String, String), Result<Vec<String>, String>>,
+}
+
+/// What a `sql` check's query returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlOutcome {
+    Value(serde_json::Value),
+    Error(String),
+}

@@ -1,0 +1,89 @@
+//! The live check engine: what the database says about each check in the plan.
+//!
+//! A refresh takes one catalog snapshot (schema facts for every table the plan names), one data
+//! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
+//! is judged by pure code in `evaluate`. Nothing here changes the target database.
+
+mod evaluate;
+mod facts;
+pub mod normalize;
+mod postgres;
+mod refresh;
+mod sql_text;
+mod sqlite;
+mod target;
+
+pub use evaluate::evaluate;
+pub use facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
+pub use refresh::{Needs, Refresh, refresh};
+pub use sql_text::{SqlRejection, screen_check_sql};
+pub use target::{Limits, Target, TargetError};
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    /// The check could not be evaluated (timeout, permission, bad query). Never a failure.
+    Error,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Error => "error",
+        }
+    }
+}
+
+/// A check's status with one line a person can read and the facts behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub status: CheckStatus,
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Verdict {
+    pub fn pass(evidence: impl Into<String>) -> Self {
+        Verdict { status: CheckStatus::Pass, evidence: evidence.into(), facts: Default::default() }
+    }
+
+    pub fn fail(evidence: impl Into<String>) -> Self {
+        Verdict { status: CheckStatus::Fail, evidence: evidence.into(), facts: Default::default() }
+    }
+
+    pub fn error(evidence: impl Into<String>) -> Self {
+        Verdict { status: CheckStatus::Error, evidence: evidence.into(), facts: Default::default() }
+    }
+
+    pub fn with_fact(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.facts.insert(name.to_string(), value.into());
+        self
+    }
+}
+
+/// The verdicts of one task: its checks, and the guards of its fix, in plan order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskVerdicts {
+    pub checks: Vec<Verdict>,
+    pub guards: Vec<Verdict>,
+}
+
+/// Every verdict of a refresh, aligned with `plan.tasks`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verdicts {
+    pub tasks: Vec<TaskVerdicts>,
+}
+
+impl Verdicts {
+    pub fn task(&self, index: usize) -> Option<&TaskVerdicts> {
+        self.tasks.get(index)
+    }
+}

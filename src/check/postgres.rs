@@ -1,0 +1,244 @@
+//! PostgreSQL: the catalog snapshot, the data query and `sql` checks, each in a READ ONLY
+//! transaction that is rolled back.
+//!
+//! Names from the plan are only ever bound as parameters; where a statement must name a table
+//! (row counts, migration versions) the server quotes it with `format('%I')`.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{PgConnection, Row};
+
+use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
+use super::refresh::{DataItem, Needs};
+
+/// Every relation whose lower-cased name is in `$1`, with columns and index key columns.
+const CATALOG_QUERY: &str = r#"
+SELECT n.nspname AS schema_name,
+       c.relname AS rel_name,
+       c.relkind::text AS rel_kind,
+       has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') AS readable,
+       COALESCE((
+         SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                                          pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum)
+           FROM pg_attribute a
+           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       ), '[]'::json) AS columns,
+       COALESCE((
+         SELECT json_agg(json_build_array(i.relname, ARRAY(
+                  SELECT a.attname
+                    FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
+                    LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                   ORDER BY k.ord)) ORDER BY i.relname)
+           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+          WHERE x.indrelid = c.oid
+       ), '[]'::json) AS indexes
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE lower(c.relname) = ANY($1::text[])
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"#;
+
+/// Row counts (no column) and column values, one row per item, in one statement.
+const DATA_QUERY: &str = r#"
+SELECT i.ord::int8 AS ord,
+       (xpath('/table/row/v/text()', query_to_xml(
+          CASE WHEN i.col IS NULL
+               THEN format('SELECT count(*) AS v FROM %I.%I', i.sch, i.tab)
+               ELSE format('SELECT %I::text AS v FROM %I.%I', i.col, i.sch, i.tab)
+          END, false, false, '')))::text[] AS vals
+  FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(sch, tab, col, ord)
+"#;
+
+/// The schema facts and data of one refresh, and how many queries they took.
+pub(crate) async fn snapshot(
+    pool: &PgPool,
+    needs: &Needs,
+    limits: super::Limits,
+) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    let rows = sqlx::query(CATALOG_QUERY).bind(&needs.relation_names).fetch_all(&mut *tx).await?;
+    let schema = SchemaSnapshot { relations: rows.iter().map(relation_from_row).collect::<Result<_, _>>()? };
+    let items = needs.data_items(&schema);
+    let (data, data_queries) = read_data(&mut tx, &items, limits).await?;
+    tx.rollback().await?;
+    Ok((schema, data, 1 + data_queries))
+}
+
+fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
+    let kind: String = row.try_get("rel_kind")?;
+    let columns: Value = row.try_get("columns")?;
+    let indexes: Value = row.try_get("indexes")?;
+    Ok(Relation {
+        schema: row.try_get("schema_name")?,
+        name: row.try_get("rel_name")?,
+        kind: match kind.as_str() {
+            "r" => RelationKind::Table,
+            "p" => RelationKind::PartitionedTable,
+            "v" => RelationKind::View,
+            "m" => RelationKind::MaterializedView,
+            "f" => RelationKind::ForeignTable,
+            _ => RelationKind::Other,
+        },
+        readable: row.try_get("readable")?,
+        columns: columns
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| Column {
+                name: text_at(c, 0).unwrap_or_default(),
+                data_type: text_at(c, 1).unwrap_or_default(),
+                not_null: c.get(2).and_then(Value::as_bool).unwrap_or(false),
+                default: text_at(c, 3),
+            })
+            .collect(),
+        indexes: indexes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| Index {
+                name: text_at(i, 0).unwrap_or_default(),
+                columns: i
+                    .get(1)
+                    .and_then(Value::as_array)
+                    .map(|cols| cols.iter().map(|c| c.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+fn text_at(value: &Value, index: usize) -> Option<String> {
+    value.get(index).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Reads every data item in one statement; if that fails (a lock, a permission), item by item
+/// under savepoints so one bad table costs only its own checks.
+async fn read_data(
+    conn: &mut PgConnection,
+    items: &[DataItem],
+    limits: super::Limits,
+) -> Result<(DataFacts, usize), sqlx::Error> {
+    let mut facts = DataFacts::default();
+    if items.is_empty() {
+        return Ok((facts, 0));
+    }
+    match data_query(conn, items).await {
+        Ok(values) => {
+            for (item, vals) in items.iter().zip(values) {
+                facts.record(item, Ok(vals));
+            }
+        }
+        Err(error) if is_connection_error(&error) => return Err(error),
+        Err(_) => {
+            sqlx::raw_sql("ROLLBACK; BEGIN READ ONLY").execute(&mut *conn).await?;
+            for item in items {
+                sqlx::raw_sql("SAVEPOINT remtrack_item").execute(&mut *conn).await?;
+                match data_query(conn, std::slice::from_ref(item)).await {
+                    Ok(mut values) => facts.record(item, Ok(values.pop().unwrap_or_default())),
+                    Err(error) if is_connection_error(&error) => return Err(error),
+                    Err(error) => {
+                        sqlx::raw_sql("ROLLBACK TO SAVEPOINT remtrack_item").execute(&mut *conn).await?;
+                        facts.record(item, Err(describe_error(&error, limits)));
+                    }
+                }
+            }
+            return Ok((facts, 1 + items.len()));
+        }
+    }
+    Ok((facts, 1))
+}
+
+async fn data_query(conn: &mut PgConnection, items: &[DataItem]) -> Result<Vec<Vec<String>>, sqlx::Error> {
+    let schemas: Vec<&str> = items.iter().map(|i| i.schema()).collect();
+    let tables: Vec<&str> = items.iter().map(|i| i.table()).collect();
+    let columns: Vec<Option<&str>> = items.iter().map(|i| i.column()).collect();
+    let rows = sqlx::query(DATA_QUERY).bind(schemas).bind(tables).bind(columns).fetch_all(&mut *conn).await?;
+    let mut values = vec![Vec::new(); items.len()];
+    for row in rows {
+        let ord: i64 = row.try_get("ord")?;
+        let vals: Option<Vec<String>> = row.try_get("vals")?;
+        if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| values.get_mut(i)) {
+            *slot = vals.unwrap_or_default().iter().map(|v| unescape_xml(v)).collect();
+        }
+    }
+    Ok(values)
+}
+
+/// Runs one screened `sql` check and returns its single value as JSON.
+pub(crate) async fn run_sql(pool: &PgPool, body: &str, limits: super::Limits) -> Result<SqlOutcome, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    // The newline keeps a trailing `--` comment in the check from swallowing the parenthesis.
+    let wrapped = format!("SELECT to_jsonb(remtrack_check) AS v FROM (\n{body}\n) AS remtrack_check LIMIT 2");
+    let result = sqlx::query(&wrapped).persistent(false).fetch_all(&mut *tx).await;
+    let outcome = match result {
+        Ok(rows) => match rows.as_slice() {
+            [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
+            [row] => {
+                let object: Value = row.try_get("v")?;
+                match object.as_object() {
+                    Some(columns) if columns.len() == 1 => {
+                        SqlOutcome::Value(columns.values().next().cloned().unwrap_or(Value::Null))
+                    }
+                    Some(columns) => SqlOutcome::Error(format!("returned {} columns, expected one", columns.len())),
+                    None => SqlOutcome::Error("returned an unexpected value".into()),
+                }
+            }
+            _ => SqlOutcome::Error("returned more than one row, expected one".into()),
+        },
+        Err(error) if is_connection_error(&error) => return Err(error),
+        Err(error) => SqlOutcome::Error(describe_error(&error, limits)),
+    };
+    // Dropping the transaction rolls it back; an explicit rollback reports a broken connection.
+    let _ = tx.rollback().await;
+    Ok(outcome)
+}
+
+/// Whether an error means the server or the connection is gone, rather than one query failing.
+pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // Class 08: connection exception; 57P0x: admin shutdown, crash shutdown, cannot connect now.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "3D000" | "28000" | "28P01")
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Configuration(_) => true,
+        _ => false,
+    }
+}
+
+/// One line for a query error, in the words a person expects.
+pub(crate) fn describe_error(error: &sqlx::Error, limits: super::Limits) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("57014") => format!("timed out after {}", seconds(limits.statement_timeout)),
+            Some("55P03") => format!("timed out after {} waiting for a lock", seconds(limits.lock_timeout)),
+            Some("25006") => format!("the query tries to write, which a check may not do ({})", db.message()),
+            Some("42601") => format!("syntax error: {} (a check must be a single SELECT)", db.message()),
+            _ => db.message().to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 { format!("{secs:.0} s") } else { format!("{secs:.1} s") }
+}
+
+fn unescape_xml(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#x0D;", "\r")
+        .replace("&amp;", "&")
+}

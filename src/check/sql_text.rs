@@ -1,0 +1,281 @@
+//! Screening the text of a `sql` check before it is sent: one statement, no side-effect functions.
+//!
+//! The real guarantees are the READ ONLY transaction that is always rolled back, and a read-only
+//! role (README: "Least privilege"). This screen adds a clear verdict for what a read-only
+//! transaction would still allow: functions that act on the server rather than on data.
+
+use crate::Backend;
+
+/// Why a `sql` check's text is not sent to the database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SqlRejection {
+    #[error("the query is empty")]
+    Empty,
+    #[error("multi-statement query rejected: a check runs exactly one SELECT")]
+    MultipleStatements,
+    #[error("the query calls {0}(), which acts on the server; checks must only read")]
+    SideEffectFunction(String),
+    #[error("the query has an unterminated {0}")]
+    Unterminated(&'static str),
+}
+
+/// Functions a READ ONLY transaction still lets run that change or disturb the server, or that run
+/// SQL given as text (which would slip past this screen).
+const DENIED_POSTGRES_FUNCTIONS: &[&str] = &[
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_wal_replay_pause",
+    "pg_wal_replay_resume",
+    "pg_log_backend_memory_contexts",
+    "set_config",
+    "nextval",
+    "setval",
+    "txid_current",
+    "pg_current_xact_id",
+    "pg_notify",
+    "pg_logical_emit_message",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_stat_reset",
+    "pg_stat_reset_shared",
+    "pg_stat_reset_single_table_counters",
+    "pg_stat_reset_single_function_counters",
+    "pg_stat_reset_slru",
+    "pg_stat_reset_replication_slot",
+    "pg_stat_statements_reset",
+    "pg_import_system_collations",
+    "query_to_xml",
+    "query_to_xmlschema",
+    "query_to_xml_and_xmlschema",
+    "cursor_to_xml",
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "dblink_send_query",
+    "lo_create",
+    "lo_creat",
+    "lo_import",
+    "lo_export",
+    "lo_unlink",
+    "lo_from_bytea",
+    "lo_put",
+    "lo_open",
+    "lowrite",
+    "lo_truncate",
+];
+
+const DENIED_FUNCTION_PREFIXES: &[&str] =
+    &["pg_advisory", "pg_try_advisory", "pg_create_", "pg_drop_replication", "pg_replication_origin", "pg_file_"];
+
+const DENIED_SQLITE_FUNCTIONS: &[&str] = &["load_extension", "writefile", "readfile", "edit"];
+
+/// Returns the single statement to run (without a trailing `;`), or why it must not run.
+pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejection> {
+    let tokens = lex(text)?;
+    let mut statement_end = None;
+    for token in &tokens {
+        match token {
+            Token::Semicolon(at) if statement_end.is_none() => statement_end = Some(*at),
+            Token::Semicolon(_) => {}
+            _ if statement_end.is_some() => return Err(SqlRejection::MultipleStatements),
+            _ => {}
+        }
+    }
+    if tokens.iter().all(|t| matches!(t, Token::Semicolon(_))) {
+        return Err(SqlRejection::Empty);
+    }
+    let denied: &[&str] = match backend {
+        Backend::Postgres => DENIED_POSTGRES_FUNCTIONS,
+        Backend::Sqlite => DENIED_SQLITE_FUNCTIONS,
+    };
+    for pair in tokens.windows(2) {
+        if let [Token::Word(name), Token::OpenParen] = pair {
+            let lowered = name.to_lowercase();
+            let prefixed = backend == Backend::Postgres && DENIED_FUNCTION_PREFIXES.iter().any(|p| lowered.starts_with(p));
+            if denied.contains(&lowered.as_str()) || prefixed {
+                return Err(SqlRejection::SideEffectFunction(lowered));
+            }
+        }
+    }
+    let body = match statement_end {
+        Some(end) => &text[..end],
+        None => text,
+    };
+    Ok(body.trim().to_string())
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    OpenParen,
+    Semicolon(usize),
+    Other,
+}
+
+/// A small SQL lexer: enough to see statements, names and calls outside strings and comments.
+fn lex(text: &str) -> Result<Vec<Token>, SqlRejection> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b if b.is_ascii_whitespace() => i += 1,
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 1;
+                i += 2;
+                while depth > 0 {
+                    if i + 1 >= bytes.len() {
+                        return Err(SqlRejection::Unterminated("comment"));
+                    }
+                    match (bytes[i], bytes[i + 1]) {
+                        (b'/', b'*') => {
+                            depth += 1;
+                            i += 2
+                        }
+                        (b'*', b'/') => {
+                            depth -= 1;
+                            i += 2
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'\'' => {
+                let backslash_escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
+                i = end_of_quoted(bytes, i, b'\'', backslash_escapes).ok_or(SqlRejection::Unterminated("string"))?;
+                tokens.push(Token::Other);
+            }
+            b'"' => {
+                let end = end_of_quoted(bytes, i, b'"', false).ok_or(SqlRejection::Unterminated("quoted name"))?;
+                tokens.push(Token::Word(text[i + 1..end - 1].replace("\"\"", "\"")));
+                i = end;
+            }
+            b'$' => match dollar_tag(&text[i..]) {
+                Some(tag) => {
+                    let body_start = i + tag.len();
+                    let close = text[body_start..].find(tag).ok_or(SqlRejection::Unterminated("dollar-quoted string"))?;
+                    i = body_start + close + tag.len();
+                    tokens.push(Token::Other);
+                }
+                None => {
+                    i += 1;
+                    tokens.push(Token::Other);
+                }
+            },
+            b'(' => {
+                tokens.push(Token::OpenParen);
+                i += 1;
+            }
+            b';' => {
+                tokens.push(Token::Semicolon(i));
+                i += 1;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'$') || bytes[i] >= 0x80) {
+                    i += 1;
+                }
+                tokens.push(Token::Word(text[start..i].to_string()));
+            }
+            _ => {
+                tokens.push(Token::Other);
+                i += 1;
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+/// The index just past the closing quote of the quoted run starting at `start`.
+fn end_of_quoted(bytes: &[u8], start: usize, quote: u8, backslash_escapes: bool) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if backslash_escapes && bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `$tag$` or `$$` at the start of `text`.
+fn dollar_tag(text: &str) -> Option<&str> {
+    let rest = &text[1..];
+    let end = rest.find('$')?;
+    let tag = &rest[..end];
+    let valid = tag.chars().all(|c| c.is_alphanumeric() || c == '_') && !tag.starts_with(|c: char| c.is_ascii_digit());
+    valid.then(|| &text[..end + 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(sql: &str) -> Result<String, SqlRejection> {
+        screen_check_sql(sql, Backend::Postgres)
+    }
+
+    #[test]
+    fn one_statement_passes_with_its_trailing_semicolon_removed() {
+        assert_eq!(screen("SELECT 1;").as_deref(), Ok("SELECT 1"));
+        assert_eq!(screen("  SELECT ';' -- ;\n ; ;").as_deref(), Ok("SELECT ';' -- ;"));
+    }
+
+    #[test]
+    fn a_second_statement_is_rejected() {
+        assert_eq!(screen("SELECT 1; DROP TABLE x"), Err(SqlRejection::MultipleStatements));
+        assert_eq!(screen("SELECT 1;/* */ SELECT 2"), Err(SqlRejection::MultipleStatements));
+    }
+
+    #[test]
+    fn semicolons_inside_strings_comments_and_dollar_quotes_are_not_statements() {
+        assert!(screen("SELECT 'a;b', \"x;y\", $q$ ; $q$ /* ; */").is_ok());
+        assert!(screen("SELECT E'it\\'s; fine'").is_ok());
+    }
+
+    #[test]
+    fn side_effect_functions_are_rejected_in_any_spelling() {
+        for sql in [
+            "SELECT pg_terminate_backend(123)",
+            "select PG_CATALOG.pg_terminate_backend (1)",
+            "SELECT \"pg_cancel_backend\"(1)",
+            "SELECT nextval('s')",
+            "SELECT lo_create(0)",
+            "SELECT set_config('role', 'x', false)",
+            "SELECT pg_advisory_lock(1)",
+            "SELECT query_to_xml('delete from t', true, true, '')",
+        ] {
+            assert!(matches!(screen(sql), Err(SqlRejection::SideEffectFunction(_))), "{sql} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_that_only_look_like_denied_functions_pass() {
+        assert!(screen("SELECT count(*) FROM nextval_log WHERE note = 'nextval(1)'").is_ok());
+    }
+
+    #[test]
+    fn empty_and_unterminated_queries_are_rejected() {
+        assert_eq!(screen(" ; -- nothing"), Err(SqlRejection::Empty));
+        assert_eq!(screen("SELECT 'open"), Err(SqlRejection::Unterminated("string")));
+    }
+}

@@ -1,0 +1,117 @@
+//! The database being checked: connecting to it read-only, with the limits every query runs under.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+use crate::Backend;
+use crate::redact::redact_url;
+
+/// Time limits for every statement a refresh sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the target database could not be used at all (as opposed to one check failing).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("bad database URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+}
+
+/// A connection pool to the database under check, opened read-only.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Postgres { pool: PgPool, url: String, limits: Limits },
+    Sqlite { pool: SqlitePool, url: String, limits: Limits },
+}
+
+/// How many `sql` checks run at once on PostgreSQL, beside the catalog connection.
+const SQL_CHECK_CONNECTIONS: u32 = 3;
+
+impl Target {
+    /// Parses `url` and prepares a pool. Connections are made lazily, so a database that is down
+    /// now can still be checked once it comes back.
+    pub fn open(url: &str, limits: Limits) -> Result<Target, TargetError> {
+        let shown = redact_url(url);
+        let bad = |reason: String| TargetError::BadUrl { url: shown.clone(), reason };
+        match Backend::from_url(url) {
+            Some(Backend::Postgres) => {
+                let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| bad(crate::redact::redact_text(&e.to_string(), url)))?;
+                let options = options.application_name("remtrack").options([
+                    ("default_transaction_read_only", "on".to_string()),
+                    ("statement_timeout", limits.statement_timeout.as_millis().to_string()),
+                    ("lock_timeout", limits.lock_timeout.as_millis().to_string()),
+                    ("idle_in_transaction_session_timeout", "60000".to_string()),
+                ]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(1 + SQL_CHECK_CONNECTIONS)
+                    .min_connections(0)
+                    .acquire_timeout(limits.connect_timeout)
+                    .idle_timeout(Duration::from_secs(300))
+                    .test_before_acquire(true)
+                    .connect_lazy_with(options);
+                Ok(Target::Postgres { pool, url: shown, limits })
+            }
+            Some(Backend::Sqlite) => {
+                let options: SqliteConnectOptions =
+                    url.parse().map_err(|e: sqlx::Error| bad(e.to_string()))?;
+                let options = options
+                    .read_only(true)
+                    .create_if_missing(false)
+                    .busy_timeout(limits.lock_timeout)
+                    .pragma("query_only", "ON");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1 + SQL_CHECK_CONNECTIONS)
+                    .min_connections(0)
+                    .acquire_timeout(limits.connect_timeout)
+                    .connect_lazy_with(options);
+                Ok(Target::Sqlite { pool, url: shown, limits })
+            }
+            None => Err(bad("expected a postgres://, postgresql:// or sqlite: URL".into())),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Target::Postgres { .. } => Backend::Postgres,
+            Target::Sqlite { .. } => Backend::Sqlite,
+        }
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn display_url(&self) -> &str {
+        match self {
+            Target::Postgres { url, .. } | Target::Sqlite { url, .. } => url,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        match self {
+            Target::Postgres { limits, .. } | Target::Sqlite { limits, .. } => *limits,
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Target::Postgres { pool, .. } => pool.close().await,
+            Target::Sqlite { pool, .. } => pool.close().await,
+        }
+    }
+}

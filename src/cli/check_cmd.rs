@@ -1,0 +1,71 @@
+//! `remtrack check`: one refresh, one report, an exit code a script can act on.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::{Format, LimitArgs, ReportArgs, exit};
+use crate::check::{Target, refresh};
+use crate::plan::{Plan, load_plan};
+use crate::report::{Report, render_junit, render_markdown, render_text};
+use crate::status::{Marks, derive};
+
+pub async fn run(args: &super::CheckArgs) -> u8 {
+    let plan = match load_plan(&args.plan) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("{}", crate::printable::printable(&error.to_string()));
+            return exit::BAD_INPUT;
+        }
+    };
+    check_and_report(&plan, &args.plan, &args.database_url, &args.report, &args.limits).await
+}
+
+/// Checks `plan` against the database at `url` and prints the report; returns the exit code.
+pub(crate) async fn check_and_report(
+    plan: &Plan,
+    plan_file: &Path,
+    url: &str,
+    report_args: &ReportArgs,
+    limits: &LimitArgs,
+) -> u8 {
+    let target = match Target::open(url, limits.limits()) {
+        Ok(target) => target,
+        Err(error) => {
+            eprintln!("remtrack: {}", crate::printable::printable(&error.to_string()));
+            return exit::BAD_INPUT;
+        }
+    };
+    let refreshed = refresh(plan, &target).await;
+    target.close().await;
+    let refreshed = match refreshed {
+        Ok(refreshed) => refreshed,
+        Err(error) => {
+            eprintln!("remtrack: {}", crate::printable::one_line(&error.to_string()));
+            return exit::UNREACHABLE;
+        }
+    };
+    let status = derive(plan, Some(&refreshed.verdicts), &Marks::new());
+    let report = Report::build(plan, &plan_file.display().to_string(), target.display_url(), &refreshed, &status)
+        .with_backend(target.backend());
+    let rendered = match report_args.format {
+        Format::Text => render_text(&report),
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        Format::Junit => render_junit(&report),
+        Format::Markdown => render_markdown(&report),
+    };
+    let written = if report_args.format == Format::Text {
+        write!(anstream::stdout(), "{rendered}")
+    } else {
+        write!(std::io::stdout(), "{rendered}")
+    };
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("remtrack: cannot write the report: {error}");
+    }
+    if status.overclaimed().next().is_some() || (report_args.strict && !status.all_done()) {
+        exit::NOT_DONE
+    } else {
+        exit::OK
+    }
+}

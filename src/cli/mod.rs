@@ -1,0 +1,188 @@
+//! Command-line interface: arguments, and the commands they run. Exit codes are a contract:
+//! 0 nothing overclaimed, 1 overclaimed (or, with `--strict`, anything not done), 2 bad plan or
+//! usage, 3 database unreachable.
+
+mod check_cmd;
+mod demo_cmd;
+mod plan_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::Limits;
+
+#[derive(Debug, Parser)]
+#[command(name = "remtrack", version, about = "Track a database remediation plan, checking every item live against the database")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the plan against the database and print a report (no terminal UI).
+    Check(CheckArgs),
+    /// Work with plan files.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Build a fresh SQLite database reproducing the seed report's reality and check the plan against it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Report every problem in a plan file; exit 2 if there are any.
+    Validate {
+        /// The plan file.
+        #[arg(default_value = "plan.json")]
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of the plan format (committed as plan.schema.json).
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when anything is not done, not only when something is overclaimed.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Longest a single query may run (e.g. 5s, 500ms).
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub statement_timeout: Duration,
+    /// Longest a query may wait for a lock held by someone else.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub lock_timeout: Duration,
+    /// Longest to wait for a connection.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub connect_timeout: Duration,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
+            connect_timeout: self.connect_timeout,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The plan file.
+    #[arg(long, default_value = "plan.json")]
+    pub plan: PathBuf,
+    /// The database to check: postgres://user@host/db or sqlite:path.db. The password is never printed.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo database (must not exist); default: a temporary file removed on exit.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// The plan to check; default: the plan shipped with remtrack.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// Print the headless report.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const NOT_DONE: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const UNREACHABLE: u8 = 3;
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("remtrack: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Check(args)) => runtime.block_on(check_cmd::run(&args)),
+        Some(Command::Plan(PlanCommand::Validate { file })) => plan_cmd::validate(&file),
+        Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
+        Some(Command::Demo(args)) => runtime.block_on(demo_cmd::run(&args)),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            exit::BAD_INPUT
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// `5s`, `500ms`, `1.5s`, `2m`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => (&text[..at], &text[at..]),
+        None => (text, "s"),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| format!("expected a duration like 5s or 500ms, got \"{text}\""))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "sec" => value,
+        "m" | "min" => value * 60.0,
+        other => return Err(format!("unknown unit \"{other}\"; use ms, s or m")),
+    };
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("\"{text}\" is out of range: give a duration above 0 and at most 24 hours"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

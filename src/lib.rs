@@ -1,0 +1,50 @@
+//! remtrack: a remediation-plan tracker that checks every item live against the real database.
+//!
+//! The library holds everything but the terminal front end's wiring, so the CLI, the TUI and the
+//! tests all drive the same code: [`plan`] (format and validation), [`check`] (the live check
+//! engine), [`status`] (pure status, progress and risk derivation) and [`report`] (headless output).
+
+pub mod check;
+pub mod cli;
+pub mod demo;
+pub mod plan;
+pub mod printable;
+pub mod redact;
+pub mod report;
+pub mod status;
+
+use serde::Serialize;
+
+/// Which kind of database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        let scheme = url.split(':').next()?.to_ascii_lowercase();
+        match scheme.as_str() {
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            "sqlite" => Some(Backend::Sqlite),
+            _ => None,
+        }
+    }
+
+    /// The schema a check means when it names none.
+    pub fn default_schema(self) -> &'static str {
+        match self {
+            Backend::Postgres => "public",
+            Backend::Sqlite => "main",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The `remtrack` binary: parses arguments and hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use remtrack::cli::{Cli, run};
+
+fn main() -> ExitCode {
+    run(Cli::parse())
+}

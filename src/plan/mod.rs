@@ -1,0 +1,29 @@
+//! The remediation plan: its model, loading with friendly validation, and its JSON Schema.
+
+mod issue;
+mod load;
+mod model;
+mod references;
+mod shape;
+
+pub use issue::{PlanError, PlanIssue};
+pub use load::{load_plan, parse_plan, validate_value};
+pub use model::*;
+
+impl Plan {
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|task| task.id == id)
+    }
+
+    /// The JSON Schema of the plan format, as committed in `plan.schema.json`.
+    pub fn json_schema() -> serde_json::Value {
+        let mut schema = serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or_default();
+        if let Some(object) = schema.as_object_mut() {
+            object.insert("title".into(), "remtrack plan (format version 1)".into());
+        }
+        schema
+    }
+}
+
+#[cfg(test)]
+mod tests;

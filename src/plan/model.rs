@@ -1,0 +1,284 @@
+//! The plan format (version 1): the typed model that `plan.json` describes.
+//!
+//! Field names here are a user-facing contract: people write plans by hand and other tools read
+//! them. The loader in `load.rs` reports problems in friendly terms; these types are what a valid
+//! plan becomes, and `schemars` derives the published JSON Schema from them.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A remediation plan: days, phases, tasks with live checks, and the risks a lead watches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Editors use this to find the schema; remtrack ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Format version; always 1.
+    pub version: u32,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+    pub days: Vec<Day>,
+    pub phases: Vec<Phase>,
+    pub tasks: Vec<Task>,
+    #[serde(default)]
+    pub risks: Vec<Risk>,
+}
+
+/// The original estimate beside the revised one, in weeks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeline {
+    pub original_weeks: u32,
+    /// `[min, max]`.
+    pub revised_weeks: [u32; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Day {
+    /// 1..n
+    pub day: u32,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    /// When the phase runs, e.g. "Week 1".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
+}
+
+/// What the old tracker claims about a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Claimed {
+    Done,
+    InProgress,
+    NotStarted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// A unique slug.
+    pub id: String,
+    pub title: String,
+    /// Must name a day in `days`.
+    pub day: u32,
+    /// Must name a phase in `phases`.
+    pub phase: String,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed: Option<Claimed>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Markdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A task with no checks is manual: only a person can verify it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Task {
+    pub fn is_manual(&self) -> bool {
+        self.checks.is_empty()
+    }
+}
+
+/// SQL that would complete a task. remtrack never runs it on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fix {
+    pub sql: DialectSql,
+    /// Checks that must pass before the fix may run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guards: Vec<Check>,
+}
+
+/// One SQL text for every backend, or one per backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DialectSql {
+    Any(String),
+    PerBackend(PerBackendSql),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerBackendSql {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<String>,
+}
+
+impl DialectSql {
+    /// The text for a backend, if the plan gives one.
+    pub fn for_backend(&self, backend: crate::Backend) -> Option<&str> {
+        match (self, backend) {
+            (DialectSql::Any(sql), _) => Some(sql),
+            (DialectSql::PerBackend(per), crate::Backend::Postgres) => per.postgres.as_deref(),
+            (DialectSql::PerBackend(per), crate::Backend::Sqlite) => per.sqlite.as_deref(),
+        }
+    }
+}
+
+/// One live fact about the database that must hold for a task to be done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Check {
+    /// Unique within its task.
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: CheckSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The kinds of check and their fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CheckSpec {
+    /// An ordinary or partitioned table exists (not a view).
+    TableExists {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+    },
+    /// No ordinary or partitioned table of this name exists in the schema.
+    TableAbsent {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+    },
+    ColumnExists {
+        table: String,
+        column: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Compared by meaning: `varchar(50)` matches `character varying(50)`.
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        data_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nullable: Option<bool>,
+        /// An SQL expression as written in a migration: `'discovery'`, `'{}'`, `now()`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<String>,
+    },
+    ColumnAbsent {
+        table: String,
+        column: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+    },
+    /// An index on the table, found by name or by its leading key columns.
+    IndexExists {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        columns: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    RowCount {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        equals: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_most: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<u64>,
+    },
+    /// A row of the migration table holds this revision (Alembic may have several heads).
+    MigrationVersion {
+        revision: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        table: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+    },
+    /// A read-only query returning one row with one column; passes when it equals `expect`.
+    Sql {
+        query: DialectSql,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<serde_json::Value>,
+    },
+}
+
+impl CheckSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckSpec::TableExists { .. } => "table_exists",
+            CheckSpec::TableAbsent { .. } => "table_absent",
+            CheckSpec::ColumnExists { .. } => "column_exists",
+            CheckSpec::ColumnAbsent { .. } => "column_absent",
+            CheckSpec::IndexExists { .. } => "index_exists",
+            CheckSpec::RowCount { .. } => "row_count",
+            CheckSpec::MigrationVersion { .. } => "migration_version",
+            CheckSpec::Sql { .. } => "sql",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    /// Task ids, or `task-id/check-id`.
+    pub watch: Vec<String>,
+}

@@ -1,0 +1,399 @@
+//! The shape of a plan file, field by field: what the structural pass of the loader checks.
+//!
+//! Kept as data so that every object is checked the same way (unknown fields with a suggestion,
+//! missing fields, wrong types) and every problem is reported, not just the first.
+
+use serde_json::{Map, Value};
+
+use super::issue::{JsonPath, PlanIssue, nearest};
+
+/// What a field's value must be.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ty {
+    /// A string that is not blank.
+    Text,
+    /// A string that may be empty.
+    AnyText,
+    /// An identifier usable in references: letters, digits, `-`, `_`, `.`.
+    Slug,
+    Count,
+    /// A whole number that fits in 32 bits (days, weeks, versions).
+    SmallCount,
+    Bool,
+    OneOf(&'static [&'static str]),
+    TextList,
+    SlugList,
+    /// A string, or `{"postgres": "...", "sqlite": "..."}`.
+    Sql,
+    /// A JSON scalar: string, number, boolean or null.
+    Scalar,
+    /// `[min, max]` of counts.
+    Range,
+    Object(&'static [Field]),
+    ObjectList(&'static [Field]),
+    Checks,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+}
+
+const fn req(name: &'static str, ty: Ty) -> Field {
+    Field { name, ty, required: true }
+}
+
+const fn opt(name: &'static str, ty: Ty) -> Field {
+    Field { name, ty, required: false }
+}
+
+pub(crate) const PRIORITIES: &[&str] = &["high", "medium", "low"];
+pub(crate) const CLAIMS: &[&str] = &["done", "in_progress", "not_started"];
+
+pub(crate) const PLAN: &[Field] = &[
+    opt("$schema", Ty::AnyText),
+    req("version", Ty::SmallCount),
+    req("title", Ty::Text),
+    opt("description", Ty::AnyText),
+    opt("timeline", Ty::Object(TIMELINE)),
+    req("days", Ty::ObjectList(DAY)),
+    req("phases", Ty::ObjectList(PHASE)),
+    req("tasks", Ty::ObjectList(TASK)),
+    opt("risks", Ty::ObjectList(RISK)),
+];
+
+const TIMELINE: &[Field] = &[req("original_weeks", Ty::SmallCount), req("revised_weeks", Ty::Range)];
+
+const DAY: &[Field] = &[req("day", Ty::SmallCount), req("title", Ty::Text), opt("goal", Ty::AnyText)];
+
+const PHASE: &[Field] = &[req("id", Ty::Slug), req("title", Ty::Text), opt("window", Ty::AnyText)];
+
+const TASK: &[Field] = &[
+    req("id", Ty::Slug),
+    req("title", Ty::Text),
+    req("day", Ty::SmallCount),
+    req("phase", Ty::Slug),
+    req("priority", Ty::OneOf(PRIORITIES)),
+    opt("claimed", Ty::OneOf(CLAIMS)),
+    opt("depends_on", Ty::SlugList),
+    opt("description", Ty::AnyText),
+    opt("checks", Ty::Checks),
+    opt("fix", Ty::Object(FIX)),
+];
+
+const FIX: &[Field] = &[req("sql", Ty::Sql), opt("guards", Ty::Checks)];
+
+const RISK: &[Field] = &[
+    req("id", Ty::Slug),
+    req("title", Ty::Text),
+    req("severity", Ty::OneOf(PRIORITIES)),
+    req("description", Ty::AnyText),
+    req("watch", Ty::TextList),
+];
+
+/// Fields every check has, whatever its kind.
+const CHECK_COMMON: &[Field] = &[req("id", Ty::Slug), req("kind", Ty::Text), opt("note", Ty::AnyText)];
+
+/// Each check kind with its own fields.
+pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
+    ("table_exists", &[req("table", Ty::Text), opt("schema", Ty::Text)]),
+    ("table_absent", &[req("table", Ty::Text), opt("schema", Ty::Text)]),
+    (
+        "column_exists",
+        &[
+            req("table", Ty::Text),
+            req("column", Ty::Text),
+            opt("schema", Ty::Text),
+            opt("type", Ty::Text),
+            opt("nullable", Ty::Bool),
+            opt("default", Ty::Text),
+        ],
+    ),
+    ("column_absent", &[req("table", Ty::Text), req("column", Ty::Text), opt("schema", Ty::Text)]),
+    (
+        "index_exists",
+        &[req("table", Ty::Text), opt("schema", Ty::Text), opt("columns", Ty::TextList), opt("name", Ty::Text)],
+    ),
+    (
+        "row_count",
+        &[
+            req("table", Ty::Text),
+            opt("schema", Ty::Text),
+            opt("equals", Ty::Count),
+            opt("at_most", Ty::Count),
+            opt("at_least", Ty::Count),
+        ],
+    ),
+    (
+        "migration_version",
+        &[req("revision", Ty::Text), opt("table", Ty::Text), opt("column", Ty::Text), opt("schema", Ty::Text)],
+    ),
+    ("sql", &[req("query", Ty::Sql), opt("expect", Ty::Scalar)]),
+];
+
+pub(crate) fn kind_names() -> Vec<&'static str> {
+    CHECK_KINDS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Walks a value against its expected shape, collecting every problem found.
+pub(crate) struct ShapeChecker {
+    pub issues: Vec<PlanIssue>,
+}
+
+impl ShapeChecker {
+    pub fn new() -> Self {
+        ShapeChecker { issues: Vec::new() }
+    }
+
+    fn report(&mut self, path: &JsonPath, message: impl Into<String>) {
+        self.issues.push(PlanIssue { path: path.as_str().to_string(), message: message.into() });
+    }
+
+    pub fn object(&mut self, path: &JsonPath, value: &Value, fields: &[Field]) {
+        let Some(map) = value.as_object() else {
+            self.report(path, format!("expected an object, found {}", describe(value)));
+            return;
+        };
+        self.fields(path, map, fields, &[]);
+    }
+
+    fn fields(&mut self, path: &JsonPath, map: &Map<String, Value>, fields: &[Field], also_known: &[&str]) {
+        let names: Vec<&str> = fields.iter().map(|f| f.name).chain(also_known.iter().copied()).collect();
+        for key in map.keys() {
+            if !names.contains(&key.as_str()) {
+                let hint = match nearest(key, &names) {
+                    Some(near) => format!(" (did you mean \"{near}\"?)"),
+                    None => format!("; expected one of: {}", names.join(", ")),
+                };
+                self.report(&path.field(key), format!("unknown field \"{key}\"{hint}"));
+            }
+        }
+        for field in fields {
+            match map.get(field.name) {
+                Some(value) => self.value(&path.field(field.name), value, field.ty),
+                None if field.required => {
+                    self.report(path, format!("missing field \"{}\" ({})", field.name, expected(field.ty)))
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn value(&mut self, path: &JsonPath, value: &Value, ty: Ty) {
+        match ty {
+            Ty::Text => match value.as_str() {
+                Some(text) if text.trim().is_empty() => self.report(path, "must not be empty"),
+                Some(_) => {}
+                None => self.wrong(path, value, ty),
+            },
+            Ty::AnyText => {
+                if !value.is_string() {
+                    self.wrong(path, value, ty)
+                }
+            }
+            Ty::Slug => match value.as_str() {
+                Some(text) => {
+                    if let Some(problem) = slug_problem(text) {
+                        self.report(path, problem)
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
+            Ty::Count => {
+                if value.as_u64().is_none() {
+                    self.wrong(path, value, ty)
+                }
+            }
+            Ty::SmallCount => {
+                if value.as_u64().is_none_or(|n| n > u64::from(u32::MAX)) {
+                    self.wrong(path, value, ty)
+                }
+            }
+            Ty::Bool => {
+                if !value.is_boolean() {
+                    self.wrong(path, value, ty)
+                }
+            }
+            Ty::OneOf(choices) => match value.as_str() {
+                Some(text) if choices.contains(&text) => {}
+                Some(text) => {
+                    let hint = nearest(text, choices).map(|near| format!(" (did you mean \"{near}\"?)"));
+                    self.report(
+                        path,
+                        format!("\"{text}\" is not one of {}{}", choices.join(", "), hint.unwrap_or_default()),
+                    )
+                }
+                None => self.wrong(path, value, ty),
+            },
+            Ty::TextList | Ty::SlugList => match value.as_array() {
+                Some(items) => {
+                    let item_ty = if matches!(ty, Ty::SlugList) { Ty::Slug } else { Ty::Text };
+                    for (index, item) in items.iter().enumerate() {
+                        self.value(&path.index(index), item, item_ty);
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
+            Ty::Sql => match value {
+                Value::String(text) if text.trim().is_empty() => self.report(path, "must not be empty"),
+                Value::String(_) => {}
+                Value::Object(map) => {
+                    const DIALECTS: &[Field] = &[opt("postgres", Ty::Text), opt("sqlite", Ty::Text)];
+                    self.fields(path, map, DIALECTS, &[]);
+                    if map.is_empty() {
+                        self.report(path, "give SQL for at least one of \"postgres\" and \"sqlite\"");
+                    }
+                }
+                _ => self.wrong(path, value, ty),
+            },
+            Ty::Scalar => {
+                if value.is_array() || value.is_object() {
+                    self.wrong(path, value, ty)
+                }
+            }
+            Ty::Range => match value.as_array() {
+                Some(pair) if pair.len() == 2 && pair.iter().all(|n| n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX))) => {
+                    if pair[0].as_u64() > pair[1].as_u64() {
+                        self.report(path, "expected [min, max] with min <= max")
+                    }
+                }
+                _ => self.wrong(path, value, ty),
+            },
+            Ty::Object(fields) => self.object(path, value, fields),
+            Ty::ObjectList(fields) => match value.as_array() {
+                Some(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        self.object(&path.index(index), item, fields);
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
+            Ty::Checks => match value.as_array() {
+                Some(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        self.check(&path.index(index), item);
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
+        }
+    }
+
+    fn check(&mut self, path: &JsonPath, value: &Value) {
+        let Some(map) = value.as_object() else {
+            self.report(path, format!("expected a check object, found {}", describe(value)));
+            return;
+        };
+        let kinds = kind_names();
+        let kind = map.get("kind").and_then(Value::as_str);
+        let kind_fields = kind.and_then(|kind| CHECK_KINDS.iter().find(|(name, _)| *name == kind));
+        match (kind, kind_fields) {
+            (Some(_), Some((_, fields))) => {
+                let common: Vec<&str> = CHECK_COMMON.iter().map(|f| f.name).collect();
+                self.fields(path, map, fields, &common);
+                self.fields(path, &common_only(map), CHECK_COMMON, &[]);
+                self.check_rules(path, map, kind.unwrap_or_default());
+            }
+            (Some(kind), None) => {
+                let hint = match nearest(kind, &kinds) {
+                    Some(near) => format!(" (did you mean \"{near}\"?)"),
+                    None => format!("; expected one of: {}", kinds.join(", ")),
+                };
+                self.report(&path.field("kind"), format!("unknown check kind \"{kind}\"{hint}"));
+            }
+            (None, _) => match map.get("kind") {
+                Some(other) => self.report(&path.field("kind"), format!("expected a string, found {}", describe(other))),
+                None => self.report(path, format!("missing field \"kind\" (one of: {})", kinds.join(", "))),
+            },
+        }
+    }
+
+    /// Rules within one check that the field table cannot say.
+    fn check_rules(&mut self, path: &JsonPath, map: &Map<String, Value>, kind: &str) {
+        match kind {
+            "index_exists" => match (map.get("columns"), map.get("name")) {
+                (None, None) => self.report(path, "index_exists needs \"columns\" or \"name\""),
+                (Some(_), Some(_)) => self.report(path, "index_exists takes \"columns\" or \"name\", not both"),
+                (Some(Value::Array(columns)), None) if columns.is_empty() => {
+                    self.report(&path.field("columns"), "must name at least one column")
+                }
+                _ => {}
+            },
+            "row_count" => {
+                if ["equals", "at_most", "at_least"].iter().all(|bound| !map.contains_key(*bound)) {
+                    self.report(path, "row_count needs one or more of \"equals\", \"at_most\", \"at_least\"")
+                }
+                let bound = |name| map.get(name).and_then(Value::as_u64);
+                if let (Some(low), Some(high)) = (bound("at_least"), bound("at_most"))
+                    && low > high
+                {
+                    self.report(path, format!("at_least ({low}) is greater than at_most ({high}): no count can pass"))
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn wrong(&mut self, path: &JsonPath, value: &Value, ty: Ty) {
+        self.report(path, format!("expected {}, found {}", expected(ty), describe(value)));
+    }
+}
+
+fn common_only(map: &Map<String, Value>) -> Map<String, Value> {
+    CHECK_COMMON
+        .iter()
+        .filter_map(|field| map.get(field.name).map(|value| (field.name.to_string(), value.clone())))
+        .collect()
+}
+
+/// Why `text` cannot be an id, if it cannot.
+pub(crate) fn slug_problem(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return Some("must not be empty".into());
+    }
+    let bad: Vec<char> =
+        text.chars().filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).collect();
+    if bad.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "\"{}\" is not a valid id: use letters, digits, '-', '_' and '.' only",
+            text.escape_debug()
+        ))
+    }
+}
+
+fn expected(ty: Ty) -> String {
+    match ty {
+        Ty::Text => "a non-empty string".into(),
+        Ty::AnyText => "a string".into(),
+        Ty::Slug => "an id (letters, digits, '-', '_', '.')".into(),
+        Ty::Count => "a whole number >= 0".into(),
+        Ty::SmallCount => "a whole number from 0 to 4294967295".into(),
+        Ty::Bool => "true or false".into(),
+        Ty::OneOf(choices) => format!("one of {}", choices.join(", ")),
+        Ty::TextList => "an array of strings".into(),
+        Ty::SlugList => "an array of ids".into(),
+        Ty::Sql => "an SQL string or {\"postgres\": \"...\", \"sqlite\": \"...\"}".into(),
+        Ty::Scalar => "a string, number, boolean or null".into(),
+        Ty::Range => "[min, max]".into(),
+        Ty::Object(_) => "an object".into(),
+        Ty::ObjectList(_) => "an array of objects".into(),
+        Ty::Checks => "an array of checks".into(),
+    }
+}
+
+pub(crate) fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_u64() => "a whole number",
+        Value::Number(n) if n.is_i64() => "a negative number",
+        Value::Number(_) => "a fractional number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,93 @@
+//! The Markdown report: what a lead pastes into a ticket.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::check::CheckStatus;
+use crate::printable::one_line;
+use crate::status::TaskStatus;
+
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let p = &report.summary.progress;
+    let _ = writeln!(out, "# {}\n", cell(&report.plan.title));
+    let _ = writeln!(out, "Checked live against `{}` at {}.\n", cell(&report.database), report.checked_at);
+    let _ = writeln!(out, "| Work | Live | Claimed |\n|---|---|---|");
+    for (name, progress) in [("Database", &p.database), ("Code", &p.code), ("Overall", &p.overall)] {
+        let _ = writeln!(
+            out,
+            "| {name} | {}% ({}/{}) | {}% ({}/{}) |",
+            progress.live_percent,
+            progress.done,
+            progress.total,
+            progress.claimed_percent,
+            progress.claimed_done,
+            progress.total
+        );
+    }
+
+    let overclaimed: Vec<_> = report.tasks.iter().filter(|t| t.overclaimed).collect();
+    if !overclaimed.is_empty() {
+        let _ = writeln!(out, "\n## Overclaimed: claimed done, the database says no\n");
+        for task in overclaimed {
+            let _ = writeln!(out, "- **{}** `{}`: {}", cell(&task.title), task.id, task.status.as_str());
+            for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
+                let _ = writeln!(out, "  - {} `{}`: {}", check.status.as_str(), check.id, cell(&check.evidence));
+            }
+        }
+    }
+
+    for day in &report.days {
+        let number = day.day.unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n## Day {number}: {} ({}/{} done, claimed {}/{})\n",
+            cell(&day.title),
+            day.progress.done,
+            day.progress.total,
+            day.progress.claimed_done,
+            day.progress.total
+        );
+        let _ = writeln!(out, "| Status | Task | Evidence |\n|---|---|---|");
+        for task in report.tasks.iter().filter(|t| t.day == number) {
+            let evidence: Vec<String> = match task.status {
+                TaskStatus::Blocked => vec![format!("blocked by {}", task.blocked_by.join(", "))],
+                TaskStatus::Manual => vec!["manual: needs a person to verify".into()],
+                _ => task
+                    .checks
+                    .iter()
+                    .filter(|c| c.status != CheckStatus::Pass)
+                    .map(|c| format!("{}: {}", c.id, cell(&c.evidence)))
+                    .collect(),
+            };
+            let status = if task.overclaimed {
+                format!("**{} (overclaimed)**", task.status.as_str())
+            } else {
+                task.status.as_str().to_string()
+            };
+            let _ = writeln!(out, "| {status} | {} `{}` | {} |", cell(&task.title), task.id, evidence.join("<br>"));
+        }
+    }
+
+    if !report.risks.is_empty() {
+        let _ = writeln!(out, "\n## Risks\n\n| Risk | Severity | Level | Open items |\n|---|---|---|---|");
+        for risk in &report.risks {
+            let items: Vec<String> =
+                risk.open_items.iter().map(|i| format!("`{}` {}", i.item, cell(&i.evidence))).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {:?} | {} | {} |",
+                cell(&risk.title),
+                risk.severity.as_str(),
+                risk.level.as_str(),
+                items.join("<br>")
+            );
+        }
+    }
+    out
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}

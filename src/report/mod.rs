@@ -1,0 +1,254 @@
+//! Headless reports of one refresh: a stable JSON model, and text, JUnit and Markdown renderings
+//! of that same model.
+
+mod junit;
+mod markdown;
+mod text;
+
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use text::render_text;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use crate::check::{CheckStatus, Refresh, Verdict};
+use crate::plan::{Claimed, Plan, Priority};
+use crate::status::{PlanStatus, Progress, RiskLevel, TaskStatus, WatchedItem};
+
+/// The JSON report (`remtrack check --format json`). Field names are a documented contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub plan: PlanInfo,
+    /// The database URL with any password replaced by `***`.
+    pub database: String,
+    pub backend: &'static str,
+    pub checked_at: String,
+    pub duration_ms: u64,
+    pub summary: Summary,
+    pub tasks: Vec<TaskReport>,
+    pub days: Vec<GroupReport>,
+    pub phases: Vec<GroupReport>,
+    pub risks: Vec<RiskReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanInfo {
+    pub title: String,
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::plan::Timeline>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tasks: usize,
+    pub done: usize,
+    pub failing: usize,
+    pub blocked: usize,
+    pub manual: usize,
+    pub unknown: usize,
+    pub overclaimed: usize,
+    pub checks: CheckCounts,
+    pub progress: SummaryProgress,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryProgress {
+    pub overall: ProgressReport,
+    pub database: ProgressReport,
+    pub code: ProgressReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressReport {
+    pub total: usize,
+    pub done: usize,
+    pub claimed_done: usize,
+    pub live_percent: u32,
+    pub claimed_percent: u32,
+}
+
+impl From<Progress> for ProgressReport {
+    fn from(p: Progress) -> Self {
+        ProgressReport {
+            total: p.total,
+            done: p.done,
+            claimed_done: p.claimed_done,
+            live_percent: p.live_percent(),
+            claimed_percent: p.claimed_percent(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    pub id: String,
+    pub title: String,
+    pub day: u32,
+    pub phase: String,
+    pub priority: Priority,
+    pub status: TaskStatus,
+    pub claimed: Option<Claimed>,
+    pub overclaimed: bool,
+    pub manual: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    pub checks: Vec<CheckReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guards: Vec<CheckReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub kind: &'static str,
+    pub status: CheckStatus,
+    pub evidence: String,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(flatten)]
+    pub progress: ProgressReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskReport {
+    pub id: String,
+    pub title: String,
+    pub severity: crate::plan::Severity,
+    pub level: RiskLevel,
+    pub open_items: Vec<WatchedItem>,
+}
+
+impl Report {
+    pub fn build(plan: &Plan, plan_file: &str, database: &str, refresh: &Refresh, status: &PlanStatus) -> Report {
+        let mut counts = CheckCounts::default();
+        let tasks: Vec<TaskReport> = plan
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(index, task)| {
+                let state = &status.tasks[index];
+                let verdicts = refresh.verdicts.task(index);
+                let checks: Vec<CheckReport> = task
+                    .checks
+                    .iter()
+                    .zip(verdicts.map(|v| v.checks.as_slice()).unwrap_or_default())
+                    .map(|(check, verdict)| check_report(&check.id, check.spec.kind(), verdict))
+                    .collect();
+                for check in &checks {
+                    match check.status {
+                        CheckStatus::Pass => counts.pass += 1,
+                        CheckStatus::Fail => counts.fail += 1,
+                        CheckStatus::Error => counts.error += 1,
+                    }
+                }
+                let guards = task
+                    .fix
+                    .iter()
+                    .flat_map(|fix| fix.guards.iter())
+                    .zip(verdicts.map(|v| v.guards.as_slice()).unwrap_or_default())
+                    .map(|(check, verdict)| check_report(&check.id, check.spec.kind(), verdict))
+                    .collect();
+                TaskReport {
+                    id: task.id.clone(),
+                    title: task.title.clone(),
+                    day: task.day,
+                    phase: task.phase.clone(),
+                    priority: task.priority,
+                    status: state.status,
+                    claimed: task.claimed,
+                    overclaimed: state.overclaimed,
+                    manual: task.is_manual(),
+                    blocked_by: state.blocked_by.clone(),
+                    checks,
+                    guards,
+                }
+            })
+            .collect();
+        let count = |s: TaskStatus| status.tasks.iter().filter(|t| t.status == s).count();
+        Report {
+            plan: PlanInfo { title: plan.title.clone(), file: plan_file.to_string(), timeline: plan.timeline.clone() },
+            database: database.to_string(),
+            backend: Default::default(),
+            checked_at: refresh.checked_at.format(&Rfc3339).unwrap_or_default(),
+            duration_ms: u64::try_from(refresh.duration.as_millis()).unwrap_or(u64::MAX),
+            summary: Summary {
+                tasks: plan.tasks.len(),
+                done: count(TaskStatus::Done),
+                failing: count(TaskStatus::Failing),
+                blocked: count(TaskStatus::Blocked),
+                manual: count(TaskStatus::Manual),
+                unknown: count(TaskStatus::Unknown),
+                overclaimed: status.tasks.iter().filter(|t| t.overclaimed).count(),
+                checks: counts,
+                progress: SummaryProgress {
+                    overall: status.progress.overall.into(),
+                    database: status.progress.database.into(),
+                    code: status.progress.code.into(),
+                },
+            },
+            tasks,
+            days: plan
+                .days
+                .iter()
+                .zip(&status.progress.days)
+                .map(|(day, p)| GroupReport { day: Some(day.day), id: None, title: day.title.clone(), progress: (*p).into() })
+                .collect(),
+            phases: plan
+                .phases
+                .iter()
+                .zip(&status.progress.phases)
+                .map(|(phase, p)| GroupReport {
+                    day: None,
+                    id: Some(phase.id.clone()),
+                    title: phase.title.clone(),
+                    progress: (*p).into(),
+                })
+                .collect(),
+            risks: plan
+                .risks
+                .iter()
+                .zip(&status.risks)
+                .map(|(risk, state)| RiskReport {
+                    id: risk.id.clone(),
+                    title: risk.title.clone(),
+                    severity: risk.severity,
+                    level: state.level,
+                    open_items: state.open_items.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn with_backend(mut self, backend: crate::Backend) -> Self {
+        self.backend = backend.name();
+        self
+    }
+}
+
+fn check_report(id: &str, kind: &'static str, verdict: &Verdict) -> CheckReport {
+    CheckReport {
+        id: id.to_string(),
+        kind,
+        status: verdict.status,
+        evidence: verdict.evidence.clone(),
+        facts: verdict.facts.clone(),
+    }
+}
