@@ -8,18 +8,14 @@
 pub fn canonical_type(text: &str) -> String {
     let lowered = collapse_spaces(&text.trim().to_lowercase());
     let (base, array_dims) = strip_array_suffix(&lowered);
-    let (name, modifier) = match base.find('(') {
-        Some(open) => (base[..open].trim(), Some(base[open..].replace(' ', ""))),
-        None => (base.trim(), None),
-    };
-    // Some spellings put the modifier before a suffix: `timestamp(3) with time zone`.
-    let (name, modifier) = match (name, modifier) {
-        (name, Some(modifier)) if modifier.contains(')') && !modifier.ends_with(')') => {
-            let close = modifier.find(')').map_or(modifier.len(), |i| i + 1);
-            let suffix = modifier[close..].to_string();
-            (format!("{name}{suffix}"), Some(modifier[..close].to_string()))
+    // `timestamp(3) with time zone` puts the modifier before a suffix: move it to the end.
+    let (name, modifier) = match (base.find('('), base.find(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let suffix = base[close + 1..].trim();
+            let name = format!("{} {suffix}", base[..open].trim());
+            (name.trim().to_string(), Some(format!("({})", base[open + 1..close].replace(' ', ""))))
         }
-        (name, modifier) => (name.to_string(), modifier),
+        _ => (base.trim().to_string(), None),
     };
     let name = name.strip_prefix("pg_catalog.").unwrap_or(&name).to_string();
     let name = match name.as_str() {

@@ -100,7 +100,11 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
                 && !check_ids.get(task).is_some_and(|ids| ids.contains(check))
             {
                 let known: Vec<&str> = check_ids.get(task).map(|ids| ids.iter().copied().collect()).unwrap_or_default();
-                report(path, dangling(&format!("check of task \"{task}\""), check, &known));
+                let message = match nearest(check, &known) {
+                    Some(near) => format!("task \"{task}\" has no check \"{check}\" (did you mean \"{near}\"?)"),
+                    None => format!("task \"{task}\" has no check \"{check}\" (its checks: {})", or_none(&known.join(", "))),
+                };
+                report(path, message);
             }
         }
     }
