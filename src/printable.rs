@@ -39,7 +39,11 @@ mod tests {
     fn escapes_bells_and_bidi_overrides_are_made_visible() {
         let nasty = "drop\u{1b}[2J\u{7}table\r\u{202E}txt";
         let shown = printable(nasty);
-        assert!(!shown.chars().any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\r' || c == '\u{202E}'));
+        assert!(
+            !shown
+                .chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\r' || c == '\u{202E}')
+        );
         assert!(shown.contains("\\u{1b}[2J"), "{shown}");
     }
 

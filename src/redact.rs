@@ -14,7 +14,14 @@ pub fn redact_url(raw: &str) -> String {
     if pairs.iter().any(|(key, _)| is_secret_parameter(key)) {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (key, value) in &pairs {
-            query.append_pair(key, if is_secret_parameter(key) { "***" } else { value });
+            query.append_pair(
+                key,
+                if is_secret_parameter(key) {
+                    "***"
+                } else {
+                    value
+                },
+            );
         }
         url.set_query(Some(&query.finish()));
     }
@@ -25,7 +32,11 @@ pub fn redact_url(raw: &str) -> String {
 pub fn redact_text(text: &str, raw_url: &str) -> String {
     let mut out = text.replace(raw_url, &redact_url(raw_url));
     if let Ok(url) = Url::parse(raw_url) {
-        let mut secrets: Vec<String> = url.query_pairs().filter(|(k, _)| is_secret_parameter(k)).map(|(_, v)| v.into_owned()).collect();
+        let mut secrets: Vec<String> = url
+            .query_pairs()
+            .filter(|(k, _)| is_secret_parameter(k))
+            .map(|(_, v)| v.into_owned())
+            .collect();
         if let Some(password) = url.password() {
             secrets.push(password.to_string());
             if let Ok(decoded) = urlencoding_decode(password) {
@@ -40,7 +51,10 @@ pub fn redact_text(text: &str, raw_url: &str) -> String {
 }
 
 fn is_secret_parameter(key: &str) -> bool {
-    matches!(key.to_ascii_lowercase().as_str(), "password" | "passwd" | "pass" | "sslpassword")
+    matches!(
+        key.to_ascii_lowercase().as_str(),
+        "password" | "passwd" | "pass" | "sslpassword"
+    )
 }
 
 fn urlencoding_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
@@ -71,13 +85,22 @@ mod tests {
 
     #[test]
     fn passwords_are_replaced_wherever_they_sit() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/prod"), "postgres://app:***@db:5432/prod");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/prod"),
+            "postgres://app:***@db:5432/prod"
+        );
         assert_eq!(
             redact_url("postgres://app@db/prod?sslmode=require&password=s3cret"),
             "postgres://app@db/prod?sslmode=require&password=***"
         );
-        assert_eq!(redact_url("postgres://app:p%40ss@db/prod"), "postgres://app:***@db/prod");
-        assert_eq!(redact_url("postgres://app:s3cret@db:notaport/prod"), "postgres://app:***@db:notaport/prod");
+        assert_eq!(
+            redact_url("postgres://app:p%40ss@db/prod"),
+            "postgres://app:***@db/prod"
+        );
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:notaport/prod"),
+            "postgres://app:***@db:notaport/prod"
+        );
         assert_eq!(redact_url("sqlite:demo.db"), "sqlite:demo.db");
     }
 

@@ -17,11 +17,22 @@ pub fn evaluate(
     data: &DataFacts,
     sql: Option<&SqlOutcome>,
 ) -> Verdict {
-    let judge = Judge { backend, schema, data };
+    let judge = Judge {
+        backend,
+        schema,
+        data,
+    };
     match spec {
         CheckSpec::TableExists { table, schema } => judge.table_exists(schema.as_deref(), table),
         CheckSpec::TableAbsent { table, schema } => judge.table_absent(schema.as_deref(), table),
-        CheckSpec::ColumnExists { table, column, schema, data_type, nullable, default } => judge.column_exists(
+        CheckSpec::ColumnExists {
+            table,
+            column,
+            schema,
+            data_type,
+            nullable,
+            default,
+        } => judge.column_exists(
             schema.as_deref(),
             table,
             column,
@@ -29,20 +40,47 @@ pub fn evaluate(
             *nullable,
             default.as_deref(),
         ),
-        CheckSpec::ColumnAbsent { table, column, schema } => judge.column_absent(schema.as_deref(), table, column),
-        CheckSpec::IndexExists { table, schema, columns, name } => {
-            judge.index_exists(schema.as_deref(), table, columns.as_deref(), name.as_deref())
-        }
-        CheckSpec::RowCount { table, schema, equals, at_most, at_least } => {
-            judge.row_count(schema.as_deref(), table, (*equals, *at_most, *at_least))
-        }
-        CheckSpec::MigrationVersion { revision, table, column, schema } => judge.migration_version(
+        CheckSpec::ColumnAbsent {
+            table,
+            column,
+            schema,
+        } => judge.column_absent(schema.as_deref(), table, column),
+        CheckSpec::IndexExists {
+            table,
+            schema,
+            columns,
+            name,
+        } => judge.index_exists(
             schema.as_deref(),
-            table.as_deref().unwrap_or(crate::check::refresh::DEFAULT_MIGRATION_TABLE),
-            column.as_deref().unwrap_or(crate::check::refresh::DEFAULT_MIGRATION_COLUMN),
+            table,
+            columns.as_deref(),
+            name.as_deref(),
+        ),
+        CheckSpec::RowCount {
+            table,
+            schema,
+            equals,
+            at_most,
+            at_least,
+        } => judge.row_count(schema.as_deref(), table, (*equals, *at_most, *at_least)),
+        CheckSpec::MigrationVersion {
+            revision,
+            table,
+            column,
+            schema,
+        } => judge.migration_version(
+            schema.as_deref(),
+            table
+                .as_deref()
+                .unwrap_or(crate::check::refresh::DEFAULT_MIGRATION_TABLE),
+            column
+                .as_deref()
+                .unwrap_or(crate::check::refresh::DEFAULT_MIGRATION_COLUMN),
             revision,
         ),
-        CheckSpec::Sql { expect, .. } => sql_verdict(sql, expect.as_ref().unwrap_or(&Value::Bool(true))),
+        CheckSpec::Sql { expect, .. } => {
+            sql_verdict(sql, expect.as_ref().unwrap_or(&Value::Bool(true)))
+        }
     }
 }
 
@@ -59,7 +97,11 @@ impl Judge<'_> {
 
     /// `name`, qualified by its schema when that is not the default one.
     fn display(&self, schema: &str, name: &str) -> String {
-        if schema == self.backend.default_schema() { name.to_string() } else { format!("{schema}.{name}") }
+        if schema == self.backend.default_schema() {
+            name.to_string()
+        } else {
+            format!("{schema}.{name}")
+        }
     }
 
     fn missing_table(&self, schema: &str, table: &str) -> String {
@@ -88,7 +130,9 @@ impl Judge<'_> {
 
     fn table(&self, schema: Option<&str>, table: &str) -> Result<&Relation, String> {
         let schema = self.schema_name(schema);
-        self.schema.table(schema, table).ok_or_else(|| self.missing_table(schema, table))
+        self.schema
+            .table(schema, table)
+            .ok_or_else(|| self.missing_table(schema, table))
     }
 
     fn table_exists(&self, schema: Option<&str>, table: &str) -> Verdict {
@@ -107,11 +151,18 @@ impl Judge<'_> {
         let schema_name = self.schema_name(schema);
         match self.table(schema, table) {
             Ok(relation) => {
-                let rows = match self.data.row_counts.get(&(relation.schema.clone(), table.to_string())) {
+                let rows = match self
+                    .data
+                    .row_counts
+                    .get(&(relation.schema.clone(), table.to_string()))
+                {
                     Some(Ok(count)) => format!(" with {}", rows(*count)),
                     _ => String::new(),
                 };
-                Verdict::fail(format!("table {} still exists{rows}", self.display(schema_name, table)))
+                Verdict::fail(format!(
+                    "table {} still exists{rows}",
+                    self.display(schema_name, table)
+                ))
             }
             Err(evidence) => Verdict::pass(evidence),
         }
@@ -133,8 +184,15 @@ impl Judge<'_> {
         let table_name = self.display(&relation.schema, table);
         let Some(found) = relation.columns.iter().find(|c| c.name == column) else {
             let mut evidence = format!("column {column} missing from {table_name}");
-            if let Some(other) = relation.columns.iter().find(|c| c.name.eq_ignore_ascii_case(column)) {
-                evidence.push_str(&format!("; a column {} exists (names are case-sensitive)", other.name));
+            if let Some(other) = relation
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(column))
+            {
+                evidence.push_str(&format!(
+                    "; a column {} exists (names are case-sensitive)",
+                    other.name
+                ));
             }
             return Verdict::fail(evidence);
         };
@@ -192,7 +250,10 @@ impl Judge<'_> {
         };
         let table_name = self.display(&relation.schema, table);
         match relation.columns.iter().find(|c| c.name == column) {
-            Some(found) => Verdict::fail(format!("column {column} still exists in {table_name} ({})", found.data_type)),
+            Some(found) => Verdict::fail(format!(
+                "column {column} still exists in {table_name} ({})",
+                found.data_type
+            )),
             None => Verdict::pass(format!("column {column} is not in {table_name}")),
         }
     }
@@ -210,14 +271,21 @@ impl Judge<'_> {
         };
         let table_name = self.display(&relation.schema, table);
         let describe = |index: &super::Index| {
-            let columns: Vec<&str> = index.columns.iter().map(|c| c.as_deref().unwrap_or("(expression)")).collect();
+            let columns: Vec<&str> = index
+                .columns
+                .iter()
+                .map(|c| c.as_deref().unwrap_or("(expression)"))
+                .collect();
             format!("{} ({})", index.name, columns.join(", "))
         };
         let found = relation.indexes.iter().find(|index| match (name, columns) {
             (Some(name), _) => index.name == name,
             (None, Some(wanted)) => {
                 wanted.len() <= index.columns.len()
-                    && wanted.iter().zip(&index.columns).all(|(w, have)| have.as_deref() == Some(w.as_str()))
+                    && wanted
+                        .iter()
+                        .zip(&index.columns)
+                        .all(|(w, have)| have.as_deref() == Some(w.as_str()))
             }
             (None, None) => false,
         });
@@ -230,7 +298,9 @@ impl Judge<'_> {
         };
         match found {
             Some(index) => Verdict::pass(format!("index {} on {table_name}", describe(index))),
-            None if relation.indexes.is_empty() => Verdict::fail(format!("{wanted}; it has no indexes")),
+            None if relation.indexes.is_empty() => {
+                Verdict::fail(format!("{wanted}; it has no indexes"))
+            }
             None => {
                 let existing: Vec<String> = relation.indexes.iter().map(describe).collect();
                 Verdict::fail(format!("{wanted}; indexes: {}", existing.join(", ")))
@@ -238,15 +308,27 @@ impl Judge<'_> {
         }
     }
 
-    fn row_count(&self, schema: Option<&str>, table: &str, bounds: (Option<u64>, Option<u64>, Option<u64>)) -> Verdict {
+    fn row_count(
+        &self,
+        schema: Option<&str>,
+        table: &str,
+        bounds: (Option<u64>, Option<u64>, Option<u64>),
+    ) -> Verdict {
         let relation = match self.table(schema, table) {
             Ok(relation) => relation,
             Err(evidence) => return Verdict::error(format!("cannot count rows: {evidence}")),
         };
         if !relation.readable {
-            return Verdict::error(format!("permission denied for table {}", self.display(&relation.schema, table)));
+            return Verdict::error(format!(
+                "permission denied for table {}",
+                self.display(&relation.schema, table)
+            ));
         }
-        let count = match self.data.row_counts.get(&(relation.schema.clone(), table.to_string())) {
+        let count = match self
+            .data
+            .row_counts
+            .get(&(relation.schema.clone(), table.to_string()))
+        {
             Some(Ok(count)) => *count,
             Some(Err(reason)) => return Verdict::error(reason.clone()),
             None => return Verdict::error("row count was not read in this refresh"),
@@ -266,7 +348,11 @@ impl Judge<'_> {
             ok &= count >= n;
             expected.push(format!("at least {n}"));
         }
-        let evidence = format!("{} in {}", rows(count), self.display(&relation.schema, table));
+        let evidence = format!(
+            "{} in {}",
+            rows(count),
+            self.display(&relation.schema, table)
+        );
         let verdict = if ok {
             Verdict::pass(evidence)
         } else {
@@ -275,30 +361,52 @@ impl Judge<'_> {
         verdict.with_fact("rows", count)
     }
 
-    fn migration_version(&self, schema: Option<&str>, table: &str, column: &str, revision: &str) -> Verdict {
+    fn migration_version(
+        &self,
+        schema: Option<&str>,
+        table: &str,
+        column: &str,
+        revision: &str,
+    ) -> Verdict {
         let relation = match self.table(schema, table) {
             Ok(relation) => relation,
-            Err(evidence) => return Verdict::fail(format!("revision {revision} not recorded: {evidence}")),
+            Err(evidence) => {
+                return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
+            }
         };
         let table_name = self.display(&relation.schema, table);
         if !relation.columns.iter().any(|c| c.name == column) {
-            return Verdict::error(format!("column {column} missing from migration table {table_name}"));
+            return Verdict::error(format!(
+                "column {column} missing from migration table {table_name}"
+            ));
         }
         if !relation.readable {
             return Verdict::error(format!("permission denied for table {table_name}"));
         }
-        let key = (relation.schema.clone(), table.to_string(), column.to_string());
+        let key = (
+            relation.schema.clone(),
+            table.to_string(),
+            column.to_string(),
+        );
         let versions = match self.data.migration_versions.get(&key) {
             Some(Ok(versions)) => versions,
             Some(Err(reason)) => return Verdict::error(reason.clone()),
             None => return Verdict::error("migration versions were not read in this refresh"),
         };
         let verdict = if versions.iter().any(|v| v == revision) {
-            Verdict::pass(format!("revision {revision} applied ({table_name}: {})", versions.join(", ")))
+            Verdict::pass(format!(
+                "revision {revision} applied ({table_name}: {})",
+                versions.join(", ")
+            ))
         } else if versions.is_empty() {
-            Verdict::fail(format!("revision {revision} not applied; {table_name} is empty"))
+            Verdict::fail(format!(
+                "revision {revision} not applied; {table_name} is empty"
+            ))
         } else {
-            Verdict::fail(format!("revision {revision} not applied; {table_name} holds {}", versions.join(", ")))
+            Verdict::fail(format!(
+                "revision {revision} not applied; {table_name} holds {}",
+                versions.join(", ")
+            ))
         };
         verdict.with_fact("versions", versions.clone())
     }
@@ -311,7 +419,9 @@ fn sql_verdict(outcome: Option<&SqlOutcome>, expect: &Value) -> Verdict {
         Some(SqlOutcome::Value(actual)) => {
             // SQLite has no booleans: show its 0/1 as the boolean the check expects.
             let actual = match (actual, expect) {
-                (Value::Number(n), Value::Bool(_)) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => {
+                (Value::Number(n), Value::Bool(_))
+                    if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) =>
+                {
                     Value::Bool(n.as_f64() == Some(1.0))
                 }
                 _ => actual.clone(),
@@ -350,7 +460,11 @@ fn show_value(value: &Value) -> String {
 }
 
 fn rows(count: u64) -> String {
-    if count == 1 { "1 row".into() } else { format!("{count} rows") }
+    if count == 1 {
+        "1 row".into()
+    } else {
+        format!("{count} rows")
+    }
 }
 
 impl CheckStatus {

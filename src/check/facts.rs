@@ -66,7 +66,9 @@ pub struct SchemaSnapshot {
 
 impl SchemaSnapshot {
     pub fn find(&self, schema: &str, name: &str) -> Option<&Relation> {
-        self.relations.iter().find(|r| r.schema == schema && r.name == name)
+        self.relations
+            .iter()
+            .find(|r| r.schema == schema && r.name == name)
     }
 
     /// The table `schema.name`, if one exists (not a view).

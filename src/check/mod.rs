@@ -52,15 +52,27 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn pass(evidence: impl Into<String>) -> Self {
-        Verdict { status: CheckStatus::Pass, evidence: evidence.into(), facts: Default::default() }
+        Verdict {
+            status: CheckStatus::Pass,
+            evidence: evidence.into(),
+            facts: Default::default(),
+        }
     }
 
     pub fn fail(evidence: impl Into<String>) -> Self {
-        Verdict { status: CheckStatus::Fail, evidence: evidence.into(), facts: Default::default() }
+        Verdict {
+            status: CheckStatus::Fail,
+            evidence: evidence.into(),
+            facts: Default::default(),
+        }
     }
 
     pub fn error(evidence: impl Into<String>) -> Self {
-        Verdict { status: CheckStatus::Error, evidence: evidence.into(), facts: Default::default() }
+        Verdict {
+            status: CheckStatus::Error,
+            evidence: evidence.into(),
+            facts: Default::default(),
+        }
     }
 
     pub fn with_fact(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {

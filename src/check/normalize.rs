@@ -13,11 +13,17 @@ pub fn canonical_type(text: &str) -> String {
         (Some(open), Some(close)) if close > open => {
             let suffix = base[close + 1..].trim();
             let name = format!("{} {suffix}", base[..open].trim());
-            (name.trim().to_string(), Some(format!("({})", base[open + 1..close].replace(' ', ""))))
+            (
+                name.trim().to_string(),
+                Some(format!("({})", base[open + 1..close].replace(' ', ""))),
+            )
         }
         _ => (base.trim().to_string(), None),
     };
-    let name = name.strip_prefix("pg_catalog.").unwrap_or(&name).to_string();
+    let name = name
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&name)
+        .to_string();
     let name = match name.as_str() {
         "int" | "int4" | "integer" | "serial" | "serial4" => "integer",
         "int8" | "bigint" | "bigserial" | "serial8" => "bigint",
@@ -78,14 +84,18 @@ pub fn canonical_default(text: &str) -> String {
         }
     }
     // A quoted number or boolean is the same value as the bare one: `'0'::integer` is `0`.
-    if let Some(inner) = expr.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\''))
+    if let Some(inner) = expr
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
         && !inner.contains('\'')
         && (inner.parse::<f64>().is_ok() || matches!(inner, "true" | "false"))
     {
         expr = inner.to_string();
     }
     match expr.as_str() {
-        "now()" | "current_timestamp" | "transaction_timestamp()" | "current_timestamp()" => "now()".into(),
+        "now()" | "current_timestamp" | "transaction_timestamp()" | "current_timestamp()" => {
+            "now()".into()
+        }
         "'t'" | "true" => "true".into(),
         "'f'" | "false" => "false".into(),
         "gen_random_uuid()" | "uuid_generate_v4()" => expr,
@@ -137,7 +147,10 @@ fn lower_outside_quotes(text: &str) -> String {
 }
 
 fn strip_outer_parens(text: &str) -> &str {
-    let Some(inner) = text.strip_prefix('(').and_then(|rest| rest.strip_suffix(')')) else {
+    let Some(inner) = text
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+    else {
         return text;
     };
     // Only when the opening parenthesis closes at the very end: not `(a) + (b)`.
@@ -215,7 +228,12 @@ mod tests {
             ("pg_catalog.uuid", "uuid"),
         ];
         for (a, b) in same {
-            assert!(same_type(a, b), "{a} should equal {b}: {} vs {}", canonical_type(a), canonical_type(b));
+            assert!(
+                same_type(a, b),
+                "{a} should equal {b}: {} vs {}",
+                canonical_type(a),
+                canonical_type(b)
+            );
         }
     }
 
@@ -250,7 +268,12 @@ mod tests {
             ("gen_random_uuid()", "gen_random_uuid()"),
         ];
         for (a, b) in same {
-            assert!(same_default(a, b), "{a} should equal {b}: {} vs {}", canonical_default(a), canonical_default(b));
+            assert!(
+                same_default(a, b),
+                "{a} should equal {b}: {} vs {}",
+                canonical_default(a),
+                canonical_default(b)
+            );
         }
     }
 

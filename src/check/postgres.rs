@@ -59,8 +59,16 @@ pub(crate) async fn snapshot(
     limits: super::Limits,
 ) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    let rows = sqlx::query(CATALOG_QUERY).bind(&needs.relation_names).fetch_all(&mut *tx).await?;
-    let schema = SchemaSnapshot { relations: rows.iter().map(relation_from_row).collect::<Result<_, _>>()? };
+    let rows = sqlx::query(CATALOG_QUERY)
+        .bind(&needs.relation_names)
+        .fetch_all(&mut *tx)
+        .await?;
+    let schema = SchemaSnapshot {
+        relations: rows
+            .iter()
+            .map(relation_from_row)
+            .collect::<Result<_, _>>()?,
+    };
     let items = needs.data_items(&schema);
     let (data, data_queries) = read_data(&mut tx, &items, limits).await?;
     tx.rollback().await?;
@@ -103,7 +111,11 @@ fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
                 columns: i
                     .get(1)
                     .and_then(Value::as_array)
-                    .map(|cols| cols.iter().map(|c| c.as_str().map(str::to_string)).collect())
+                    .map(|cols| {
+                        cols.iter()
+                            .map(|c| c.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
             .collect(),
@@ -133,14 +145,20 @@ async fn read_data(
         }
         Err(error) if is_connection_error(&error) => return Err(error),
         Err(_) => {
-            sqlx::raw_sql("ROLLBACK; BEGIN READ ONLY").execute(&mut *conn).await?;
+            sqlx::raw_sql("ROLLBACK; BEGIN READ ONLY")
+                .execute(&mut *conn)
+                .await?;
             for item in items {
-                sqlx::raw_sql("SAVEPOINT remtrack_item").execute(&mut *conn).await?;
+                sqlx::raw_sql("SAVEPOINT remtrack_item")
+                    .execute(&mut *conn)
+                    .await?;
                 match data_query(conn, std::slice::from_ref(item)).await {
                     Ok(mut values) => facts.record(item, Ok(values.pop().unwrap_or_default())),
                     Err(error) if is_connection_error(&error) => return Err(error),
                     Err(error) => {
-                        sqlx::raw_sql("ROLLBACK TO SAVEPOINT remtrack_item").execute(&mut *conn).await?;
+                        sqlx::raw_sql("ROLLBACK TO SAVEPOINT remtrack_item")
+                            .execute(&mut *conn)
+                            .await?;
                         facts.record(item, Err(describe_error(&error, limits)));
                     }
                 }
@@ -151,39 +169,65 @@ async fn read_data(
     Ok((facts, 1))
 }
 
-async fn data_query(conn: &mut PgConnection, items: &[DataItem]) -> Result<Vec<Vec<String>>, sqlx::Error> {
+async fn data_query(
+    conn: &mut PgConnection,
+    items: &[DataItem],
+) -> Result<Vec<Vec<String>>, sqlx::Error> {
     let schemas: Vec<&str> = items.iter().map(|i| i.schema()).collect();
     let tables: Vec<&str> = items.iter().map(|i| i.table()).collect();
     let columns: Vec<Option<&str>> = items.iter().map(|i| i.column()).collect();
-    let rows = sqlx::query(DATA_QUERY).bind(schemas).bind(tables).bind(columns).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(DATA_QUERY)
+        .bind(schemas)
+        .bind(tables)
+        .bind(columns)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut values = vec![Vec::new(); items.len()];
     for row in rows {
         let ord: i64 = row.try_get("ord")?;
         let vals: Option<Vec<String>> = row.try_get("vals")?;
-        if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| values.get_mut(i)) {
-            *slot = vals.unwrap_or_default().iter().map(|v| unescape_xml(v)).collect();
+        if let Some(slot) = usize::try_from(ord - 1)
+            .ok()
+            .and_then(|i| values.get_mut(i))
+        {
+            *slot = vals
+                .unwrap_or_default()
+                .iter()
+                .map(|v| unescape_xml(v))
+                .collect();
         }
     }
     Ok(values)
 }
 
 /// Runs one screened `sql` check and returns its single value as JSON.
-pub(crate) async fn run_sql(pool: &PgPool, body: &str, limits: super::Limits) -> Result<SqlOutcome, sqlx::Error> {
+pub(crate) async fn run_sql(
+    pool: &PgPool,
+    body: &str,
+    limits: super::Limits,
+) -> Result<SqlOutcome, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    // The newline keeps a trailing `--` comment in the check from swallowing the parenthesis.
-    let wrapped = format!("SELECT to_jsonb(remtrack_check) AS v FROM (\n{body}\n) AS remtrack_check LIMIT 2");
-    let result = sqlx::query(&wrapped).persistent(false).fetch_all(&mut *tx).await;
+    // The newlines keep a trailing `--` comment in the check from swallowing the parenthesis;
+    // json (not jsonb) keeps duplicate column names, so `SELECT 1, 2` counts as two columns.
+    let wrapped = format!(
+        "SELECT (SELECT count(*) FROM json_each(row_to_json(remtrack_check))) AS n, \
+                (SELECT value FROM json_each(row_to_json(remtrack_check)) LIMIT 1) AS v \
+           FROM (\n{body}\n) AS remtrack_check LIMIT 2"
+    );
+    let result = sqlx::query(&wrapped)
+        .persistent(false)
+        .fetch_all(&mut *tx)
+        .await;
     let outcome = match result {
         Ok(rows) => match rows.as_slice() {
             [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
             [row] => {
-                let object: Value = row.try_get("v")?;
-                match object.as_object() {
-                    Some(columns) if columns.len() == 1 => {
-                        SqlOutcome::Value(columns.values().next().cloned().unwrap_or(Value::Null))
-                    }
-                    Some(columns) => SqlOutcome::Error(format!("returned {} columns, expected one", columns.len())),
-                    None => SqlOutcome::Error("returned an unexpected value".into()),
+                let columns: i64 = row.try_get("n")?;
+                let value: Option<Value> = row.try_get("v")?;
+                if columns == 1 {
+                    SqlOutcome::Value(value.unwrap_or(Value::Null))
+                } else {
+                    SqlOutcome::Error(format!("returned {columns} columns, expected one"))
                 }
             }
             _ => SqlOutcome::Error("returned more than one row, expected one".into()),
@@ -202,7 +246,11 @@ pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // Class 08: connection exception; 57P0x: admin shutdown, crash shutdown, cannot connect now.
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "3D000" | "28000" | "28P01")
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "3D000" | "28000" | "28P01"
+                )
         }
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -220,9 +268,18 @@ pub(crate) fn describe_error(error: &sqlx::Error, limits: super::Limits) -> Stri
     match error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("57014") => format!("timed out after {}", seconds(limits.statement_timeout)),
-            Some("55P03") => format!("timed out after {} waiting for a lock", seconds(limits.lock_timeout)),
-            Some("25006") => format!("the query tries to write, which a check may not do ({})", db.message()),
-            Some("42601") => format!("syntax error: {} (a check must be a single SELECT)", db.message()),
+            Some("55P03") => format!(
+                "timed out after {} waiting for a lock",
+                seconds(limits.lock_timeout)
+            ),
+            Some("25006") => format!(
+                "the query tries to write, which a check may not do ({})",
+                db.message()
+            ),
+            Some("42601") => format!(
+                "syntax error: {} (a check must be a single SELECT)",
+                db.message()
+            ),
             _ => db.message().to_string(),
         },
         other => other.to_string(),
@@ -231,7 +288,11 @@ pub(crate) fn describe_error(error: &sqlx::Error, limits: super::Limits) -> Stri
 
 pub(crate) fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 { format!("{secs:.0} s") } else { format!("{secs:.1} s") }
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs:.1} s")
+    }
 }
 
 fn unescape_xml(text: &str) -> String {

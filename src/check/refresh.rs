@@ -61,7 +61,8 @@ impl Needs {
         let mut names = BTreeSet::new();
         let default_schema = backend.default_schema();
         for check in all_checks(plan) {
-            let schema = |s: &Option<String>| s.clone().unwrap_or_else(|| default_schema.to_string());
+            let schema =
+                |s: &Option<String>| s.clone().unwrap_or_else(|| default_schema.to_string());
             match &check.spec {
                 CheckSpec::TableExists { table, .. }
                 | CheckSpec::TableAbsent { table, .. }
@@ -70,13 +71,24 @@ impl Needs {
                 | CheckSpec::IndexExists { table, .. } => {
                     names.insert(table.to_lowercase());
                 }
-                CheckSpec::RowCount { table, schema: s, .. } => {
+                CheckSpec::RowCount {
+                    table, schema: s, ..
+                } => {
                     names.insert(table.to_lowercase());
                     needs.row_counts.insert((schema(s), table.clone()));
                 }
-                CheckSpec::MigrationVersion { table, column, schema: s, .. } => {
-                    let table = table.clone().unwrap_or_else(|| DEFAULT_MIGRATION_TABLE.into());
-                    let column = column.clone().unwrap_or_else(|| DEFAULT_MIGRATION_COLUMN.into());
+                CheckSpec::MigrationVersion {
+                    table,
+                    column,
+                    schema: s,
+                    ..
+                } => {
+                    let table = table
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_MIGRATION_TABLE.into());
+                    let column = column
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_MIGRATION_COLUMN.into());
                     names.insert(table.to_lowercase());
                     needs.migrations.insert((schema(s), table, column));
                 }
@@ -86,7 +98,10 @@ impl Needs {
         // `table_absent` evidence mentions how many rows are left, when the table is readable.
         for check in all_checks(plan) {
             if let CheckSpec::TableAbsent { table, schema } = &check.spec {
-                needs.row_counts.insert((schema.clone().unwrap_or_else(|| default_schema.into()), table.clone()));
+                needs.row_counts.insert((
+                    schema.clone().unwrap_or_else(|| default_schema.into()),
+                    table.clone(),
+                ));
             }
         }
         needs.relation_names = names.into_iter().collect();
@@ -98,17 +113,24 @@ impl Needs {
     pub(crate) fn data_items(&self, snapshot: &SchemaSnapshot) -> Vec<DataItem> {
         let counts = self.row_counts.iter().filter_map(|(schema, table)| {
             let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
-            Some(DataItem { schema: relation.schema.clone(), table: relation.name.clone(), column: None })
-        });
-        let versions = self.migrations.iter().filter_map(|(schema, table, column)| {
-            let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
-            let column = relation.columns.iter().find(|c| &c.name == column)?;
             Some(DataItem {
                 schema: relation.schema.clone(),
                 table: relation.name.clone(),
-                column: Some(column.name.clone()),
+                column: None,
             })
         });
+        let versions = self
+            .migrations
+            .iter()
+            .filter_map(|(schema, table, column)| {
+                let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
+                let column = relation.columns.iter().find(|c| &c.name == column)?;
+                Some(DataItem {
+                    schema: relation.schema.clone(),
+                    table: relation.name.clone(),
+                    column: Some(column.name.clone()),
+                })
+            });
         counts.chain(versions).collect()
     }
 }
@@ -119,12 +141,16 @@ impl DataFacts {
         match &item.column {
             None => {
                 let count = values.and_then(|values| {
-                    values.first().and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| "row count not returned".to_string())
+                    values
+                        .first()
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .ok_or_else(|| "row count not returned".to_string())
                 });
                 self.row_counts.insert(key, count);
             }
             Some(column) => {
-                self.migration_versions.insert((key.0, key.1, column.clone()), values);
+                self.migration_versions
+                    .insert((key.0, key.1, column.clone()), values);
             }
         }
     }
@@ -132,9 +158,11 @@ impl DataFacts {
 
 /// Every check and guard in the plan, in plan order.
 fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    plan.tasks
-        .iter()
-        .flat_map(|task| task.checks.iter().chain(task.fix.iter().flat_map(|fix| fix.guards.iter())))
+    plan.tasks.iter().flat_map(|task| {
+        task.checks
+            .iter()
+            .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
+    })
 }
 
 /// Checks the whole plan against the target: one catalog snapshot, one data query, and the `sql`
@@ -147,7 +175,10 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let needs = Needs::of(plan, backend);
     // A server that stops answering mid-query must not hang the refresh past its own limits.
     let deadline = limits.connect_timeout + limits.statement_timeout * 2 + Duration::from_secs(1);
-    let unreachable = |reason: String| TargetError::Unreachable { url: target.display_url().to_string(), reason };
+    let unreachable = |reason: String| TargetError::Unreachable {
+        url: target.display_url().to_string(),
+        reason,
+    };
 
     let snapshot = async {
         match target {
@@ -156,10 +187,13 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         }
     };
     let sql_jobs = sql_checks(plan).map(|check| run_sql_check(target, check));
-    let (snapshot, sql_results) = tokio::time::timeout(deadline, async { tokio::join!(snapshot, join_all(sql_jobs)) })
-        .await
-        .map_err(|_| unreachable(format!("no answer within {}", postgres::seconds(deadline))))?;
-    let (schema, data, statements) = snapshot.map_err(|error| unreachable(connection_reason(&error)))?;
+    let (snapshot, sql_results) = tokio::time::timeout(deadline, async {
+        tokio::join!(snapshot, join_all(sql_jobs))
+    })
+    .await
+    .map_err(|_| unreachable(format!("no answer within {}", postgres::seconds(deadline))))?;
+    let (schema, data, statements) =
+        snapshot.map_err(|error| unreachable(connection_reason(&error)))?;
     let mut sql_outcomes = Vec::with_capacity(sql_results.len());
     for result in sql_results {
         sql_outcomes.push(result.map_err(|error| unreachable(connection_reason(&error)))?);
@@ -167,7 +201,9 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
 
     let mut sql_outcomes = sql_outcomes.into_iter();
     let mut judge = |check: &Check| {
-        let sql = matches!(check.spec, CheckSpec::Sql { .. }).then(|| sql_outcomes.next()).flatten();
+        let sql = matches!(check.spec, CheckSpec::Sql { .. })
+            .then(|| sql_outcomes.next())
+            .flatten();
         evaluate(&check.spec, backend, &schema, &data, sql.as_ref())
     };
     let verdicts = Verdicts {
@@ -176,7 +212,12 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
             .iter()
             .map(|task| TaskVerdicts {
                 checks: task.checks.iter().map(&mut judge).collect(),
-                guards: task.fix.iter().flat_map(|fix| fix.guards.iter()).map(&mut judge).collect(),
+                guards: task
+                    .fix
+                    .iter()
+                    .flat_map(|fix| fix.guards.iter())
+                    .map(&mut judge)
+                    .collect(),
             })
             .collect(),
     };
@@ -198,7 +239,10 @@ async fn run_sql_check(target: &Target, check: &Check) -> Result<SqlOutcome, sql
     };
     let backend = target.backend();
     let Some(text) = query.for_backend(backend) else {
-        return Ok(SqlOutcome::Error(format!("no query for {}", backend.name())));
+        return Ok(SqlOutcome::Error(format!(
+            "no query for {}",
+            backend.name()
+        )));
     };
     let body = match screen_check_sql(text, backend) {
         Ok(body) => body,
@@ -207,9 +251,13 @@ async fn run_sql_check(target: &Target, check: &Check) -> Result<SqlOutcome, sql
     match target {
         Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, &body, *limits).await,
         Target::Sqlite { pool, limits, .. } => {
-            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, &body)).await {
+            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, &body)).await
+            {
                 Ok(outcome) => outcome,
-                Err(_) => Ok(SqlOutcome::Error(format!("timed out after {}", postgres::seconds(limits.statement_timeout)))),
+                Err(_) => Ok(SqlOutcome::Error(format!(
+                    "timed out after {}",
+                    postgres::seconds(limits.statement_timeout)
+                ))),
             }
         }
     }

@@ -71,8 +71,14 @@ const DENIED_POSTGRES_FUNCTIONS: &[&str] = &[
     "lo_truncate",
 ];
 
-const DENIED_FUNCTION_PREFIXES: &[&str] =
-    &["pg_advisory", "pg_try_advisory", "pg_create_", "pg_drop_replication", "pg_replication_origin", "pg_file_"];
+const DENIED_FUNCTION_PREFIXES: &[&str] = &[
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_create_",
+    "pg_drop_replication",
+    "pg_replication_origin",
+    "pg_file_",
+];
 
 const DENIED_SQLITE_FUNCTIONS: &[&str] = &["load_extension", "writefile", "readfile", "edit"];
 
@@ -98,7 +104,10 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
     for pair in tokens.windows(2) {
         if let [Token::Word(name), Token::OpenParen] = pair {
             let lowered = name.to_lowercase();
-            let prefixed = backend == Backend::Postgres && DENIED_FUNCTION_PREFIXES.iter().any(|p| lowered.starts_with(p));
+            let prefixed = backend == Backend::Postgres
+                && DENIED_FUNCTION_PREFIXES
+                    .iter()
+                    .any(|p| lowered.starts_with(p));
             if denied.contains(&lowered.as_str()) || prefixed {
                 return Err(SqlRejection::SideEffectFunction(lowered));
             }
@@ -153,18 +162,22 @@ fn lex(text: &str) -> Result<Vec<Token>, SqlRejection> {
             }
             b'\'' => {
                 let backslash_escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
-                i = end_of_quoted(bytes, i, b'\'', backslash_escapes).ok_or(SqlRejection::Unterminated("string"))?;
+                i = end_of_quoted(bytes, i, b'\'', backslash_escapes)
+                    .ok_or(SqlRejection::Unterminated("string"))?;
                 tokens.push(Token::Other);
             }
             b'"' => {
-                let end = end_of_quoted(bytes, i, b'"', false).ok_or(SqlRejection::Unterminated("quoted name"))?;
+                let end = end_of_quoted(bytes, i, b'"', false)
+                    .ok_or(SqlRejection::Unterminated("quoted name"))?;
                 tokens.push(Token::Word(text[i + 1..end - 1].replace("\"\"", "\"")));
                 i = end;
             }
             b'$' => match dollar_tag(&text[i..]) {
                 Some(tag) => {
                     let body_start = i + tag.len();
-                    let close = text[body_start..].find(tag).ok_or(SqlRejection::Unterminated("dollar-quoted string"))?;
+                    let close = text[body_start..]
+                        .find(tag)
+                        .ok_or(SqlRejection::Unterminated("dollar-quoted string"))?;
                     i = body_start + close + tag.len();
                     tokens.push(Token::Other);
                 }
@@ -183,7 +196,11 @@ fn lex(text: &str) -> Result<Vec<Token>, SqlRejection> {
             }
             b if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'$') || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || matches!(bytes[i], b'_' | b'$')
+                        || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
                 tokens.push(Token::Word(text[start..i].to_string()));
@@ -222,7 +239,8 @@ fn dollar_tag(text: &str) -> Option<&str> {
     let rest = &text[1..];
     let end = rest.find('$')?;
     let tag = &rest[..end];
-    let valid = tag.chars().all(|c| c.is_alphanumeric() || c == '_') && !tag.starts_with(|c: char| c.is_ascii_digit());
+    let valid = tag.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !tag.starts_with(|c: char| c.is_ascii_digit());
     valid.then(|| &text[..end + 2])
 }
 
@@ -237,13 +255,22 @@ mod tests {
     #[test]
     fn one_statement_passes_with_its_trailing_semicolon_removed() {
         assert_eq!(screen("SELECT 1;").as_deref(), Ok("SELECT 1"));
-        assert_eq!(screen("  SELECT ';' -- ;\n ; ;").as_deref(), Ok("SELECT ';' -- ;"));
+        assert_eq!(
+            screen("  SELECT ';' -- ;\n ; ;").as_deref(),
+            Ok("SELECT ';' -- ;")
+        );
     }
 
     #[test]
     fn a_second_statement_is_rejected() {
-        assert_eq!(screen("SELECT 1; DROP TABLE x"), Err(SqlRejection::MultipleStatements));
-        assert_eq!(screen("SELECT 1;/* */ SELECT 2"), Err(SqlRejection::MultipleStatements));
+        assert_eq!(
+            screen("SELECT 1; DROP TABLE x"),
+            Err(SqlRejection::MultipleStatements)
+        );
+        assert_eq!(
+            screen("SELECT 1;/* */ SELECT 2"),
+            Err(SqlRejection::MultipleStatements)
+        );
     }
 
     #[test]
@@ -264,7 +291,10 @@ mod tests {
             "SELECT pg_advisory_lock(1)",
             "SELECT query_to_xml('delete from t', true, true, '')",
         ] {
-            assert!(matches!(screen(sql), Err(SqlRejection::SideEffectFunction(_))), "{sql} should be rejected");
+            assert!(
+                matches!(screen(sql), Err(SqlRejection::SideEffectFunction(_))),
+                "{sql} should be rejected"
+            );
         }
     }
 
@@ -276,6 +306,9 @@ mod tests {
     #[test]
     fn empty_and_unterminated_queries_are_rejected() {
         assert_eq!(screen(" ; -- nothing"), Err(SqlRejection::Empty));
-        assert_eq!(screen("SELECT 'open"), Err(SqlRejection::Unterminated("string")));
+        assert_eq!(
+            screen("SELECT 'open"),
+            Err(SqlRejection::Unterminated("string"))
+        );
     }
 }

@@ -32,12 +32,23 @@ SELECT m.name AS rel_name, il.name AS index_name, ii.name AS col_name
 "#;
 
 /// The schema facts and data of one refresh, and how many queries they took.
-pub(crate) async fn snapshot(pool: &SqlitePool, needs: &Needs) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
+pub(crate) async fn snapshot(
+    pool: &SqlitePool,
+    needs: &Needs,
+) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let names = Value::from(needs.relation_names.clone()).to_string();
-    let column_rows = sqlx::query(COLUMNS_QUERY).bind(&names).fetch_all(&mut *conn).await?;
-    let index_rows = sqlx::query(INDEXES_QUERY).bind(&names).fetch_all(&mut *conn).await?;
-    let schema = SchemaSnapshot { relations: relations_from_rows(&column_rows, &index_rows)? };
+    let column_rows = sqlx::query(COLUMNS_QUERY)
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await?;
+    let index_rows = sqlx::query(INDEXES_QUERY)
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await?;
+    let schema = SchemaSnapshot {
+        relations: relations_from_rows(&column_rows, &index_rows)?,
+    };
 
     let items = needs.data_items(&schema);
     let mut data = DataFacts::default();
@@ -57,7 +68,10 @@ pub(crate) async fn snapshot(pool: &SqlitePool, needs: &Needs) -> Result<(Schema
             })
             .collect();
         let statement = format!("SELECT {}", selects.join(", "));
-        let row = sqlx::query(&statement).persistent(false).fetch_one(&mut *conn).await;
+        let row = sqlx::query(&statement)
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await;
         match row {
             Ok(row) => {
                 for (index, item) in items.iter().enumerate() {
@@ -83,7 +97,10 @@ pub(crate) async fn snapshot(pool: &SqlitePool, needs: &Needs) -> Result<(Schema
     Ok((schema, data, queries))
 }
 
-fn relations_from_rows(columns: &[SqliteRow], indexes: &[SqliteRow]) -> Result<Vec<Relation>, sqlx::Error> {
+fn relations_from_rows(
+    columns: &[SqliteRow],
+    indexes: &[SqliteRow],
+) -> Result<Vec<Relation>, sqlx::Error> {
     let mut relations: Vec<Relation> = Vec::new();
     for row in columns {
         let name: String = row.try_get("rel_name")?;
@@ -92,7 +109,11 @@ fn relations_from_rows(columns: &[SqliteRow], indexes: &[SqliteRow]) -> Result<V
             relations.push(Relation {
                 schema: "main".into(),
                 name: name.clone(),
-                kind: if kind == "view" { RelationKind::View } else { RelationKind::Table },
+                kind: if kind == "view" {
+                    RelationKind::View
+                } else {
+                    RelationKind::Table
+                },
                 readable: true,
                 columns: Vec::new(),
                 indexes: Vec::new(),
@@ -103,7 +124,9 @@ fn relations_from_rows(columns: &[SqliteRow], indexes: &[SqliteRow]) -> Result<V
             let not_null: i64 = row.try_get("not_null")?;
             relation.columns.push(Column {
                 name: column,
-                data_type: row.try_get::<Option<String>, _>("col_type")?.unwrap_or_default(),
+                data_type: row
+                    .try_get::<Option<String>, _>("col_type")?
+                    .unwrap_or_default(),
                 not_null: not_null != 0,
                 default: row.try_get("dflt")?,
             });
@@ -113,10 +136,15 @@ fn relations_from_rows(columns: &[SqliteRow], indexes: &[SqliteRow]) -> Result<V
         let table: String = row.try_get("rel_name")?;
         let index: String = row.try_get("index_name")?;
         let column: Option<String> = row.try_get("col_name")?;
-        let Some(relation) = relations.iter_mut().find(|r| r.name == table) else { continue };
+        let Some(relation) = relations.iter_mut().find(|r| r.name == table) else {
+            continue;
+        };
         match relation.indexes.last_mut() {
             Some(last) if last.name == index => last.columns.push(column),
-            _ => relation.indexes.push(Index { name: index, columns: vec![column] }),
+            _ => relation.indexes.push(Index {
+                name: index,
+                columns: vec![column],
+            }),
         }
     }
     Ok(relations)
@@ -126,7 +154,11 @@ fn relations_from_rows(columns: &[SqliteRow], indexes: &[SqliteRow]) -> Result<V
 pub(crate) async fn run_sql(pool: &SqlitePool, body: &str) -> Result<SqlOutcome, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let wrapped = format!("SELECT * FROM (\n{body}\n) LIMIT 2");
-    let rows = match sqlx::query(&wrapped).persistent(false).fetch_all(&mut *conn).await {
+    let rows = match sqlx::query(&wrapped)
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+    {
         Ok(rows) => rows,
         Err(sqlx::Error::Database(db)) => {
             let message = db.message();
@@ -141,9 +173,10 @@ pub(crate) async fn run_sql(pool: &SqlitePool, body: &str) -> Result<SqlOutcome,
     };
     Ok(match rows.as_slice() {
         [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
-        [row] if row.columns().len() != 1 => {
-            SqlOutcome::Error(format!("returned {} columns, expected one", row.columns().len()))
-        }
+        [row] if row.columns().len() != 1 => SqlOutcome::Error(format!(
+            "returned {} columns, expected one",
+            row.columns().len()
+        )),
         [row] => SqlOutcome::Value(value_of(row)?),
         _ => SqlOutcome::Error("returned more than one row, expected one".into()),
     })

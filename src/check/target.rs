@@ -38,8 +38,16 @@ pub enum TargetError {
 /// A connection pool to the database under check, opened read-only.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Postgres { pool: PgPool, url: String, limits: Limits },
-    Sqlite { pool: SqlitePool, url: String, limits: Limits },
+    Postgres {
+        pool: PgPool,
+        url: String,
+        limits: Limits,
+    },
+    Sqlite {
+        pool: SqlitePool,
+        url: String,
+        limits: Limits,
+    },
 }
 
 /// How many `sql` checks run at once on PostgreSQL, beside the catalog connection.
@@ -50,13 +58,21 @@ impl Target {
     /// now can still be checked once it comes back.
     pub fn open(url: &str, limits: Limits) -> Result<Target, TargetError> {
         let shown = redact_url(url);
-        let bad = |reason: String| TargetError::BadUrl { url: shown.clone(), reason };
+        let bad = |reason: String| TargetError::BadUrl {
+            url: shown.clone(),
+            reason,
+        };
         match Backend::from_url(url) {
             Some(Backend::Postgres) => {
-                let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| bad(crate::redact::redact_text(&e.to_string(), url)))?;
+                let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+                    bad(crate::redact::redact_text(&e.to_string(), url))
+                })?;
                 let options = options.application_name("remtrack").options([
                     ("default_transaction_read_only", "on".to_string()),
-                    ("statement_timeout", limits.statement_timeout.as_millis().to_string()),
+                    (
+                        "statement_timeout",
+                        limits.statement_timeout.as_millis().to_string(),
+                    ),
                     ("lock_timeout", limits.lock_timeout.as_millis().to_string()),
                     ("idle_in_transaction_session_timeout", "60000".to_string()),
                 ]);
@@ -67,7 +83,11 @@ impl Target {
                     .idle_timeout(Duration::from_secs(300))
                     .test_before_acquire(true)
                     .connect_lazy_with(options);
-                Ok(Target::Postgres { pool, url: shown, limits })
+                Ok(Target::Postgres {
+                    pool,
+                    url: shown,
+                    limits,
+                })
             }
             Some(Backend::Sqlite) => {
                 let options: SqliteConnectOptions =
@@ -82,9 +102,15 @@ impl Target {
                     .min_connections(0)
                     .acquire_timeout(limits.connect_timeout)
                     .connect_lazy_with(options);
-                Ok(Target::Sqlite { pool, url: shown, limits })
+                Ok(Target::Sqlite {
+                    pool,
+                    url: shown,
+                    limits,
+                })
             }
-            None => Err(bad("expected a postgres://, postgresql:// or sqlite: URL".into())),
+            None => Err(bad(
+                "expected a postgres://, postgresql:// or sqlite: URL".into()
+            )),
         }
     }
 

@@ -17,7 +17,14 @@ pub async fn run(args: &super::CheckArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    check_and_report(&plan, &args.plan, &args.database_url, &args.report, &args.limits).await
+    check_and_report(
+        &plan,
+        &args.plan,
+        &args.database_url,
+        &args.report,
+        &args.limits,
+    )
+    .await
 }
 
 /// Checks `plan` against the database at `url` and prints the report; returns the exit code.
@@ -31,7 +38,10 @@ pub(crate) async fn check_and_report(
     let target = match Target::open(url, limits.limits()) {
         Ok(target) => target,
         Err(error) => {
-            eprintln!("remtrack: {}", crate::printable::printable(&error.to_string()));
+            eprintln!(
+                "remtrack: {}",
+                crate::printable::printable(&error.to_string())
+            );
             return exit::BAD_INPUT;
         }
     };
@@ -40,13 +50,22 @@ pub(crate) async fn check_and_report(
     let refreshed = match refreshed {
         Ok(refreshed) => refreshed,
         Err(error) => {
-            eprintln!("remtrack: {}", crate::printable::one_line(&error.to_string()));
+            eprintln!(
+                "remtrack: {}",
+                crate::printable::one_line(&error.to_string())
+            );
             return exit::UNREACHABLE;
         }
     };
     let status = derive(plan, Some(&refreshed.verdicts), &Marks::new());
-    let report = Report::build(plan, &plan_file.display().to_string(), target.display_url(), &refreshed, &status)
-        .with_backend(target.backend());
+    let report = Report::build(
+        plan,
+        &plan_file.display().to_string(),
+        target.display_url(),
+        &refreshed,
+        &status,
+    )
+    .with_backend(target.backend());
     let rendered = match report_args.format {
         Format::Text => render_text(&report),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",

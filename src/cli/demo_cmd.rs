@@ -10,7 +10,10 @@ use crate::plan::{load_plan, parse_plan};
 pub async fn run(args: &super::DemoArgs) -> u8 {
     let (plan, plan_name) = match &args.plan {
         Some(file) => (load_plan(file), file.clone()),
-        None => (parse_plan(SHIPPED_PLAN.as_bytes(), Path::new("plan.json (built in)")), PathBuf::from("plan.json (built in)")),
+        None => (
+            parse_plan(SHIPPED_PLAN.as_bytes(), Path::new("plan.json (built in)")),
+            PathBuf::from("plan.json (built in)"),
+        ),
     };
     let plan = match plan {
         Ok(plan) => plan,
@@ -43,7 +46,10 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         }
     };
     if args.db.is_some() {
-        eprintln!("remtrack: demo database created at {} (check it again with --database-url {url})", db_path.display());
+        eprintln!(
+            "remtrack: demo database created at {} (check it again with --database-url {url})",
+            db_path.display()
+        );
     }
     // Until the interactive tracker lands, the demo shows the headless report either way.
     let _ = args.check;

@@ -15,7 +15,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::check::Limits;
 
 #[derive(Debug, Parser)]
-#[command(name = "remtrack", version, about = "Track a database remediation plan, checking every item live against the database")]
+#[command(
+    name = "remtrack",
+    version,
+    about = "Track a database remediation plan, checking every item live against the database"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -125,7 +129,11 @@ pub mod exit {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("remtrack: cannot start the async runtime: {error}");
@@ -153,7 +161,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(at) => (&text[..at], &text[at..]),
         None => (text, "s"),
     };
-    let value: f64 = number.trim().parse().map_err(|_| format!("expected a duration like 5s or 500ms, got \"{text}\""))?;
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a duration like 5s or 500ms, got \"{text}\""))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" | "sec" => value,
@@ -161,7 +172,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         other => return Err(format!("unknown unit \"{other}\"; use ms, s or m")),
     };
     if !(seconds > 0.0 && seconds <= 86_400.0) {
-        return Err(format!("\"{text}\" is out of range: give a duration above 0 and at most 24 hours"));
+        return Err(format!(
+            "\"{text}\" is out of range: give a duration above 0 and at most 24 hours"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sqlx::{ConnectOptions, Connection};
 use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 
 /// The schema and rows of the seed's reality; valid SQL for SQLite and PostgreSQL alike.
 pub const REALITY_SQL: &str = include_str!("reality.sql");
@@ -29,9 +29,20 @@ pub async fn build_demo_database(path: &Path) -> Result<String, DemoError> {
     if path.exists() {
         return Err(DemoError::Exists(path.to_path_buf()));
     }
-    let create = |source| DemoError::Create { path: path.to_path_buf(), source };
-    let mut conn = SqliteConnectOptions::new().filename(path).create_if_missing(true).connect().await.map_err(create)?;
-    sqlx::raw_sql(REALITY_SQL).execute(&mut conn).await.map_err(create)?;
+    let create = |source| DemoError::Create {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .map_err(create)?;
+    sqlx::raw_sql(REALITY_SQL)
+        .execute(&mut conn)
+        .await
+        .map_err(create)?;
     conn.close().await.map_err(create)?;
     Ok(format!("sqlite:{}", path.display()))
 }

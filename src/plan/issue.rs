@@ -102,7 +102,12 @@ mod tests {
 
     #[test]
     fn paths_read_like_json_paths() {
-        let path = JsonPath::root().field("tasks").index(3).field("checks").index(1).field("kind");
+        let path = JsonPath::root()
+            .field("tasks")
+            .index(3)
+            .field("checks")
+            .index(1)
+            .field("kind");
         assert_eq!(path.as_str(), "tasks[3].checks[1].kind");
     }
 }

@@ -12,13 +12,19 @@ use super::issue::{JsonPath, PlanIssue, nearest};
 pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
     let root = JsonPath::root();
     let mut report = |path: JsonPath, message: String| {
-        issues.push(PlanIssue { path: path.as_str().to_string(), message });
+        issues.push(PlanIssue {
+            path: path.as_str().to_string(),
+            message,
+        });
     };
 
     if let Some(version) = plan.get("version").and_then(Value::as_u64)
         && version != 1
     {
-        report(root.field("version"), format!("format version {version} is not supported; this remtrack reads version 1"));
+        report(
+            root.field("version"),
+            format!("format version {version} is not supported; this remtrack reads version 1"),
+        );
     }
 
     let days = items(plan, "days");
@@ -30,7 +36,10 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
                 report(path.clone(), "days are numbered from 1".into());
             }
             if let Some(first) = day_numbers.insert(number, *index) {
-                report(path, format!("day {number} is already defined at days[{first}]"));
+                report(
+                    path,
+                    format!("day {number} is already defined at days[{first}]"),
+                );
             }
         }
     }
@@ -54,7 +63,13 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
                 known.sort_unstable();
                 known.iter().map(u64::to_string).collect()
             };
-            report(path.field("day"), format!("day {day} is not in \"days\" (defined: {})", or_none(&known.join(", "))));
+            report(
+                path.field("day"),
+                format!(
+                    "day {day} is not in \"days\" (defined: {})",
+                    or_none(&known.join(", "))
+                ),
+            );
         }
         if let Some(phase) = task.get("phase").and_then(Value::as_str)
             && !phase_ids.contains_key(phase)
@@ -69,17 +84,25 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
                 report(dep_path, dangling("task", dep, &task_names));
             }
         }
-        let ids = check_ids.entry(task.get("id").and_then(Value::as_str).unwrap_or_default()).or_default();
+        let ids = check_ids
+            .entry(task.get("id").and_then(Value::as_str).unwrap_or_default())
+            .or_default();
         let mut seen = HashMap::new();
         let guards = task.get("fix").map(|fix| (fix, "guards"));
-        let check_lists = [(Some(*task), "checks", path.clone()), (guards.map(|(fix, _)| fix), "guards", path.field("fix"))];
+        let check_lists = [
+            (Some(*task), "checks", path.clone()),
+            (guards.map(|(fix, _)| fix), "guards", path.field("fix")),
+        ];
         for (owner, list, owner_path) in check_lists {
             let Some(owner) = owner else { continue };
             for (check_index, check) in items(owner, list) {
                 if let Some(id) = check.get("id").and_then(Value::as_str) {
                     let check_path = owner_path.field(list).index(check_index).field("id");
                     if let Some(first) = seen.insert(id, check_path.as_str().to_string()) {
-                        report(check_path, format!("check id \"{id}\" is already used in this task at {first}"));
+                        report(
+                            check_path,
+                            format!("check id \"{id}\" is already used in this task at {first}"),
+                        );
                     }
                     ids.insert(id);
                 }
@@ -89,7 +112,11 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
 
     for (index, risk) in items(plan, "risks") {
         for (watch_index, target) in strings(risk, "watch") {
-            let path = root.field("risks").index(index).field("watch").index(watch_index);
+            let path = root
+                .field("risks")
+                .index(index)
+                .field("watch")
+                .index(watch_index);
             let (task, check) = match target.split_once('/') {
                 Some((task, check)) => (task, Some(check)),
                 None => (target, None),
@@ -99,10 +126,18 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
             } else if let Some(check) = check
                 && !check_ids.get(task).is_some_and(|ids| ids.contains(check))
             {
-                let known: Vec<&str> = check_ids.get(task).map(|ids| ids.iter().copied().collect()).unwrap_or_default();
+                let known: Vec<&str> = check_ids
+                    .get(task)
+                    .map(|ids| ids.iter().copied().collect())
+                    .unwrap_or_default();
                 let message = match nearest(check, &known) {
-                    Some(near) => format!("task \"{task}\" has no check \"{check}\" (did you mean \"{near}\"?)"),
-                    None => format!("task \"{task}\" has no check \"{check}\" (its checks: {})", or_none(&known.join(", "))),
+                    Some(near) => format!(
+                        "task \"{task}\" has no check \"{check}\" (did you mean \"{near}\"?)"
+                    ),
+                    None => format!(
+                        "task \"{task}\" has no check \"{check}\" (its checks: {})",
+                        or_none(&known.join(", "))
+                    ),
                 };
                 report(path, message);
             }
@@ -120,11 +155,18 @@ pub(crate) fn check_references(plan: &Value, issues: &mut Vec<PlanIssue>) {
 }
 
 fn items<'a>(value: &'a Value, key: &str) -> Vec<(usize, &'a Value)> {
-    value.get(key).and_then(Value::as_array).map(|list| list.iter().enumerate().collect()).unwrap_or_default()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|list| list.iter().enumerate().collect())
+        .unwrap_or_default()
 }
 
 fn strings<'a>(value: &'a Value, key: &str) -> Vec<(usize, &'a str)> {
-    items(value, key).into_iter().filter_map(|(index, item)| item.as_str().map(|s| (index, s))).collect()
+    items(value, key)
+        .into_iter()
+        .filter_map(|(index, item)| item.as_str().map(|s| (index, s)))
+        .collect()
 }
 
 /// Maps each id to its index, reporting repeats.
@@ -136,14 +178,14 @@ fn unique_ids<'a>(
 ) -> BTreeMap<&'a str, usize> {
     let mut ids = BTreeMap::new();
     for (index, item) in list {
-        if let Some(id) = item.get("id").and_then(Value::as_str) {
-            if let Some(first) = ids.insert(id, *index) {
-                ids.insert(id, first);
-                report(
-                    JsonPath::root().field(list_name).index(*index).field("id"),
-                    format!("{noun} id \"{id}\" is already used at {list_name}[{first}]"),
-                );
-            }
+        if let Some(id) = item.get("id").and_then(Value::as_str)
+            && let Some(first) = ids.insert(id, *index)
+        {
+            ids.insert(id, first);
+            report(
+                JsonPath::root().field(list_name).index(*index).field("id"),
+                format!("{noun} id \"{id}\" is already used at {list_name}[{first}]"),
+            );
         }
     }
     ids
@@ -152,7 +194,10 @@ fn unique_ids<'a>(
 fn dangling(noun: &str, name: &str, known: &[&str]) -> String {
     match nearest(name, known) {
         Some(near) => format!("no {noun} \"{name}\" (did you mean \"{near}\"?)"),
-        None => format!("no {noun} \"{name}\" (defined: {})", or_none(&known.join(", "))),
+        None => format!(
+            "no {noun} \"{name}\" (defined: {})",
+            or_none(&known.join(", "))
+        ),
     }
 }
 
@@ -162,13 +207,18 @@ fn or_none(list: &str) -> &str {
 
 /// Each dependency cycle once, as (task index, task id) in dependency order.
 fn dependency_cycles<'a>(tasks: &[(usize, &'a Value)]) -> Vec<Vec<(usize, &'a str)>> {
-    let index_of: HashMap<&str, usize> =
-        tasks.iter().filter_map(|(index, task)| Some((task.get("id")?.as_str()?, *index))).collect();
+    let index_of: HashMap<&str, usize> = tasks
+        .iter()
+        .filter_map(|(index, task)| Some((task.get("id")?.as_str()?, *index)))
+        .collect();
     let edges: HashMap<&str, Vec<&str>> = tasks
         .iter()
         .filter_map(|(_, task)| {
             let id = task.get("id")?.as_str()?;
-            let deps = strings(task, "depends_on").into_iter().map(|(_, dep)| dep).filter(|dep| *dep != id);
+            let deps = strings(task, "depends_on")
+                .into_iter()
+                .map(|(_, dep)| dep)
+                .filter(|dep| *dep != id);
             Some((id, deps.filter(|dep| index_of.contains_key(dep)).collect()))
         })
         .collect();
@@ -203,7 +253,12 @@ fn dependency_cycles<'a>(tasks: &[(usize, &'a Value)]) -> Vec<Vec<(usize, &'a st
                     }
                     Some(Mark::Visiting) => {
                         let from = stack.iter().position(|(id, _)| *id == dep).unwrap_or(0);
-                        cycles.push(stack[from..].iter().map(|(id, _)| (index_of[id], *id)).collect());
+                        cycles.push(
+                            stack[from..]
+                                .iter()
+                                .map(|(id, _)| (index_of[id], *id))
+                                .collect(),
+                        );
                     }
                     Some(Mark::Done) => {}
                 }

@@ -42,11 +42,19 @@ pub(crate) struct Field {
 }
 
 const fn req(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, required: true }
+    Field {
+        name,
+        ty,
+        required: true,
+    }
 }
 
 const fn opt(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, required: false }
+    Field {
+        name,
+        ty,
+        required: false,
+    }
 }
 
 pub(crate) const PRIORITIES: &[&str] = &["high", "medium", "low"];
@@ -64,11 +72,22 @@ pub(crate) const PLAN: &[Field] = &[
     opt("risks", Ty::ObjectList(RISK)),
 ];
 
-const TIMELINE: &[Field] = &[req("original_weeks", Ty::SmallCount), req("revised_weeks", Ty::Range)];
+const TIMELINE: &[Field] = &[
+    req("original_weeks", Ty::SmallCount),
+    req("revised_weeks", Ty::Range),
+];
 
-const DAY: &[Field] = &[req("day", Ty::SmallCount), req("title", Ty::Text), opt("goal", Ty::AnyText)];
+const DAY: &[Field] = &[
+    req("day", Ty::SmallCount),
+    req("title", Ty::Text),
+    opt("goal", Ty::AnyText),
+];
 
-const PHASE: &[Field] = &[req("id", Ty::Slug), req("title", Ty::Text), opt("window", Ty::AnyText)];
+const PHASE: &[Field] = &[
+    req("id", Ty::Slug),
+    req("title", Ty::Text),
+    opt("window", Ty::AnyText),
+];
 
 const TASK: &[Field] = &[
     req("id", Ty::Slug),
@@ -94,12 +113,22 @@ const RISK: &[Field] = &[
 ];
 
 /// Fields every check has, whatever its kind.
-const CHECK_COMMON: &[Field] = &[req("id", Ty::Slug), req("kind", Ty::Text), opt("note", Ty::AnyText)];
+const CHECK_COMMON: &[Field] = &[
+    req("id", Ty::Slug),
+    req("kind", Ty::Text),
+    opt("note", Ty::AnyText),
+];
 
 /// Each check kind with its own fields.
 pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
-    ("table_exists", &[req("table", Ty::Text), opt("schema", Ty::Text)]),
-    ("table_absent", &[req("table", Ty::Text), opt("schema", Ty::Text)]),
+    (
+        "table_exists",
+        &[req("table", Ty::Text), opt("schema", Ty::Text)],
+    ),
+    (
+        "table_absent",
+        &[req("table", Ty::Text), opt("schema", Ty::Text)],
+    ),
     (
         "column_exists",
         &[
@@ -111,10 +140,22 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
             opt("default", Ty::Text),
         ],
     ),
-    ("column_absent", &[req("table", Ty::Text), req("column", Ty::Text), opt("schema", Ty::Text)]),
+    (
+        "column_absent",
+        &[
+            req("table", Ty::Text),
+            req("column", Ty::Text),
+            opt("schema", Ty::Text),
+        ],
+    ),
     (
         "index_exists",
-        &[req("table", Ty::Text), opt("schema", Ty::Text), opt("columns", Ty::TextList), opt("name", Ty::Text)],
+        &[
+            req("table", Ty::Text),
+            opt("schema", Ty::Text),
+            opt("columns", Ty::TextList),
+            opt("name", Ty::Text),
+        ],
     ),
     (
         "row_count",
@@ -128,7 +169,12 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
     ),
     (
         "migration_version",
-        &[req("revision", Ty::Text), opt("table", Ty::Text), opt("column", Ty::Text), opt("schema", Ty::Text)],
+        &[
+            req("revision", Ty::Text),
+            opt("table", Ty::Text),
+            opt("column", Ty::Text),
+            opt("schema", Ty::Text),
+        ],
     ),
     ("sql", &[req("query", Ty::Sql), opt("expect", Ty::Scalar)]),
 ];
@@ -148,19 +194,35 @@ impl ShapeChecker {
     }
 
     fn report(&mut self, path: &JsonPath, message: impl Into<String>) {
-        self.issues.push(PlanIssue { path: path.as_str().to_string(), message: message.into() });
+        self.issues.push(PlanIssue {
+            path: path.as_str().to_string(),
+            message: message.into(),
+        });
     }
 
     pub fn object(&mut self, path: &JsonPath, value: &Value, fields: &[Field]) {
         let Some(map) = value.as_object() else {
-            self.report(path, format!("expected an object, found {}", describe(value)));
+            self.report(
+                path,
+                format!("expected an object, found {}", describe(value)),
+            );
             return;
         };
         self.fields(path, map, fields, &[]);
     }
 
-    fn fields(&mut self, path: &JsonPath, map: &Map<String, Value>, fields: &[Field], also_known: &[&str]) {
-        let names: Vec<&str> = fields.iter().map(|f| f.name).chain(also_known.iter().copied()).collect();
+    fn fields(
+        &mut self,
+        path: &JsonPath,
+        map: &Map<String, Value>,
+        fields: &[Field],
+        also_known: &[&str],
+    ) {
+        let names: Vec<&str> = fields
+            .iter()
+            .map(|f| f.name)
+            .chain(also_known.iter().copied())
+            .collect();
         for key in map.keys() {
             if !names.contains(&key.as_str()) {
                 let hint = match nearest(key, &names) {
@@ -173,9 +235,10 @@ impl ShapeChecker {
         for field in fields {
             match map.get(field.name) {
                 Some(value) => self.value(&path.field(field.name), value, field.ty),
-                None if field.required => {
-                    self.report(path, format!("missing field \"{}\" ({})", field.name, expected(field.ty)))
-                }
+                None if field.required => self.report(
+                    path,
+                    format!("missing field \"{}\" ({})", field.name, expected(field.ty)),
+                ),
                 None => {}
             }
         }
@@ -219,17 +282,26 @@ impl ShapeChecker {
             Ty::OneOf(choices) => match value.as_str() {
                 Some(text) if choices.contains(&text) => {}
                 Some(text) => {
-                    let hint = nearest(text, choices).map(|near| format!(" (did you mean \"{near}\"?)"));
+                    let hint =
+                        nearest(text, choices).map(|near| format!(" (did you mean \"{near}\"?)"));
                     self.report(
                         path,
-                        format!("\"{text}\" is not one of {}{}", choices.join(", "), hint.unwrap_or_default()),
+                        format!(
+                            "\"{text}\" is not one of {}{}",
+                            choices.join(", "),
+                            hint.unwrap_or_default()
+                        ),
                     )
                 }
                 None => self.wrong(path, value, ty),
             },
             Ty::TextList | Ty::SlugList => match value.as_array() {
                 Some(items) => {
-                    let item_ty = if matches!(ty, Ty::SlugList) { Ty::Slug } else { Ty::Text };
+                    let item_ty = if matches!(ty, Ty::SlugList) {
+                        Ty::Slug
+                    } else {
+                        Ty::Text
+                    };
                     for (index, item) in items.iter().enumerate() {
                         self.value(&path.index(index), item, item_ty);
                     }
@@ -237,13 +309,19 @@ impl ShapeChecker {
                 None => self.wrong(path, value, ty),
             },
             Ty::Sql => match value {
-                Value::String(text) if text.trim().is_empty() => self.report(path, "must not be empty"),
+                Value::String(text) if text.trim().is_empty() => {
+                    self.report(path, "must not be empty")
+                }
                 Value::String(_) => {}
                 Value::Object(map) => {
-                    const DIALECTS: &[Field] = &[opt("postgres", Ty::Text), opt("sqlite", Ty::Text)];
+                    const DIALECTS: &[Field] =
+                        &[opt("postgres", Ty::Text), opt("sqlite", Ty::Text)];
                     self.fields(path, map, DIALECTS, &[]);
                     if map.is_empty() {
-                        self.report(path, "give SQL for at least one of \"postgres\" and \"sqlite\"");
+                        self.report(
+                            path,
+                            "give SQL for at least one of \"postgres\" and \"sqlite\"",
+                        );
                     }
                 }
                 _ => self.wrong(path, value, ty),
@@ -254,7 +332,12 @@ impl ShapeChecker {
                 }
             }
             Ty::Range => match value.as_array() {
-                Some(pair) if pair.len() == 2 && pair.iter().all(|n| n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX))) => {
+                Some(pair)
+                    if pair.len() == 2
+                        && pair
+                            .iter()
+                            .all(|n| n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX))) =>
+                {
                     if pair[0].as_u64() > pair[1].as_u64() {
                         self.report(path, "expected [min, max] with min <= max")
                     }
@@ -283,7 +366,10 @@ impl ShapeChecker {
 
     fn check(&mut self, path: &JsonPath, value: &Value) {
         let Some(map) = value.as_object() else {
-            self.report(path, format!("expected a check object, found {}", describe(value)));
+            self.report(
+                path,
+                format!("expected a check object, found {}", describe(value)),
+            );
             return;
         };
         let kinds = kind_names();
@@ -301,11 +387,20 @@ impl ShapeChecker {
                     Some(near) => format!(" (did you mean \"{near}\"?)"),
                     None => format!("; expected one of: {}", kinds.join(", ")),
                 };
-                self.report(&path.field("kind"), format!("unknown check kind \"{kind}\"{hint}"));
+                self.report(
+                    &path.field("kind"),
+                    format!("unknown check kind \"{kind}\"{hint}"),
+                );
             }
             (None, _) => match map.get("kind") {
-                Some(other) => self.report(&path.field("kind"), format!("expected a string, found {}", describe(other))),
-                None => self.report(path, format!("missing field \"kind\" (one of: {})", kinds.join(", "))),
+                Some(other) => self.report(
+                    &path.field("kind"),
+                    format!("expected a string, found {}", describe(other)),
+                ),
+                None => self.report(
+                    path,
+                    format!("missing field \"kind\" (one of: {})", kinds.join(", ")),
+                ),
             },
         }
     }
@@ -315,21 +410,34 @@ impl ShapeChecker {
         match kind {
             "index_exists" => match (map.get("columns"), map.get("name")) {
                 (None, None) => self.report(path, "index_exists needs \"columns\" or \"name\""),
-                (Some(_), Some(_)) => self.report(path, "index_exists takes \"columns\" or \"name\", not both"),
+                (Some(_), Some(_)) => {
+                    self.report(path, "index_exists takes \"columns\" or \"name\", not both")
+                }
                 (Some(Value::Array(columns)), None) if columns.is_empty() => {
                     self.report(&path.field("columns"), "must name at least one column")
                 }
                 _ => {}
             },
             "row_count" => {
-                if ["equals", "at_most", "at_least"].iter().all(|bound| !map.contains_key(*bound)) {
-                    self.report(path, "row_count needs one or more of \"equals\", \"at_most\", \"at_least\"")
+                if ["equals", "at_most", "at_least"]
+                    .iter()
+                    .all(|bound| !map.contains_key(*bound))
+                {
+                    self.report(
+                        path,
+                        "row_count needs one or more of \"equals\", \"at_most\", \"at_least\"",
+                    )
                 }
                 let bound = |name| map.get(name).and_then(Value::as_u64);
                 if let (Some(low), Some(high)) = (bound("at_least"), bound("at_most"))
                     && low > high
                 {
-                    self.report(path, format!("at_least ({low}) is greater than at_most ({high}): no count can pass"))
+                    self.report(
+                        path,
+                        format!(
+                            "at_least ({low}) is greater than at_most ({high}): no count can pass"
+                        ),
+                    )
                 }
             }
             _ => {}
@@ -337,14 +445,20 @@ impl ShapeChecker {
     }
 
     fn wrong(&mut self, path: &JsonPath, value: &Value, ty: Ty) {
-        self.report(path, format!("expected {}, found {}", expected(ty), describe(value)));
+        self.report(
+            path,
+            format!("expected {}, found {}", expected(ty), describe(value)),
+        );
     }
 }
 
 fn common_only(map: &Map<String, Value>) -> Map<String, Value> {
     CHECK_COMMON
         .iter()
-        .filter_map(|field| map.get(field.name).map(|value| (field.name.to_string(), value.clone())))
+        .filter_map(|field| {
+            map.get(field.name)
+                .map(|value| (field.name.to_string(), value.clone()))
+        })
         .collect()
 }
 
@@ -353,8 +467,10 @@ pub(crate) fn slug_problem(text: &str) -> Option<String> {
     if text.is_empty() {
         return Some("must not be empty".into());
     }
-    let bad: Vec<char> =
-        text.chars().filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).collect();
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .collect();
     if bad.is_empty() {
         None
     } else {

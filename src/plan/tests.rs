@@ -23,12 +23,18 @@ fn minimal() -> Value {
 }
 
 fn issues_of(plan: &Value) -> Vec<String> {
-    validate_value(plan).iter().map(ToString::to_string).collect()
+    validate_value(plan)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn assert_issue(plan: &Value, expected: &str) {
     let issues = issues_of(plan);
-    assert!(issues.iter().any(|i| i == expected), "expected issue {expected:?}, got {issues:#?}");
+    assert!(
+        issues.iter().any(|i| i == expected),
+        "expected issue {expected:?}, got {issues:#?}"
+    );
 }
 
 #[test]
@@ -50,7 +56,10 @@ fn the_shipped_plan_is_valid() {
 fn a_typo_in_a_check_kind_suggests_the_nearest_kind() {
     let mut plan = minimal();
     plan["tasks"][0]["checks"][0]["kind"] = json!("colum_exists");
-    assert_issue(&plan, "tasks[0].checks[0].kind: unknown check kind \"colum_exists\" (did you mean \"column_exists\"?)");
+    assert_issue(
+        &plan,
+        "tasks[0].checks[0].kind: unknown check kind \"colum_exists\" (did you mean \"column_exists\"?)",
+    );
 }
 
 #[test]
@@ -59,8 +68,19 @@ fn an_unknown_field_suggests_the_nearest_field() {
     plan["tasks"][0]["checks"][0]["tabel"] = json!("x");
     plan["tasks"][0]["prority"] = json!("high");
     let issues = issues_of(&plan);
-    assert!(issues.contains(&"tasks[0].checks[0].tabel: unknown field \"tabel\" (did you mean \"table\"?)".to_string()), "{issues:#?}");
-    assert!(issues.contains(&"tasks[0].prority: unknown field \"prority\" (did you mean \"priority\"?)".to_string()), "{issues:#?}");
+    assert!(
+        issues.contains(
+            &"tasks[0].checks[0].tabel: unknown field \"tabel\" (did you mean \"table\"?)"
+                .to_string()
+        ),
+        "{issues:#?}"
+    );
+    assert!(
+        issues.contains(
+            &"tasks[0].prority: unknown field \"prority\" (did you mean \"priority\"?)".to_string()
+        ),
+        "{issues:#?}"
+    );
 }
 
 #[test]
@@ -68,8 +88,14 @@ fn wrong_types_name_what_was_expected_and_found() {
     let mut plan = minimal();
     plan["tasks"][0]["day"] = json!("1");
     plan["tasks"][0]["checks"][0]["table"] = json!(7);
-    assert_issue(&plan, "tasks[0].day: expected a whole number from 0 to 4294967295, found a string");
-    assert_issue(&plan, "tasks[0].checks[0].table: expected a non-empty string, found a whole number");
+    assert_issue(
+        &plan,
+        "tasks[0].day: expected a whole number from 0 to 4294967295, found a string",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[0].table: expected a non-empty string, found a whole number",
+    );
 }
 
 #[test]
@@ -77,17 +103,32 @@ fn enums_list_their_values() {
     let mut plan = minimal();
     plan["tasks"][0]["priority"] = json!("urgent");
     plan["tasks"][0]["claimed"] = json!("don");
-    assert_issue(&plan, "tasks[0].priority: \"urgent\" is not one of high, medium, low");
-    assert_issue(&plan, "tasks[0].claimed: \"don\" is not one of done, in_progress, not_started (did you mean \"done\"?)");
+    assert_issue(
+        &plan,
+        "tasks[0].priority: \"urgent\" is not one of high, medium, low",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].claimed: \"don\" is not one of done, in_progress, not_started (did you mean \"done\"?)",
+    );
 }
 
 #[test]
 fn missing_required_fields_are_named() {
     let mut plan = minimal();
     plan["tasks"][0].as_object_mut().unwrap().remove("phase");
-    plan["tasks"][0]["checks"][0].as_object_mut().unwrap().remove("table");
-    assert_issue(&plan, "tasks[0]: missing field \"phase\" (an id (letters, digits, '-', '_', '.'))");
-    assert_issue(&plan, "tasks[0].checks[0]: missing field \"table\" (a non-empty string)");
+    plan["tasks"][0]["checks"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("table");
+    assert_issue(
+        &plan,
+        "tasks[0]: missing field \"phase\" (an id (letters, digits, '-', '_', '.'))",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[0]: missing field \"table\" (a non-empty string)",
+    );
 }
 
 #[test]
@@ -107,8 +148,14 @@ fn duplicate_ids_point_at_the_first_use() {
         { "id": "c1", "kind": "table_exists", "table": "t" },
         { "id": "c1", "kind": "table_absent", "table": "u" }
     ]);
-    assert_issue(&plan, "tasks[1].id: task id \"a\" is already used at tasks[0]");
-    assert_issue(&plan, "tasks[0].checks[1].id: check id \"c1\" is already used in this task at tasks[0].checks[0].id");
+    assert_issue(
+        &plan,
+        "tasks[1].id: task id \"a\" is already used at tasks[0]",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[1].id: check id \"c1\" is already used in this task at tasks[0].checks[0].id",
+    );
 }
 
 #[test]
@@ -119,9 +166,18 @@ fn dangling_references_are_reported_with_suggestions() {
     plan["tasks"][1]["depends_on"] = json!(["aa"]);
     plan["risks"][0]["watch"] = json!(["a/c2", "zzz"]);
     assert_issue(&plan, "tasks[0].day: day 9 is not in \"days\" (defined: 1)");
-    assert_issue(&plan, "tasks[0].phase: no phase \"p2\" (did you mean \"p1\"?)");
-    assert_issue(&plan, "tasks[1].depends_on[0]: no task \"aa\" (did you mean \"a\"?)");
-    assert_issue(&plan, "risks[0].watch[0]: task \"a\" has no check \"c2\" (did you mean \"c1\"?)");
+    assert_issue(
+        &plan,
+        "tasks[0].phase: no phase \"p2\" (did you mean \"p1\"?)",
+    );
+    assert_issue(
+        &plan,
+        "tasks[1].depends_on[0]: no task \"aa\" (did you mean \"a\"?)",
+    );
+    assert_issue(
+        &plan,
+        "risks[0].watch[0]: task \"a\" has no check \"c2\" (did you mean \"c1\"?)",
+    );
     assert_issue(&plan, "risks[0].watch[1]: no task \"zzz\" (defined: a, b)");
 }
 
@@ -131,7 +187,10 @@ fn dependency_cycles_are_named_in_order() {
     plan["tasks"][0]["depends_on"] = json!(["b"]);
     assert_issue(&plan, "tasks[0].depends_on: dependency cycle: a -> b -> a");
     plan["tasks"][0]["depends_on"] = json!(["a"]);
-    assert_issue(&plan, "tasks[0].depends_on[0]: a task cannot depend on itself");
+    assert_issue(
+        &plan,
+        "tasks[0].depends_on[0]: a task cannot depend on itself",
+    );
 }
 
 #[test]
@@ -144,11 +203,26 @@ fn check_kind_rules_are_enforced() {
         { "id": "s", "kind": "row_count", "table": "t", "at_least": 5, "at_most": 1 },
         { "id": "q", "kind": "sql", "query": {} }
     ]);
-    assert_issue(&plan, "tasks[0].checks[0]: index_exists needs \"columns\" or \"name\"");
-    assert_issue(&plan, "tasks[0].checks[1]: index_exists takes \"columns\" or \"name\", not both");
-    assert_issue(&plan, "tasks[0].checks[2]: row_count needs one or more of \"equals\", \"at_most\", \"at_least\"");
-    assert_issue(&plan, "tasks[0].checks[3]: at_least (5) is greater than at_most (1): no count can pass");
-    assert_issue(&plan, "tasks[0].checks[4].query: give SQL for at least one of \"postgres\" and \"sqlite\"");
+    assert_issue(
+        &plan,
+        "tasks[0].checks[0]: index_exists needs \"columns\" or \"name\"",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[1]: index_exists takes \"columns\" or \"name\", not both",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[2]: row_count needs one or more of \"equals\", \"at_most\", \"at_least\"",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[3]: at_least (5) is greater than at_most (1): no count can pass",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[4].query: give SQL for at least one of \"postgres\" and \"sqlite\"",
+    );
 }
 
 #[test]
@@ -161,31 +235,55 @@ fn every_problem_is_reported_at_once() {
     assert!(issues_of(&plan).len() >= 4, "{:#?}", issues_of(&plan));
     let error = parse_plan(plan.to_string().as_bytes(), Path::new("my-plan.json")).unwrap_err();
     let message = error.to_string();
-    assert!(message.starts_with("my-plan.json has 4 problems:"), "{message}");
-    assert!(message.contains("version: format version 2 is not supported"), "{message}");
+    assert!(
+        message.starts_with("my-plan.json has 4 problems:"),
+        "{message}"
+    );
+    assert!(
+        message.contains("version: format version 2 is not supported"),
+        "{message}"
+    );
 }
 
 #[test]
 fn ids_must_be_slugs() {
     let mut plan = minimal();
     plan["tasks"][0]["id"] = json!("has space/slash");
-    assert_issue(&plan, "tasks[0].id: \"has space/slash\" is not a valid id: use letters, digits, '-', '_' and '.' only");
+    assert_issue(
+        &plan,
+        "tasks[0].id: \"has space/slash\" is not a valid id: use letters, digits, '-', '_' and '.' only",
+    );
 }
 
 #[test]
 fn malformed_json_names_file_line_and_column() {
-    let error = parse_plan(b"{\n  \"version\": 1,\n  \"title\": \"x\"\n  \"days\": []\n}", Path::new("p.json")).unwrap_err();
+    let error = parse_plan(
+        b"{\n  \"version\": 1,\n  \"title\": \"x\"\n  \"days\": []\n}",
+        Path::new("p.json"),
+    )
+    .unwrap_err();
     assert_eq!(error.to_string(), "p.json:4:3: expected `,` or `}`");
-    let truncated = parse_plan(b"{\"version\": 1, \"title\": \"x", Path::new("p.json")).unwrap_err();
-    assert!(truncated.to_string().contains("(is the file truncated?)"), "{truncated}");
+    let truncated =
+        parse_plan(b"{\"version\": 1, \"title\": \"x", Path::new("p.json")).unwrap_err();
+    assert!(
+        truncated.to_string().contains("(is the file truncated?)"),
+        "{truncated}"
+    );
 }
 
 #[test]
 fn empty_non_utf8_and_bom_files() {
-    assert!(parse_plan(b"  \n", Path::new("p.json")).unwrap_err().to_string().contains("the file is empty"));
+    assert!(
+        parse_plan(b"  \n", Path::new("p.json"))
+            .unwrap_err()
+            .to_string()
+            .contains("the file is empty")
+    );
     let latin1 = b"{\"title\": \"caf\xe9\"}";
     assert_eq!(
-        parse_plan(latin1, Path::new("p.json")).unwrap_err().to_string(),
+        parse_plan(latin1, Path::new("p.json"))
+            .unwrap_err()
+            .to_string(),
         "p.json:1:15: the file is not valid UTF-8 text; save it as UTF-8"
     );
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
@@ -197,12 +295,18 @@ fn empty_non_utf8_and_bom_files() {
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let error = parse_plan(deep.as_bytes(), Path::new("p.json")).unwrap_err();
-    assert!(error.to_string().contains("recursion limit exceeded"), "{error}");
+    assert!(
+        error.to_string().contains("recursion limit exceeded"),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_non_object_plan_says_so() {
-    assert_eq!(issues_of(&json!([])), vec!["expected an object, found an array".to_string()]);
+    assert_eq!(
+        issues_of(&json!([])),
+        vec!["expected an object, found an array".to_string()]
+    );
 }
 
 #[test]
@@ -229,13 +333,19 @@ fn every_check_kind_in_the_shape_table_deserializes() {
     plan["tasks"][0]["checks"] = checks;
     plan["risks"][0]["watch"] = json!(["a/h"]);
     let loaded = parse_plan(plan.to_string().as_bytes(), Path::new("p.json")).unwrap();
-    let kinds: Vec<&str> = loaded.tasks[0].checks.iter().map(|c| c.spec.kind()).collect();
+    let kinds: Vec<&str> = loaded.tasks[0]
+        .checks
+        .iter()
+        .map(|c| c.spec.kind())
+        .collect();
     assert_eq!(kinds, shape::kind_names());
 }
 
 #[test]
 fn the_committed_schema_is_current() {
-    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.schema.json")).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.schema.json"))
+            .unwrap();
     let current = serde_json::to_string_pretty(&Plan::json_schema()).unwrap();
     assert_eq!(
         committed.trim_end(),

@@ -12,16 +12,29 @@ pub fn render_junit(report: &Report) -> String {
         if task.manual {
             let mut status = TestCaseStatus::skipped();
             status.set_message("manual task: only a person can verify it");
-            suite.add_test_case(TestCase::new(format!("{}: verified by a person", task.id), status));
+            suite.add_test_case(TestCase::new(
+                format!("{}: verified by a person", task.id),
+                status,
+            ));
         }
-        let checks = task.checks.iter().map(|c| (c, "")).chain(task.guards.iter().map(|g| (g, "guard ")));
+        let checks = task
+            .checks
+            .iter()
+            .map(|c| (c, ""))
+            .chain(task.guards.iter().map(|g| (g, "guard ")));
         for (check, prefix) in checks {
             let status = match check.status {
                 CheckStatus::Pass => TestCaseStatus::success(),
                 other => {
-                    let kind = if other == CheckStatus::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+                    let kind = if other == CheckStatus::Fail {
+                        NonSuccessKind::Failure
+                    } else {
+                        NonSuccessKind::Error
+                    };
                     let mut status = TestCaseStatus::non_success(kind);
-                    status.set_message(check.evidence.as_str()).set_type(check.kind);
+                    status
+                        .set_message(check.evidence.as_str())
+                        .set_type(check.kind);
                     status
                 }
             };
@@ -34,5 +47,7 @@ pub fn render_junit(report: &Report) -> String {
         }
         junit.add_test_suite(suite);
     }
-    junit.to_string().unwrap_or_else(|error| format!("<!-- cannot render JUnit XML: {error} -->"))
+    junit
+        .to_string()
+        .unwrap_or_else(|error| format!("<!-- cannot render JUnit XML: {error} -->"))
 }

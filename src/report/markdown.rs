@@ -11,9 +11,18 @@ pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     let p = &report.summary.progress;
     let _ = writeln!(out, "# {}\n", cell(&report.plan.title));
-    let _ = writeln!(out, "Checked live against `{}` at {}.\n", cell(&report.database), report.checked_at);
+    let _ = writeln!(
+        out,
+        "Checked live against `{}` at {}.\n",
+        cell(&report.database),
+        report.checked_at
+    );
     let _ = writeln!(out, "| Work | Live | Claimed |\n|---|---|---|");
-    for (name, progress) in [("Database", &p.database), ("Code", &p.code), ("Overall", &p.overall)] {
+    for (name, progress) in [
+        ("Database", &p.database),
+        ("Code", &p.code),
+        ("Overall", &p.overall),
+    ] {
         let _ = writeln!(
             out,
             "| {name} | {}% ({}/{}) | {}% ({}/{}) |",
@@ -28,11 +37,26 @@ pub fn render_markdown(report: &Report) -> String {
 
     let overclaimed: Vec<_> = report.tasks.iter().filter(|t| t.overclaimed).collect();
     if !overclaimed.is_empty() {
-        let _ = writeln!(out, "\n## Overclaimed: claimed done, the database says no\n");
+        let _ = writeln!(
+            out,
+            "\n## Overclaimed: claimed done, the database says no\n"
+        );
         for task in overclaimed {
-            let _ = writeln!(out, "- **{}** `{}`: {}", cell(&task.title), task.id, task.status.as_str());
+            let _ = writeln!(
+                out,
+                "- **{}** `{}`: {}",
+                cell(&task.title),
+                task.id,
+                task.status.as_str()
+            );
             for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
-                let _ = writeln!(out, "  - {} `{}`: {}", check.status.as_str(), check.id, cell(&check.evidence));
+                let _ = writeln!(
+                    out,
+                    "  - {} `{}`: {}",
+                    check.status.as_str(),
+                    check.id,
+                    cell(&check.evidence)
+                );
             }
         }
     }
@@ -65,15 +89,27 @@ pub fn render_markdown(report: &Report) -> String {
             } else {
                 task.status.as_str().to_string()
             };
-            let _ = writeln!(out, "| {status} | {} `{}` | {} |", cell(&task.title), task.id, evidence.join("<br>"));
+            let _ = writeln!(
+                out,
+                "| {status} | {} `{}` | {} |",
+                cell(&task.title),
+                task.id,
+                evidence.join("<br>")
+            );
         }
     }
 
     if !report.risks.is_empty() {
-        let _ = writeln!(out, "\n## Risks\n\n| Risk | Severity | Level | Open items |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "\n## Risks\n\n| Risk | Severity | Level | Open items |\n|---|---|---|---|"
+        );
         for risk in &report.risks {
-            let items: Vec<String> =
-                risk.open_items.iter().map(|i| format!("`{}` {}", i.item, cell(&i.evidence))).collect();
+            let items: Vec<String> = risk
+                .open_items
+                .iter()
+                .map(|i| format!("`{}` {}", i.item, cell(&i.evidence)))
+                .collect();
             let _ = writeln!(
                 out,
                 "| {} | {:?} | {} | {} |",

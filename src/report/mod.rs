@@ -137,7 +137,13 @@ pub struct RiskReport {
 }
 
 impl Report {
-    pub fn build(plan: &Plan, plan_file: &str, database: &str, refresh: &Refresh, status: &PlanStatus) -> Report {
+    pub fn build(
+        plan: &Plan,
+        plan_file: &str,
+        database: &str,
+        refresh: &Refresh,
+        status: &PlanStatus,
+    ) -> Report {
         let mut counts = CheckCounts::default();
         let tasks: Vec<TaskReport> = plan
             .tasks
@@ -184,7 +190,11 @@ impl Report {
             .collect();
         let count = |s: TaskStatus| status.tasks.iter().filter(|t| t.status == s).count();
         Report {
-            plan: PlanInfo { title: plan.title.clone(), file: plan_file.to_string(), timeline: plan.timeline.clone() },
+            plan: PlanInfo {
+                title: plan.title.clone(),
+                file: plan_file.to_string(),
+                timeline: plan.timeline.clone(),
+            },
             database: database.to_string(),
             backend: Default::default(),
             checked_at: refresh.checked_at.format(&Rfc3339).unwrap_or_default(),
@@ -209,7 +219,12 @@ impl Report {
                 .days
                 .iter()
                 .zip(&status.progress.days)
-                .map(|(day, p)| GroupReport { day: Some(day.day), id: None, title: day.title.clone(), progress: (*p).into() })
+                .map(|(day, p)| GroupReport {
+                    day: Some(day.day),
+                    id: None,
+                    title: day.title.clone(),
+                    progress: (*p).into(),
+                })
                 .collect(),
             phases: plan
                 .phases

@@ -47,7 +47,11 @@ pub fn render_text(report: &Report) -> String {
     let s = &report.summary;
     let p = &s.progress;
     let _ = writeln!(out, "\n{BOLD}Progress{BOLD:#}");
-    for (name, progress) in [("database work", &p.database), ("code work", &p.code), ("overall", &p.overall)] {
+    for (name, progress) in [
+        ("database work", &p.database),
+        ("code work", &p.code),
+        ("overall", &p.overall),
+    ] {
         let _ = writeln!(
             out,
             "  {name:<14} {:>3}% live ({}/{})   claimed {:>3}% ({}/{})",
@@ -62,7 +66,14 @@ pub fn render_text(report: &Report) -> String {
     let _ = writeln!(
         out,
         "  tasks: {} done, {} failing, {} blocked, {} manual, {} unknown; checks: {} pass, {} fail, {} error",
-        s.done, s.failing, s.blocked, s.manual, s.unknown, s.checks.pass, s.checks.fail, s.checks.error
+        s.done,
+        s.failing,
+        s.blocked,
+        s.manual,
+        s.unknown,
+        s.checks.pass,
+        s.checks.fail,
+        s.checks.error
     );
 
     let overclaimed: Vec<&TaskReport> = report.tasks.iter().filter(|t| t.overclaimed).collect();
@@ -96,7 +107,12 @@ pub fn render_text(report: &Report) -> String {
                 one_line(&risk.title)
             );
             for item in &risk.open_items {
-                let _ = writeln!(out, "          {DIM}{}: {}{DIM:#}", item.item, one_line(&item.evidence));
+                let _ = writeln!(
+                    out,
+                    "          {DIM}{}: {}{DIM:#}",
+                    item.item,
+                    one_line(&item.evidence)
+                );
             }
         }
     }
@@ -111,7 +127,11 @@ fn task_lines(out: &mut String, task: &TaskReport) {
         TaskStatus::Manual => ("○", DIM),
         TaskStatus::Unknown => ("?", YELLOW),
     };
-    let flag = if task.overclaimed { format!("  {RED}OVERCLAIMED{RED:#}") } else { String::new() };
+    let flag = if task.overclaimed {
+        format!("  {RED}OVERCLAIMED{RED:#}")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "  {style}{glyph} {:<8}{style:#} {}  {DIM}[{}]{DIM:#}{flag}",
@@ -120,7 +140,11 @@ fn task_lines(out: &mut String, task: &TaskReport) {
         task.id
     );
     if task.status == TaskStatus::Blocked {
-        let _ = writeln!(out, "      {YELLOW}blocked by {}{YELLOW:#}", task.blocked_by.join(", "));
+        let _ = writeln!(
+            out,
+            "      {YELLOW}blocked by {}{YELLOW:#}",
+            task.blocked_by.join(", ")
+        );
     }
     if task.status != TaskStatus::Done {
         for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {

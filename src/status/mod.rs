@@ -7,7 +7,7 @@ mod task;
 
 pub use progress::{Progress, ProgressReport};
 pub use risk::{RiskLevel, RiskState, WatchedItem};
-pub use task::{Mark, Marks, TaskState, TaskStatus};
+pub use task::{Mark, Marks, TaskState, TaskStatus, Verification};
 
 use crate::check::Verdicts;
 use crate::plan::Plan;
@@ -27,6 +27,13 @@ impl PlanStatus {
         self.tasks.iter().enumerate().filter(|(_, t)| t.overclaimed)
     }
 
+    pub fn regressed(&self) -> impl Iterator<Item = (usize, &TaskState)> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.verification == Some(Verification::Regressed))
+    }
+
     pub fn all_done(&self) -> bool {
         self.tasks.iter().all(|t| t.status == TaskStatus::Done)
     }
@@ -37,8 +44,16 @@ impl PlanStatus {
 pub fn derive(plan: &Plan, verdicts: Option<&Verdicts>, marks: &Marks) -> PlanStatus {
     let tasks = task::derive_tasks(plan, verdicts, marks);
     let progress = progress::derive_progress(plan, &tasks);
-    let risks = plan.risks.iter().map(|r| risk::derive_risk(plan, r, &tasks, verdicts)).collect();
-    PlanStatus { tasks, progress, risks }
+    let risks = plan
+        .risks
+        .iter()
+        .map(|r| risk::derive_risk(plan, r, &tasks, verdicts))
+        .collect();
+    PlanStatus {
+        tasks,
+        progress,
+        risks,
+    }
 }
 
 #[cfg(test)]

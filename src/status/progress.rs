@@ -22,11 +22,19 @@ impl Progress {
 
     /// Share done live, 0.0..=1.0 (1.0 for an empty group: nothing is left to do).
     pub fn live_ratio(&self) -> f64 {
-        if self.total == 0 { 1.0 } else { self.done as f64 / self.total as f64 }
+        if self.total == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.total as f64
+        }
     }
 
     pub fn claimed_ratio(&self) -> f64 {
-        if self.total == 0 { 1.0 } else { self.claimed_done as f64 / self.total as f64 }
+        if self.total == 0 {
+            1.0
+        } else {
+            self.claimed_done as f64 / self.total as f64
+        }
     }
 
     pub fn live_percent(&self) -> u32 {

@@ -41,7 +41,12 @@ pub struct RiskState {
     pub open_items: Vec<WatchedItem>,
 }
 
-pub(crate) fn derive_risk(plan: &Plan, risk: &Risk, tasks: &[TaskState], verdicts: Option<&Verdicts>) -> RiskState {
+pub(crate) fn derive_risk(
+    plan: &Plan,
+    risk: &Risk,
+    tasks: &[TaskState],
+    verdicts: Option<&Verdicts>,
+) -> RiskState {
     let mut open_items = Vec::new();
     let mut unknown = false;
     for watched in &risk.watch {
@@ -49,7 +54,9 @@ pub(crate) fn derive_risk(plan: &Plan, risk: &Risk, tasks: &[TaskState], verdict
             Some((task, check)) => (task, Some(check)),
             None => (watched.as_str(), None),
         };
-        let Some(index) = plan.tasks.iter().position(|t| t.id == task_id) else { continue };
+        let Some(index) = plan.tasks.iter().position(|t| t.id == task_id) else {
+            continue;
+        };
         let task = &plan.tasks[index];
         let state = &tasks[index];
         match check_id {
@@ -57,11 +64,17 @@ pub(crate) fn derive_risk(plan: &Plan, risk: &Risk, tasks: &[TaskState], verdict
                 if state.status != TaskStatus::Done {
                     unknown |= state.status == TaskStatus::Unknown;
                     let evidence = match state.status {
-                        TaskStatus::Blocked => format!("blocked by {}", state.blocked_by.join(", ")),
+                        TaskStatus::Blocked => {
+                            format!("blocked by {}", state.blocked_by.join(", "))
+                        }
                         TaskStatus::Manual => "not yet verified by a person".into(),
                         _ => format!("{} of {} checks failing", state.failing, task.checks.len()),
                     };
-                    open_items.push(WatchedItem { item: watched.clone(), status: state.status.as_str().into(), evidence });
+                    open_items.push(WatchedItem {
+                        item: watched.clone(),
+                        status: state.status.as_str().into(),
+                        evidence,
+                    });
                 }
             }
             Some(check_id) => {
@@ -71,12 +84,23 @@ pub(crate) fn derive_risk(plan: &Plan, risk: &Risk, tasks: &[TaskState], verdict
                     .position(|c| c.id == check_id)
                     .map(|ci| (ci, false))
                     .or_else(|| {
-                        let guards = task.fix.as_ref().map(|f| f.guards.as_slice()).unwrap_or_default();
-                        guards.iter().position(|c| c.id == check_id).map(|gi| (gi, true))
+                        let guards = task
+                            .fix
+                            .as_ref()
+                            .map(|f| f.guards.as_slice())
+                            .unwrap_or_default();
+                        guards
+                            .iter()
+                            .position(|c| c.id == check_id)
+                            .map(|gi| (gi, true))
                     })
                     .and_then(|(ci, guard)| {
                         let tv = verdicts?.task(index)?;
-                        if guard { tv.guards.get(ci) } else { tv.checks.get(ci) }
+                        if guard {
+                            tv.guards.get(ci)
+                        } else {
+                            tv.checks.get(ci)
+                        }
                     });
                 match verdict {
                     Some(v) if v.status == CheckStatus::Pass => {}
@@ -102,7 +126,11 @@ pub(crate) fn derive_risk(plan: &Plan, risk: &Risk, tasks: &[TaskState], verdict
     }
     let level = if open_items.is_empty() {
         RiskLevel::Clear
-    } else if unknown && open_items.iter().all(|i| i.status == "unknown" || i.status == "error") {
+    } else if unknown
+        && open_items
+            .iter()
+            .all(|i| i.status == "unknown" || i.status == "error")
+    {
         RiskLevel::Unknown
     } else {
         RiskLevel::Active

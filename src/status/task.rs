@@ -35,10 +35,34 @@ impl TaskStatus {
 }
 
 /// A person's standing mark on a task, as the verification store derives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mark {
     pub verified: bool,
     pub by: String,
+    /// The task's check definitions changed in the plan since the mark was made.
+    pub stale: bool,
+}
+
+/// What a person's verification means now that the database has been checked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// Verified, and nothing has changed to cast doubt on it.
+    Verified,
+    /// Verified against check definitions that have since changed.
+    Stale,
+    /// Verified, but its checks fail now.
+    Regressed,
+}
+
+impl Verification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Stale => "stale",
+            Verification::Regressed => "regressed",
+        }
+    }
 }
 
 /// Marks by task id.
@@ -51,12 +75,18 @@ pub struct TaskState {
     pub overclaimed: bool,
     /// Ids of the dependencies that are not done.
     pub blocked_by: Vec<String>,
+    /// A person's verification, if the task has a standing one.
+    pub verification: Option<Verification>,
     pub passing: usize,
     pub failing: usize,
     pub errors: usize,
 }
 
-pub(crate) fn derive_tasks(plan: &Plan, verdicts: Option<&Verdicts>, marks: &Marks) -> Vec<TaskState> {
+pub(crate) fn derive_tasks(
+    plan: &Plan,
+    verdicts: Option<&Verdicts>,
+    marks: &Marks,
+) -> Vec<TaskState> {
     // Own status first (checks only), then dependencies, which need every task's own status.
     let own: Vec<(TaskStatus, usize, usize, usize)> = plan
         .tasks
@@ -64,14 +94,33 @@ pub(crate) fn derive_tasks(plan: &Plan, verdicts: Option<&Verdicts>, marks: &Mar
         .enumerate()
         .map(|(index, task)| {
             if task.is_manual() {
-                let verified = marks.get(&task.id).is_some_and(|m| m.verified);
-                return (if verified { TaskStatus::Done } else { TaskStatus::Manual }, 0, 0, 0);
+                let verified = marks.get(&task.id).is_some_and(|m| m.verified && !m.stale);
+                return (
+                    if verified {
+                        TaskStatus::Done
+                    } else {
+                        TaskStatus::Manual
+                    },
+                    0,
+                    0,
+                    0,
+                );
             }
             let Some(task_verdicts) = verdicts.and_then(|v| v.task(index)) else {
                 return (TaskStatus::Unknown, 0, 0, task.checks.len());
             };
-            let count = |status| task_verdicts.checks.iter().filter(|v| v.status == status).count();
-            let (passing, failing, errors) = (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Error));
+            let count = |status| {
+                task_verdicts
+                    .checks
+                    .iter()
+                    .filter(|v| v.status == status)
+                    .count()
+            };
+            let (passing, failing, errors) = (
+                count(CheckStatus::Pass),
+                count(CheckStatus::Fail),
+                count(CheckStatus::Error),
+            );
             let status = if failing > 0 {
                 TaskStatus::Failing
             } else if errors > 0 || passing < task.checks.len() {
@@ -82,8 +131,12 @@ pub(crate) fn derive_tasks(plan: &Plan, verdicts: Option<&Verdicts>, marks: &Mar
             (status, passing, failing, errors)
         })
         .collect();
-    let own_status: HashMap<&str, TaskStatus> =
-        plan.tasks.iter().zip(&own).map(|(task, (status, ..))| (task.id.as_str(), *status)).collect();
+    let own_status: HashMap<&str, TaskStatus> = plan
+        .tasks
+        .iter()
+        .zip(&own)
+        .map(|(task, (status, ..))| (task.id.as_str(), *status))
+        .collect();
 
     plan.tasks
         .iter()
@@ -95,8 +148,25 @@ pub(crate) fn derive_tasks(plan: &Plan, verdicts: Option<&Verdicts>, marks: &Mar
                 .filter(|dep| own_status.get(dep.as_str()) != Some(&TaskStatus::Done))
                 .cloned()
                 .collect();
-            let status = if status != TaskStatus::Done && !blocked_by.is_empty() { TaskStatus::Blocked } else { status };
+            let status = if status != TaskStatus::Done && !blocked_by.is_empty() {
+                TaskStatus::Blocked
+            } else {
+                status
+            };
+            let verification = marks
+                .get(&task.id)
+                .filter(|mark| mark.verified)
+                .map(|mark| {
+                    if mark.stale {
+                        Verification::Stale
+                    } else if failing > 0 {
+                        Verification::Regressed
+                    } else {
+                        Verification::Verified
+                    }
+                });
             TaskState {
+                verification,
                 status,
                 overclaimed: task.claimed == Some(Claimed::Done) && status != TaskStatus::Done,
                 blocked_by,

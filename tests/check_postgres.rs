@@ -1,0 +1,465 @@
+//! The live check engine against a real PostgreSQL: every check kind passing, failing and
+//! erroring; spellings of types and defaults; near misses; writes, locks and permissions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use remtrack::check::{CheckStatus, Limits, Target, Verdict, refresh};
+use serde_json::json;
+use support::checks::{plan_of, verdicts_by_id};
+use support::pg::{cluster, exec};
+
+const SCHEMA: &str = r#"
+CREATE TABLE flows (
+    id uuid PRIMARY KEY,
+    current_phase varchar(50) DEFAULT 'discovery',
+    phase_progression jsonb DEFAULT '{}',
+    wrong_default jsonb DEFAULT '[]',
+    counter integer NOT NULL DEFAULT 0,
+    created_at timestamptz DEFAULT now(),
+    flag boolean DEFAULT false,
+    label text,
+    amount numeric(10,2)
+);
+CREATE INDEX ix_flows_phase_created ON flows (current_phase, created_at);
+CREATE TABLE empty_legacy (id int);
+CREATE TABLE three_rows (id int);
+INSERT INTO three_rows VALUES (1), (2), (3);
+CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('head_a'), ('head_b');
+CREATE SCHEMA legacy;
+CREATE TABLE legacy.only_elsewhere (id int);
+CREATE VIEW looks_like_table AS SELECT 1 AS id;
+CREATE TABLE "MixedCase" (id int);
+CREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);
+CREATE SEQUENCE some_seq;
+"#;
+
+async fn database() -> String {
+    let url = cluster().fresh_database().await;
+    exec(&url, SCHEMA).await;
+    url
+}
+
+async fn run(url: &str, checks: serde_json::Value) -> std::collections::HashMap<String, Verdict> {
+    let plan = plan_of(checks);
+    let target = Target::open(url, Limits::default()).unwrap();
+    let refreshed = refresh(&plan, &target).await.unwrap();
+    target.close().await;
+    verdicts_by_id(&plan, &refreshed.verdicts)
+}
+
+fn assert_verdict(
+    verdicts: &std::collections::HashMap<String, Verdict>,
+    id: &str,
+    status: CheckStatus,
+    evidence: &str,
+) {
+    let verdict = verdicts
+        .get(id)
+        .unwrap_or_else(|| panic!("no verdict for {id}"));
+    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
+    assert!(
+        verdict.evidence.contains(evidence),
+        "{id}: evidence {:?} should contain {evidence:?}",
+        verdict.evidence
+    );
+}
+
+#[tokio::test]
+async fn tables_exist_or_not_and_views_and_other_schemas_do_not_count() {
+    let url = database().await;
+    let v = run(&url, json!([
+        { "id": "exists", "kind": "table_exists", "table": "flows" },
+        { "id": "partitioned", "kind": "table_exists", "table": "parted" },
+        { "id": "missing", "kind": "table_exists", "table": "nope" },
+        { "id": "view", "kind": "table_exists", "table": "looks_like_table" },
+        { "id": "elsewhere", "kind": "table_exists", "table": "only_elsewhere" },
+        { "id": "in-schema", "kind": "table_exists", "table": "only_elsewhere", "schema": "legacy" },
+        { "id": "case", "kind": "table_exists", "table": "mixedcase" },
+        { "id": "absent", "kind": "table_absent", "table": "nope" },
+        { "id": "absent-view", "kind": "table_absent", "table": "looks_like_table" },
+        { "id": "still-there", "kind": "table_absent", "table": "three_rows" }
+    ])).await;
+    assert_verdict(&v, "exists", CheckStatus::Pass, "table flows exists");
+    assert_verdict(
+        &v,
+        "partitioned",
+        CheckStatus::Pass,
+        "partitioned table parted exists",
+    );
+    assert_verdict(
+        &v,
+        "missing",
+        CheckStatus::Fail,
+        "table nope does not exist",
+    );
+    assert_verdict(
+        &v,
+        "view",
+        CheckStatus::Fail,
+        "looks_like_table is a view, not a table",
+    );
+    assert_verdict(
+        &v,
+        "elsewhere",
+        CheckStatus::Fail,
+        "a table only_elsewhere exists in schema legacy",
+    );
+    assert_verdict(
+        &v,
+        "in-schema",
+        CheckStatus::Pass,
+        "legacy.only_elsewhere exists",
+    );
+    assert_verdict(
+        &v,
+        "case",
+        CheckStatus::Fail,
+        "a table MixedCase exists (names are case-sensitive)",
+    );
+    assert_verdict(&v, "absent", CheckStatus::Pass, "does not exist");
+    assert_verdict(&v, "absent-view", CheckStatus::Pass, "is a view");
+    assert_verdict(
+        &v,
+        "still-there",
+        CheckStatus::Fail,
+        "table three_rows still exists with 3 rows",
+    );
+}
+
+#[tokio::test]
+async fn column_types_and_defaults_compare_by_meaning() {
+    let url = database().await;
+    let v = run(&url, json!([
+        { "id": "varchar", "kind": "column_exists", "table": "flows", "column": "current_phase", "type": "VARCHAR(50)", "default": "'discovery'" },
+        { "id": "spelled-out", "kind": "column_exists", "table": "flows", "column": "current_phase", "type": "character varying(50)", "default": "'discovery'::character varying" },
+        { "id": "jsonb", "kind": "column_exists", "table": "flows", "column": "phase_progression", "type": "jsonb", "default": "'{}'" },
+        { "id": "int", "kind": "column_exists", "table": "flows", "column": "counter", "type": "int4", "default": "0", "nullable": false },
+        { "id": "tz", "kind": "column_exists", "table": "flows", "column": "created_at", "type": "timestamptz", "default": "CURRENT_TIMESTAMP" },
+        { "id": "bool", "kind": "column_exists", "table": "flows", "column": "flag", "type": "bool", "default": "FALSE" },
+        { "id": "numeric", "kind": "column_exists", "table": "flows", "column": "amount", "type": "decimal(10, 2)" },
+        { "id": "wrong-type", "kind": "column_exists", "table": "flows", "column": "label", "type": "varchar(50)" },
+        { "id": "wrong-default", "kind": "column_exists", "table": "flows", "column": "wrong_default", "default": "'{}'" },
+        { "id": "no-default", "kind": "column_exists", "table": "flows", "column": "label", "default": "'x'" },
+        { "id": "wrong-null", "kind": "column_exists", "table": "flows", "column": "label", "nullable": false },
+        { "id": "missing", "kind": "column_exists", "table": "flows", "column": "cross_phase_context" },
+        { "id": "no-table", "kind": "column_exists", "table": "nope", "column": "x" },
+        { "id": "absent", "kind": "column_absent", "table": "flows", "column": "session_id" },
+        { "id": "present", "kind": "column_absent", "table": "flows", "column": "label" }
+    ])).await;
+    for id in [
+        "varchar",
+        "spelled-out",
+        "jsonb",
+        "int",
+        "tz",
+        "bool",
+        "numeric",
+        "absent",
+    ] {
+        assert_verdict(&v, id, CheckStatus::Pass, "");
+    }
+    assert_verdict(
+        &v,
+        "wrong-type",
+        CheckStatus::Fail,
+        "type is text, expected varchar(50)",
+    );
+    assert_verdict(
+        &v,
+        "wrong-default",
+        CheckStatus::Fail,
+        "default is '[]'::jsonb, expected '{}'",
+    );
+    assert_verdict(
+        &v,
+        "no-default",
+        CheckStatus::Fail,
+        "no default, expected 'x'",
+    );
+    assert_verdict(
+        &v,
+        "wrong-null",
+        CheckStatus::Fail,
+        "column is nullable, expected NOT NULL",
+    );
+    assert_verdict(
+        &v,
+        "missing",
+        CheckStatus::Fail,
+        "column cross_phase_context missing from flows",
+    );
+    assert_verdict(
+        &v,
+        "no-table",
+        CheckStatus::Fail,
+        "table nope does not exist",
+    );
+    assert_verdict(
+        &v,
+        "present",
+        CheckStatus::Fail,
+        "column label still exists in flows (text)",
+    );
+}
+
+#[tokio::test]
+async fn indexes_row_counts_and_migration_versions() {
+    let url = database().await;
+    let v = run(&url, json!([
+        { "id": "by-columns", "kind": "index_exists", "table": "flows", "columns": ["current_phase"] },
+        { "id": "by-both-columns", "kind": "index_exists", "table": "flows", "columns": ["current_phase", "created_at"] },
+        { "id": "by-name", "kind": "index_exists", "table": "flows", "name": "ix_flows_phase_created" },
+        { "id": "not-leading", "kind": "index_exists", "table": "flows", "columns": ["created_at"] },
+        { "id": "empty", "kind": "row_count", "table": "empty_legacy", "equals": 0 },
+        { "id": "too-many", "kind": "row_count", "table": "three_rows", "at_most": 0 },
+        { "id": "enough", "kind": "row_count", "table": "three_rows", "at_least": 2, "at_most": 3 },
+        { "id": "count-missing", "kind": "row_count", "table": "nope", "equals": 0 },
+        { "id": "head-b", "kind": "migration_version", "revision": "head_b" },
+        { "id": "old", "kind": "migration_version", "revision": "c85140124625" },
+        { "id": "no-alembic", "kind": "migration_version", "revision": "x", "table": "nope_version" }
+    ])).await;
+    assert_verdict(
+        &v,
+        "by-columns",
+        CheckStatus::Pass,
+        "ix_flows_phase_created (current_phase, created_at)",
+    );
+    assert_verdict(&v, "by-both-columns", CheckStatus::Pass, "");
+    assert_verdict(&v, "by-name", CheckStatus::Pass, "");
+    assert_verdict(
+        &v,
+        "not-leading",
+        CheckStatus::Fail,
+        "no index on flows leading with (created_at); indexes: flows_pkey (id), ix_flows_phase_created",
+    );
+    assert_verdict(&v, "empty", CheckStatus::Pass, "0 rows in empty_legacy");
+    assert_verdict(
+        &v,
+        "too-many",
+        CheckStatus::Fail,
+        "3 rows in three_rows, expected at most 0",
+    );
+    assert_verdict(&v, "enough", CheckStatus::Pass, "3 rows");
+    assert_verdict(
+        &v,
+        "count-missing",
+        CheckStatus::Error,
+        "cannot count rows: table nope does not exist",
+    );
+    assert_verdict(
+        &v,
+        "head-b",
+        CheckStatus::Pass,
+        "revision head_b applied (alembic_version: head_a, head_b)",
+    );
+    assert_verdict(
+        &v,
+        "old",
+        CheckStatus::Fail,
+        "revision c85140124625 not applied; alembic_version holds head_a, head_b",
+    );
+    assert_verdict(
+        &v,
+        "no-alembic",
+        CheckStatus::Fail,
+        "table nope_version does not exist",
+    );
+}
+
+#[tokio::test]
+async fn sql_checks_pass_fail_and_error() {
+    let url = database().await;
+    let v = run(&url, json!([
+        { "id": "true", "kind": "sql", "query": "SELECT count(*) = 3 FROM three_rows" },
+        { "id": "number", "kind": "sql", "query": "SELECT count(*) FROM three_rows", "expect": 3 },
+        { "id": "text", "kind": "sql", "query": { "postgres": "SELECT 'a' || 'b'", "sqlite": "SELECT 'x'" }, "expect": "ab" },
+        { "id": "false", "kind": "sql", "query": "SELECT count(*) = 0 FROM three_rows -- trailing comment" },
+        { "id": "bad", "kind": "sql", "query": "SELECT * FROM no_such_table" },
+        { "id": "two-columns", "kind": "sql", "query": "SELECT 1, 2" },
+        { "id": "no-rows", "kind": "sql", "query": "SELECT 1 WHERE false" },
+        { "id": "many-rows", "kind": "sql", "query": "SELECT id FROM three_rows" },
+        { "id": "only-sqlite", "kind": "sql", "query": { "sqlite": "SELECT 1" } },
+        { "id": "slow", "kind": "sql", "query": "SELECT pg_sleep(30) IS NULL" }
+    ])).await;
+    assert_verdict(&v, "true", CheckStatus::Pass, "returned true");
+    assert_verdict(&v, "number", CheckStatus::Pass, "returned 3");
+    assert_verdict(&v, "text", CheckStatus::Pass, "returned 'ab'");
+    assert_verdict(
+        &v,
+        "false",
+        CheckStatus::Fail,
+        "returned false, expected true",
+    );
+    assert_verdict(
+        &v,
+        "bad",
+        CheckStatus::Error,
+        "relation \"no_such_table\" does not exist",
+    );
+    assert_verdict(
+        &v,
+        "two-columns",
+        CheckStatus::Error,
+        "returned 2 columns, expected one",
+    );
+    assert_verdict(&v, "no-rows", CheckStatus::Error, "returned no rows");
+    assert_verdict(&v, "many-rows", CheckStatus::Error, "more than one row");
+    assert_verdict(
+        &v,
+        "only-sqlite",
+        CheckStatus::Error,
+        "no query for postgres",
+    );
+    assert_verdict(&v, "slow", CheckStatus::Error, "timed out after 5 s");
+}
+
+/// A cheap fingerprint of everything a check could change: relations, columns, row counts, sequences.
+async fn fingerprint(url: &str) -> String {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT format('%s.%s %s %s', n.nspname, c.relname, c.relkind,
+                (SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum)
+                   FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped))
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+          ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let counts: (i64, i64, i64, bool, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM three_rows), (SELECT count(*) FROM empty_legacy),
+                (SELECT count(*) FROM pg_largeobject_metadata), (SELECT is_called FROM some_seq),
+                (SELECT count(*) FROM pg_roles)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    format!("{rows:?} {counts:?}")
+}
+
+#[tokio::test]
+async fn sql_checks_that_try_to_write_get_an_error_and_change_nothing() {
+    let url = database().await;
+    let before = fingerprint(&url).await;
+    let v = run(&url, json!([
+        { "id": "insert", "kind": "sql", "query": "WITH x AS (INSERT INTO three_rows VALUES (4) RETURNING 1) SELECT true" },
+        { "id": "update", "kind": "sql", "query": "UPDATE three_rows SET id = 0 RETURNING true" },
+        { "id": "drop", "kind": "sql", "query": "DROP TABLE three_rows" },
+        { "id": "create", "kind": "sql", "query": "CREATE TABLE sneaky (id int)" },
+        { "id": "set-role", "kind": "sql", "query": "SET ROLE postgres" },
+        { "id": "multi", "kind": "sql", "query": "SELECT true; DELETE FROM three_rows" },
+        { "id": "terminate", "kind": "sql", "query": "SELECT pg_terminate_backend(pg_backend_pid())" },
+        { "id": "nextval", "kind": "sql", "query": "SELECT nextval('some_seq') > 0" },
+        { "id": "lo-create", "kind": "sql", "query": "SELECT lo_create(0) > 0" },
+        { "id": "copy", "kind": "sql", "query": "COPY three_rows TO STDOUT" },
+        { "id": "select-into", "kind": "sql", "query": "SELECT * INTO copied FROM three_rows" }
+    ])).await;
+    for (id, verdict) in &v {
+        assert_eq!(
+            verdict.status,
+            CheckStatus::Error,
+            "{id} should be an error: {verdict:?}"
+        );
+    }
+    assert_verdict(
+        &v,
+        "multi",
+        CheckStatus::Error,
+        "multi-statement query rejected",
+    );
+    assert_verdict(&v, "terminate", CheckStatus::Error, "pg_terminate_backend");
+    assert_verdict(&v, "nextval", CheckStatus::Error, "nextval");
+    assert_eq!(fingerprint(&url).await, before, "the database changed");
+}
+
+#[tokio::test]
+async fn a_least_privilege_role_gets_permission_errors_only_where_it_cannot_read() {
+    let url = database().await;
+    exec(&url, "CREATE ROLE reader LOGIN; GRANT USAGE ON SCHEMA public TO reader; GRANT SELECT ON three_rows TO reader;").await;
+    let reader_url = url.replacen("postgres://postgres@", "postgres://reader@", 1);
+    let v = run(&reader_url, json!([
+        { "id": "schema-fact", "kind": "column_exists", "table": "flows", "column": "current_phase", "type": "varchar(50)" },
+        { "id": "readable", "kind": "row_count", "table": "three_rows", "equals": 3 },
+        { "id": "unreadable", "kind": "row_count", "table": "empty_legacy", "equals": 0 },
+        { "id": "sql-unreadable", "kind": "sql", "query": "SELECT count(*) = 0 FROM empty_legacy" },
+        { "id": "migration", "kind": "migration_version", "revision": "head_a" }
+    ])).await;
+    assert_verdict(&v, "schema-fact", CheckStatus::Pass, "");
+    assert_verdict(&v, "readable", CheckStatus::Pass, "3 rows");
+    assert_verdict(
+        &v,
+        "unreadable",
+        CheckStatus::Error,
+        "permission denied for table empty_legacy",
+    );
+    assert_verdict(
+        &v,
+        "sql-unreadable",
+        CheckStatus::Error,
+        "permission denied for table empty_legacy",
+    );
+    assert_verdict(
+        &v,
+        "migration",
+        CheckStatus::Error,
+        "permission denied for table alembic_version",
+    );
+}
+
+#[tokio::test]
+async fn a_locked_table_times_out_its_own_checks_and_the_rest_complete() {
+    let url = database().await;
+    let holder = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut tx = holder.begin().await.unwrap();
+    sqlx::query("LOCK TABLE three_rows IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let v = run(
+        &url,
+        json!([
+            { "id": "locked", "kind": "row_count", "table": "three_rows", "equals": 3 },
+            { "id": "other", "kind": "row_count", "table": "empty_legacy", "equals": 0 },
+            { "id": "schema", "kind": "table_exists", "table": "three_rows" }
+        ]),
+    )
+    .await;
+    tx.rollback().await.unwrap();
+    holder.close().await;
+    assert_verdict(
+        &v,
+        "locked",
+        CheckStatus::Error,
+        "timed out after 1 s waiting for a lock",
+    );
+    assert_verdict(&v, "other", CheckStatus::Pass, "0 rows");
+    assert_verdict(&v, "schema", CheckStatus::Pass, "");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_an_error_for_the_whole_refresh() {
+    let plan = plan_of(json!([{ "id": "t", "kind": "table_exists", "table": "x" }]));
+    let limits = Limits {
+        connect_timeout: std::time::Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target =
+        Target::open(&format!("postgres://u:hunter2@127.0.0.1:{port}/db"), limits).unwrap();
+    let error = refresh(&plan, &target).await.unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!(
+            "cannot reach postgres://u:***@127.0.0.1:{port}/db"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"));
+}

@@ -1,0 +1,283 @@
+//! `remtrack check`, `plan validate`, `plan schema` and `demo` as a user runs them: the real
+//! binary, real exit codes, real output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::pg::{cluster, exec};
+
+const REALITY_SQL: &str = include_str!("../src/demo/reality.sql");
+
+fn remtrack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn task<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no task {id}"))
+}
+
+#[tokio::test]
+async fn check_json_against_the_seed_reality_on_postgres() {
+    let url = cluster().fresh_database().await;
+    exec(&url, REALITY_SQL).await;
+    exec(&url, "ALTER ROLE postgres PASSWORD 'sekret-pw'").await;
+    let with_password = url.replacen("postgres://postgres@", "postgres://postgres:sekret-pw@", 1);
+
+    let out = remtrack(&[
+        "check",
+        "--format",
+        "json",
+        "--database-url",
+        &with_password,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "overclaimed work must exit 1; stderr: {}",
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        !stdout.contains("sekret-pw"),
+        "password leaked into the report"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+
+    assert_eq!(report["backend"], "postgres");
+    assert!(
+        report["database"].as_str().unwrap().contains(":***@"),
+        "{}",
+        report["database"]
+    );
+    let summary = &report["summary"];
+    assert_eq!(summary["progress"]["database"]["done"], 5);
+    assert_eq!(summary["progress"]["database"]["total"], 9);
+    assert_eq!(summary["progress"]["database"]["claimed_percent"], 100);
+    assert_eq!(summary["progress"]["database"]["live_percent"], 56);
+    assert_eq!(summary["overclaimed"], 4);
+    assert_eq!(summary["checks"]["error"], 0);
+
+    let columns = task(&report, "master-flow-columns");
+    assert_eq!(columns["status"], "failing");
+    assert_eq!(columns["overclaimed"], true);
+    assert_eq!(
+        columns["checks"][0]["evidence"],
+        "column current_phase missing from crewai_flow_state_extensions"
+    );
+    assert!(
+        columns["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "fail")
+    );
+
+    let sessions = task(&report, "drop-data-import-sessions");
+    assert_eq!(
+        sessions["checks"][0]["evidence"],
+        "table data_import_sessions still exists with 0 rows"
+    );
+    assert_eq!(sessions["guards"][0]["status"], "pass");
+    let discovery = task(&report, "drop-discovery-assets");
+    assert_eq!(discovery["guards"][0]["evidence"], "returned true");
+
+    let drop_session_ids = task(&report, "drop-session-id-columns");
+    assert_eq!(drop_session_ids["status"], "blocked");
+    assert_eq!(drop_session_ids["blocked_by"][0], "fix-session-id-in-code");
+    assert_eq!(
+        drop_session_ids["checks"][0]["evidence"],
+        "column session_id still exists in assets (uuid)"
+    );
+
+    for done in [
+        "flow-state-extensions-table",
+        "assets-multi-phase-columns",
+        "import-tables-master-flow-id",
+        "workflow-states-dropped",
+        "latest-migration-applied",
+    ] {
+        assert_eq!(task(&report, done)["status"], "done", "{done}");
+    }
+    let risks = report["risks"].as_array().unwrap();
+    assert!(risks.iter().all(|r| r["level"] == "active"), "{risks:#?}");
+    assert_eq!(report["days"][0]["done"], 5);
+
+    // Other formats come from the same data.
+    let junit = text(
+        &remtrack(&[
+            "check",
+            "--format",
+            "junit",
+            "--database-url",
+            &with_password,
+        ])
+        .stdout,
+    );
+    assert!(
+        junit.contains("<failure") && junit.contains("current_phase missing"),
+        "{junit}"
+    );
+    assert!(!junit.contains("sekret-pw"));
+    let markdown = text(
+        &remtrack(&[
+            "check",
+            "--format",
+            "markdown",
+            "--database-url",
+            &with_password,
+        ])
+        .stdout,
+    );
+    assert!(
+        markdown.contains("## Overclaimed: claimed done, the database says no"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| Database | 56% (5/9) | 100% (9/9) |"),
+        "{markdown}"
+    );
+}
+
+#[tokio::test]
+async fn strict_mode_fails_on_anything_not_done_and_plain_mode_passes_a_truthful_plan() {
+    let url = cluster().fresh_database().await;
+    exec(&url, "CREATE TABLE assets (id int)").await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    std::fs::write(&plan, r#"{"version": 1, "title": "t", "days": [{"day": 1, "title": "d"}], "phases": [{"id": "p", "title": "p"}],
+        "tasks": [
+          {"id": "a", "title": "assets exists", "day": 1, "phase": "p", "priority": "high", "claimed": "done",
+           "checks": [{"id": "t", "kind": "table_exists", "table": "assets"}]},
+          {"id": "b", "title": "not started", "day": 1, "phase": "p", "priority": "low", "claimed": "not_started",
+           "checks": [{"id": "t", "kind": "table_exists", "table": "nope"}]}]}"#).unwrap();
+    let plan = plan.to_str().unwrap();
+    assert_eq!(
+        remtrack(&["check", "--plan", plan, "--database-url", &url])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        remtrack(&["check", "--plan", plan, "--database-url", &url, "--strict"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn an_unreachable_database_exits_3_with_one_line_and_no_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://app:hunter2@127.0.0.1:{port}/prod");
+    let out = remtrack(&["check", "--database-url", &url, "--connect-timeout", "2s"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "remtrack: cannot reach postgres://app:***@127.0.0.1:{port}/prod"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && out.stdout.is_empty());
+}
+
+#[test]
+fn a_bad_url_or_plan_exits_2() {
+    let out = remtrack(&["check", "--database-url", "mysql://x:pw@h/db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("expected a postgres://, postgresql:// or sqlite: URL"));
+    assert!(!text(&out.stderr).contains(":pw@"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"version": 1, "title": "t", "days": [], "phases": [], "tasks": [{"id": "a", "kind": 3}]}"#).unwrap();
+    let out = remtrack(&[
+        "check",
+        "--plan",
+        bad.to_str().unwrap(),
+        "--database-url",
+        "sqlite:x.db",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = remtrack(&["plan", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tasks[0].kind: unknown field \"kind\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tasks[0]: missing field \"title\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plan_validate_accepts_the_shipped_plan_and_schema_matches_the_committed_file() {
+    let out = remtrack(&["plan", "validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("plan.json is valid: 5 days"));
+    let schema = text(&remtrack(&["plan", "schema"]).stdout);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plan.schema.json")).unwrap();
+    assert_eq!(schema.trim_end(), committed.trim_end());
+}
+
+#[test]
+fn the_demo_shows_the_seed_picture_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = remtrack(&["demo", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["progress"]["database"]["live_percent"],
+        56
+    );
+    assert_eq!(
+        report["summary"]["progress"]["database"]["claimed_percent"],
+        100
+    );
+    assert!(db.exists(), "--db keeps the database");
+    // The demo never overwrites a file.
+    let again = remtrack(&["demo", "--db", db.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+    // Text output carries no colour codes when NO_COLOR is set.
+    let plain = remtrack(&["demo"]);
+    assert!(!text(&plain.stdout).contains('\u{1b}'));
+    assert!(text(&plain.stdout).contains("database work   56% live (5/9)   claimed 100% (9/9)"));
+}
+
+#[test]
+fn help_never_shows_a_password_from_the_environment() {
+    let out = Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(["check", "--help"])
+        .env("DATABASE_URL", "postgres://app:hunter2@db/prod")
+        .output()
+        .unwrap();
+    assert!(!text(&out.stdout).contains("hunter2"));
+}

@@ -1,0 +1,30 @@
+//! Building one-task plans from a list of checks, and reading verdicts back by check id.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use remtrack::check::{Verdict, Verdicts};
+use remtrack::plan::{Plan, parse_plan};
+use serde_json::{Value, json};
+
+/// A valid plan with a single task holding `checks`.
+pub fn plan_of(checks: Value) -> Plan {
+    let plan = json!({
+        "version": 1,
+        "title": "test plan",
+        "days": [{ "day": 1, "title": "Day" }],
+        "phases": [{ "id": "p", "title": "Phase" }],
+        "tasks": [{ "id": "t", "title": "Task", "day": 1, "phase": "p", "priority": "high", "checks": checks }]
+    });
+    parse_plan(plan.to_string().as_bytes(), Path::new("test-plan.json"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn verdicts_by_id(plan: &Plan, verdicts: &Verdicts) -> HashMap<String, Verdict> {
+    plan.tasks[0]
+        .checks
+        .iter()
+        .map(|c| c.id.clone())
+        .zip(verdicts.tasks[0].checks.iter().cloned())
+        .collect()
+}
