@@ -7,6 +7,7 @@
 pub mod check;
 pub mod cli;
 pub mod demo;
+pub mod engine;
 pub mod plan;
 pub mod printable;
 pub mod redact;

@@ -186,7 +186,11 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
             Target::Sqlite { pool, .. } => sqlite::snapshot(pool, &needs).await,
         }
     };
-    let sql_jobs = sql_checks(plan).map(|check| run_sql_check(target, check));
+    // Owned inputs keep each job's future free of borrowed lifetimes, so a refresh can run on
+    // a spawned task.
+    let sql_jobs: Vec<_> = sql_checks(plan)
+        .map(|check| run_sql_check(target.clone(), check.spec.clone()))
+        .collect();
     let (snapshot, sql_results) = tokio::time::timeout(deadline, async {
         tokio::join!(snapshot, join_all(sql_jobs))
     })
@@ -233,8 +237,8 @@ fn sql_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
     all_checks(plan).filter(|check| matches!(check.spec, CheckSpec::Sql { .. }))
 }
 
-async fn run_sql_check(target: &Target, check: &Check) -> Result<SqlOutcome, sqlx::Error> {
-    let CheckSpec::Sql { query, .. } = &check.spec else {
+async fn run_sql_check(target: Target, spec: CheckSpec) -> Result<SqlOutcome, sqlx::Error> {
+    let CheckSpec::Sql { query, .. } = &spec else {
         return Ok(SqlOutcome::Error("not a sql check".into()));
     };
     let backend = target.backend();
@@ -248,7 +252,7 @@ async fn run_sql_check(target: &Target, check: &Check) -> Result<SqlOutcome, sql
         Ok(body) => body,
         Err(rejection) => return Ok(SqlOutcome::Error(rejection.to_string())),
     };
-    match target {
+    match &target {
         Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, &body, *limits).await,
         Target::Sqlite { pool, limits, .. } => {
             match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, &body)).await

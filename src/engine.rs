@@ -1,0 +1,165 @@
+//! The check engine: refreshes on a timer and on request, in the background, and broadcasts each
+//! result to every attached view (one per terminal session: local, or each person over SSH).
+//!
+//! At most one refresh runs at a time and at most one more is queued, whatever the number of
+//! requests; every refresh has a run id, so a view can drop results older than what it has shown.
+//! While the database is unreachable, refreshes back off up to [`MAX_BACKOFF`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::check::{Refresh, Target, TargetError, refresh};
+use crate::plan::Plan;
+
+/// The longest wait between retries while the database is down.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// A refresh result, shared by every view.
+pub type RefreshOutcome = Result<Refresh, TargetError>;
+
+/// What the engine tells its views.
+#[derive(Debug, Clone)]
+pub enum EngineUpdate {
+    /// A refresh began.
+    RefreshStarted { run: u64 },
+    /// A refresh ended; `retry_in` is when the next automatic one will start.
+    RefreshFinished {
+        run: u64,
+        outcome: Arc<RefreshOutcome>,
+        retry_in: Duration,
+    },
+}
+
+/// What a view can ask of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineRequest {
+    RefreshNow,
+}
+
+/// A running engine. Dropping every handle (and the engine) stops it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    requests: mpsc::Sender<EngineRequest>,
+    updates: broadcast::Sender<EngineUpdate>,
+}
+
+/// One view's connection to the engine.
+#[derive(Debug)]
+pub struct EngineHandle {
+    pub requests: mpsc::Sender<EngineRequest>,
+    pub updates: broadcast::Receiver<EngineUpdate>,
+}
+
+impl Engine {
+    /// Starts the engine on the current tokio runtime; the first refresh starts at once.
+    pub fn spawn(plan: Arc<Plan>, target: Target, interval: Duration) -> Engine {
+        let (requests, request_rx) = mpsc::channel(16);
+        let (updates, _) = broadcast::channel(64);
+        tokio::spawn(run(plan, target, interval, request_rx, updates.clone()));
+        Engine { requests, updates }
+    }
+
+    /// Attaches a view: it receives every update from now on.
+    pub fn attach(&self) -> EngineHandle {
+        EngineHandle {
+            requests: self.requests.clone(),
+            updates: self.updates.subscribe(),
+        }
+    }
+}
+
+async fn run(
+    plan: Arc<Plan>,
+    target: Target,
+    interval: Duration,
+    mut requests: mpsc::Receiver<EngineRequest>,
+    updates: broadcast::Sender<EngineUpdate>,
+) {
+    let mut run_id = 0u64;
+    let mut in_flight: Option<(u64, JoinHandle<RefreshOutcome>)> = None;
+    let mut busy = false;
+    let mut queued = false;
+    let mut failures = 0u32;
+    let mut next_auto = Instant::now();
+
+    loop {
+        let finished = async {
+            match &mut in_flight {
+                Some((_, handle)) => handle.await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            request = requests.recv() => match request {
+                Some(EngineRequest::RefreshNow) => {
+                    if busy {
+                        queued = true;
+                    } else {
+                        next_auto = Instant::now();
+                    }
+                }
+                None => break,
+            },
+            () = tokio::time::sleep_until(next_auto), if !busy => {
+                run_id += 1;
+                let _ = updates.send(EngineUpdate::RefreshStarted { run: run_id });
+                let (plan, target) = (plan.clone(), target.clone());
+                in_flight = Some((run_id, tokio::spawn(async move { refresh(&plan, &target).await })));
+                busy = true;
+                // Until this one finishes, the timer does not fire again.
+                next_auto = Instant::now() + Duration::from_secs(86_400);
+            }
+            joined = finished => {
+                let run = in_flight.take().map_or(run_id, |(run, _)| run);
+                busy = false;
+                let outcome = joined.unwrap_or_else(|error| {
+                    Err(TargetError::Unreachable { url: target.display_url().to_string(), reason: format!("refresh task failed: {error}") })
+                });
+                failures = if outcome.is_ok() { 0 } else { failures.saturating_add(1) };
+                let retry_in = if queued {
+                    queued = false;
+                    Duration::ZERO
+                } else {
+                    delay_after(failures, interval)
+                };
+                next_auto = Instant::now() + retry_in;
+                let _ = updates.send(EngineUpdate::RefreshFinished { run, outcome: Arc::new(outcome), retry_in });
+            }
+        }
+        if updates.receiver_count() == 0 && requests.is_closed() {
+            break;
+        }
+    }
+    target.close().await;
+}
+
+/// The wait before the next automatic refresh: the interval while healthy, doubling from one
+/// second up to [`MAX_BACKOFF`] while the database keeps failing.
+pub fn delay_after(failures: u32, interval: Duration) -> Duration {
+    if failures == 0 {
+        return interval;
+    }
+    let backoff = Duration::from_secs(1u64 << failures.saturating_sub(1).min(5));
+    backoff
+        .min(MAX_BACKOFF)
+        .min(interval.max(Duration::from_secs(1)) * 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let interval = Duration::from_secs(5);
+        assert_eq!(delay_after(0, interval), interval);
+        assert_eq!(delay_after(1, interval), Duration::from_secs(1));
+        assert_eq!(delay_after(2, interval), Duration::from_secs(2));
+        assert_eq!(delay_after(4, interval), Duration::from_secs(8));
+        assert_eq!(delay_after(30, interval), MAX_BACKOFF);
+    }
+}
