@@ -6,25 +6,31 @@
 
 /// The canonical spelling of an SQL type name.
 pub fn canonical_type(text: &str) -> String {
-    let lowered = collapse_spaces(&text.trim().to_lowercase());
-    let (base, array_dims) = strip_array_suffix(&lowered);
+    // Type names hold no string literals, so every run of whitespace is one space.
+    let lowered = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let (base, mut array_dims) = strip_array_suffix(&lowered);
     // `timestamp(3) with time zone` puts the modifier before a suffix: move it to the end.
     let (name, modifier) = match (base.find('('), base.find(')')) {
-        (Some(open), Some(close)) if close > open => {
-            let suffix = base[close + 1..].trim();
-            let name = format!("{} {suffix}", base[..open].trim());
-            (
-                name.trim().to_string(),
-                Some(format!("({})", base[open + 1..close].replace(' ', ""))),
-            )
+        (Some(open), Some(close)) if close > open && !base[close + 1..].contains(['(', ')']) => {
+            let name = format!("{} {}", base[..open].trim(), base[close + 1..].trim());
+            let modifier = format!("({})", base[open + 1..close].replace(' ', ""));
+            (name.trim().to_string(), Some(modifier))
         }
-        _ => (base.trim().to_string(), None),
+        _ => (base.to_string(), None),
     };
-    let name = name
-        .strip_prefix("pg_catalog.")
-        .unwrap_or(&name)
-        .to_string();
-    let name = match name.as_str() {
+    let mut name = strip_catalog_prefix(&name);
+    if array_dims == 0
+        && let Some(rest) = name.strip_prefix('_')
+    {
+        // The catalog's internal array names: `_int4` is `integer[]`.
+        name = strip_catalog_prefix(rest.trim_start());
+        array_dims = 1;
+    }
+    let name = match name {
         "int" | "int4" | "integer" | "serial" | "serial4" => "integer",
         "int8" | "bigint" | "bigserial" | "serial8" => "bigint",
         "int2" | "smallint" | "smallserial" | "serial2" => "smallint",
@@ -51,18 +57,19 @@ pub fn canonical_type(text: &str) -> String {
     canonical
 }
 
+fn strip_catalog_prefix(mut name: &str) -> &str {
+    while let Some(rest) = name.strip_prefix("pg_catalog.") {
+        name = rest.trim_start();
+    }
+    name
+}
+
 fn strip_array_suffix(text: &str) -> (&str, usize) {
     let mut base = text.trim();
     let mut dims = 0;
     while let Some(rest) = base.strip_suffix("[]") {
         base = rest.trim_end();
         dims += 1;
-    }
-    if let Some(rest) = base.strip_prefix('_')
-        && dims == 0
-    {
-        // The catalog's internal array names: `_int4` is `integer[]`.
-        return (rest, 1);
     }
     (base, dims)
 }
@@ -294,5 +301,25 @@ mod tests {
     #[test]
     fn string_literals_keep_their_case() {
         assert_eq!(canonical_default("'MixedCase'::TEXT"), "'MixedCase'");
+    }
+
+    #[test]
+    fn canonical_forms_are_fixed_points_on_odd_input() {
+        // Found by the property test: an unmatched quote once hid a tab from the first pass.
+        for text in [
+            "(')\0\t¡",
+            "a(1)b(2)",
+            "pg_catalog.pg_catalog.int",
+            "_ int4",
+            "(x",
+            "()_",
+            "_pg_catalog.int4",
+            "pg_catalog. _ pg_catalog. x",
+        ] {
+            let once = canonical_type(text);
+            assert_eq!(canonical_type(&once), once, "type {text:?}");
+            let once = canonical_default(text);
+            assert_eq!(canonical_default(&once), once, "default {text:?}");
+        }
     }
 }
