@@ -13,6 +13,7 @@ pub mod printable;
 pub mod redact;
 pub mod report;
 pub mod status;
+pub mod store;
 
 use serde::Serialize;
 

@@ -8,6 +8,7 @@ use crate::check::{Target, refresh};
 use crate::plan::{Plan, load_plan};
 use crate::report::{Report, render_junit, render_markdown, render_text};
 use crate::status::{Marks, derive};
+use crate::store::{Store, StoreLocation, to_status_marks};
 
 pub async fn run(args: &super::CheckArgs) -> u8 {
     let plan = match load_plan(&args.plan) {
@@ -17,10 +18,12 @@ pub async fn run(args: &super::CheckArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let store = args.store.location(&args.plan);
     check_and_report(
         &plan,
         &args.plan,
         &args.database_url,
+        Some(&store),
         &args.report,
         &args.limits,
     )
@@ -32,6 +35,7 @@ pub(crate) async fn check_and_report(
     plan: &Plan,
     plan_file: &Path,
     url: &str,
+    store: Option<&StoreLocation>,
     report_args: &ReportArgs,
     limits: &LimitArgs,
 ) -> u8 {
@@ -57,13 +61,18 @@ pub(crate) async fn check_and_report(
             return exit::UNREACHABLE;
         }
     };
-    let status = derive(plan, Some(&refreshed.verdicts), &Marks::new());
+    let marks = match store {
+        Some(store) => read_marks(plan, store).await,
+        None => Marks::new(),
+    };
+    let status = derive(plan, Some(&refreshed.verdicts), &marks);
     let report = Report::build(
         plan,
         &plan_file.display().to_string(),
         target.display_url(),
         &refreshed,
         &status,
+        &marks,
     )
     .with_backend(target.backend());
     let rendered = match report_args.format {
@@ -86,5 +95,26 @@ pub(crate) async fn check_and_report(
         exit::NOT_DONE
     } else {
         exit::OK
+    }
+}
+
+/// People's marks, for the report. A read-only command creates no store; one that cannot be read
+/// costs the report its verifications, not its verdicts, and says so.
+async fn read_marks(plan: &Plan, location: &StoreLocation) -> Marks {
+    let events = match Store::open_existing(location).await {
+        Ok(Some(store)) => {
+            let events = store.events(None).await;
+            store.close().await;
+            events
+        }
+        Ok(None) => return Marks::new(),
+        Err(error) => Err(error),
+    };
+    match events {
+        Ok(events) => to_status_marks(plan, &events),
+        Err(error) => {
+            eprintln!("remtrack: warning: {error}; verifications are left out of this report");
+            Marks::new()
+        }
     }
 }

@@ -53,5 +53,18 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
     }
     // Until the interactive tracker lands, the demo shows the headless report either way.
     let _ = args.check;
-    check_and_report(&plan, &plan_name, &url, &args.report, &args.limits).await
+    let store = args
+        .store
+        .store
+        .as_deref()
+        .map(crate::store::StoreLocation::parse);
+    check_and_report(
+        &plan,
+        &plan_name,
+        &url,
+        store.as_ref(),
+        &args.report,
+        &args.limits,
+    )
+    .await
 }

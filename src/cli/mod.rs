@@ -4,15 +4,18 @@
 
 mod check_cmd;
 mod demo_cmd;
+mod log_cmd;
+mod mark_cmd;
 mod plan_cmd;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::Limits;
+use crate::store::StoreLocation;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,6 +37,14 @@ pub enum Command {
     Plan(PlanCommand),
     /// Build a fresh SQLite database reproducing the seed report's reality and check the plan against it.
     Demo(DemoArgs),
+    /// Mark a task verified, recording who, when, the note and the evidence (refused unless every check passes).
+    Verify(MarkArgs),
+    /// Withdraw a task's verification (a note saying why is required).
+    Unverify(MarkArgs),
+    /// Add a note to a task's history without changing its verification.
+    Note(MarkArgs),
+    /// Print the verification history, newest first.
+    Log(LogArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +111,91 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Where verification marks are kept: a postgres:// URL a team shares, or a SQLite file.
+    /// Default: .remtrack/state.db beside the plan.
+    #[arg(
+        long,
+        env = "REMTRACK_STORE",
+        hide_env_values = true,
+        value_name = "URL|FILE"
+    )]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn location(&self, plan_file: &Path) -> StoreLocation {
+        match &self.store {
+            Some(store) => StoreLocation::parse(store),
+            None => StoreLocation::beside_plan(plan_file),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ActorArgs {
+    /// Who is making marks (default: the OS user).
+    #[arg(long = "as", env = "REMTRACK_USER", value_name = "NAME")]
+    pub actor: Option<String>,
+}
+
+impl ActorArgs {
+    pub fn actor(&self) -> String {
+        self.actor
+            .clone()
+            .filter(|name| !name.trim().is_empty())
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// The task's id in the plan.
+    pub task: String,
+    /// What you checked and how (required for manual tasks and for unverify).
+    #[arg(long, short, default_value = "")]
+    pub note: String,
+    /// The plan file.
+    #[arg(long, default_value = "plan.json")]
+    pub plan: PathBuf,
+    /// The database whose checks back the mark (needed to verify a task that has checks).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this task's history.
+    #[arg(long)]
+    pub task: Option<String>,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
+    /// The plan file (locates the default store, and tells which verifications are stale).
+    #[arg(long, default_value = "plan.json")]
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +211,8 @@ pub struct DemoArgs {
     pub check: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -145,6 +242,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Plan(PlanCommand::Validate { file })) => plan_cmd::validate(&file),
         Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
         Some(Command::Demo(args)) => runtime.block_on(demo_cmd::run(&args)),
+        Some(Command::Verify(args)) => {
+            runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Verify))
+        }
+        Some(Command::Unverify(args)) => {
+            runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Unverify))
+        }
+        Some(Command::Note(args)) => {
+            runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Note))
+        }
+        Some(Command::Log(args)) => runtime.block_on(log_cmd::run(&args)),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

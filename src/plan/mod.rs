@@ -10,6 +10,11 @@ pub use issue::{PlanError, PlanIssue};
 pub use load::{load_plan, parse_plan, validate_value};
 pub use model::*;
 
+/// The nearest of `candidates` to a misspelt `word`, when it is near enough to be a likely typo.
+pub fn nearest_id<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    issue::nearest(word, candidates)
+}
+
 impl Plan {
     pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|task| task.id == id)

@@ -14,7 +14,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::check::{CheckStatus, Refresh, Verdict};
 use crate::plan::{Claimed, Plan, Priority};
-use crate::status::{PlanStatus, Progress, RiskLevel, TaskStatus, WatchedItem};
+use crate::status::{
+    Marks, PlanStatus, Progress, RiskLevel, TaskStatus, Verification, WatchedItem,
+};
 
 /// The JSON report (`remtrack check --format json`). Field names are a documented contract.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +51,10 @@ pub struct Summary {
     pub manual: usize,
     pub unknown: usize,
     pub overclaimed: usize,
+    /// Verified by a person, but the checks fail now.
+    pub regressed: usize,
+    /// Verified against check definitions that have since changed.
+    pub stale: usize,
     pub checks: CheckCounts,
     pub progress: SummaryProgress,
 }
@@ -101,9 +107,18 @@ pub struct TaskReport {
     pub manual: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<String>,
+    /// A person's standing verification, if any: what it means now, who made it and when.
+    pub verification: Option<VerificationReport>,
     pub checks: Vec<CheckReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub guards: Vec<CheckReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationReport {
+    pub state: Verification,
+    pub by: String,
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +158,7 @@ impl Report {
         database: &str,
         refresh: &Refresh,
         status: &PlanStatus,
+        marks: &Marks,
     ) -> Report {
         let mut counts = CheckCounts::default();
         let tasks: Vec<TaskReport> = plan
@@ -183,12 +199,27 @@ impl Report {
                     overclaimed: state.overclaimed,
                     manual: task.is_manual(),
                     blocked_by: state.blocked_by.clone(),
+                    verification: state.verification.map(|verification| {
+                        let mark = marks.get(&task.id);
+                        VerificationReport {
+                            state: verification,
+                            by: mark.map(|m| m.by.clone()).unwrap_or_default(),
+                            at: mark.and_then(|m| m.at).map(crate::store::utc_text),
+                        }
+                    }),
                     checks,
                     guards,
                 }
             })
             .collect();
         let count = |s: TaskStatus| status.tasks.iter().filter(|t| t.status == s).count();
+        let verification_count = |v: Verification| {
+            status
+                .tasks
+                .iter()
+                .filter(|t| t.verification == Some(v))
+                .count()
+        };
         Report {
             plan: PlanInfo {
                 title: plan.title.clone(),
@@ -207,6 +238,8 @@ impl Report {
                 manual: count(TaskStatus::Manual),
                 unknown: count(TaskStatus::Unknown),
                 overclaimed: status.tasks.iter().filter(|t| t.overclaimed).count(),
+                regressed: verification_count(Verification::Regressed),
+                stale: verification_count(Verification::Stale),
                 checks: counts,
                 progress: SummaryProgress {
                     overall: status.progress.overall.into(),

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use super::{CheckReport, Report, TaskReport};
 use crate::check::CheckStatus;
 use crate::printable::one_line;
-use crate::status::{RiskLevel, TaskStatus};
+use crate::status::{RiskLevel, TaskStatus, Verification};
 
 const RED: Style = AnsiColor::Red.on_default().bold();
 const GREEN: Style = AnsiColor::Green.on_default();
@@ -91,6 +91,27 @@ pub fn render_text(report: &Report) -> String {
         }
     }
 
+    let regressed: Vec<&TaskReport> = report
+        .tasks
+        .iter()
+        .filter(|t| {
+            t.verification
+                .as_ref()
+                .is_some_and(|v| v.state == Verification::Regressed)
+        })
+        .collect();
+    if !regressed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{RED}Regressed: {} task{} verified by a person whose checks fail now:{RED:#}",
+            regressed.len(),
+            if regressed.len() == 1 { "" } else { "s" }
+        );
+        for task in regressed {
+            let _ = writeln!(out, "  {} ({})", task.id, verification_text(task));
+        }
+    }
+
     if !report.risks.is_empty() {
         let _ = writeln!(out, "\n{BOLD}Risks{BOLD:#}");
         for risk in &report.risks {
@@ -127,11 +148,19 @@ fn task_lines(out: &mut String, task: &TaskReport) {
         TaskStatus::Manual => ("○", DIM),
         TaskStatus::Unknown => ("?", YELLOW),
     };
-    let flag = if task.overclaimed {
+    let mut flag = if task.overclaimed {
         format!("  {RED}OVERCLAIMED{RED:#}")
     } else {
         String::new()
     };
+    if let Some(verification) = &task.verification {
+        let style = match verification.state {
+            Verification::Verified => GREEN,
+            Verification::Stale => YELLOW,
+            Verification::Regressed => RED,
+        };
+        let _ = write!(flag, "  {style}{}{style:#}", verification_text(task));
+    }
     let _ = writeln!(
         out,
         "  {style}{glyph} {:<8}{style:#} {}  {DIM}[{}]{DIM:#}{flag}",
@@ -153,6 +182,25 @@ fn task_lines(out: &mut String, task: &TaskReport) {
         for guard in task.guards.iter() {
             check_line(out, guard, "guard ");
         }
+    }
+}
+
+/// "verified by ana at 2026-11-24T10:00:00Z", "REGRESSED (verified by ...)", "stale (...)".
+fn verification_text(task: &TaskReport) -> String {
+    let Some(v) = &task.verification else {
+        return String::new();
+    };
+    let who = format!(
+        "verified by {}{}",
+        one_line(&v.by),
+        v.at.as_deref()
+            .map(|at| format!(" at {at}"))
+            .unwrap_or_default()
+    );
+    match v.state {
+        Verification::Verified => who,
+        Verification::Stale => format!("stale: {who}, checks changed since"),
+        Verification::Regressed => format!("REGRESSED: {who}, checks fail now"),
     }
 }
 

@@ -39,6 +39,8 @@ impl TaskStatus {
 pub struct Mark {
     pub verified: bool,
     pub by: String,
+    /// When the mark was made (UTC).
+    pub at: Option<time::OffsetDateTime>,
     /// The task's check definitions changed in the plan since the mark was made.
     pub stale: bool,
 }

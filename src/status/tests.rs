@@ -100,6 +100,7 @@ fn a_task_with_no_checks_is_manual_until_a_person_verifies_it() {
         Mark {
             verified: true,
             by: "ana".into(),
+            at: None,
             stale: false,
         },
     )]);
@@ -226,6 +227,7 @@ fn marked(task: &str, stale: bool) -> Marks {
         Mark {
             verified: true,
             by: "ana".into(),
+            at: None,
             stale,
         },
     )])

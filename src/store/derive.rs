@@ -1,0 +1,47 @@
+//! From events to standing marks: the last verify/unverify of each task wins, and a mark made
+//! against check definitions that have since changed is stale.
+
+use sha2::{Digest as _, Sha256};
+
+use super::{Event, EventKind};
+use crate::plan::{Plan, Task};
+use crate::status::{Mark, Marks};
+
+/// A fingerprint of what a task's checks assert (ids, kinds and fields; not their notes).
+/// Editing a check in plan.json changes it, so a verification made before the edit goes stale.
+pub fn task_fingerprint(task: &Task) -> String {
+    let definitions: Vec<(&str, &crate::plan::CheckSpec)> = task
+        .checks
+        .iter()
+        .map(|check| (check.id.as_str(), &check.spec))
+        .collect();
+    let canonical = serde_json::to_string(&definitions).unwrap_or_default();
+    let digest = Sha256::digest(canonical.as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The standing mark of every task in the plan, from events oldest first. Events about tasks no
+/// longer in the plan stay in the history but mark nothing.
+pub fn to_status_marks(plan: &Plan, events: &[Event]) -> Marks {
+    let mut marks = Marks::new();
+    for task in &plan.tasks {
+        let last = events.iter().rev().find(|event| {
+            event.task_id == task.id
+                && matches!(event.kind, EventKind::Verified | EventKind::Unverified)
+        });
+        if let Some(event) = last {
+            marks.insert(
+                task.id.clone(),
+                Mark {
+                    verified: event.kind == EventKind::Verified,
+                    by: event.actor.clone(),
+                    at: Some(event.at),
+                    stale: event.kind == EventKind::Verified
+                        && event.fingerprint != task_fingerprint(task),
+                },
+            );
+        }
+    }
+    marks
+}

@@ -1,0 +1,138 @@
+use std::path::Path;
+
+use serde_json::json;
+use time::macros::datetime;
+
+use super::*;
+use crate::check::{CheckStatus, TaskVerdicts, Verdict};
+use crate::plan::{Plan, parse_plan};
+
+fn plan_with_check(table: &str) -> Plan {
+    let plan = json!({
+        "version": 1, "title": "T",
+        "days": [{ "day": 1, "title": "One" }],
+        "phases": [{ "id": "db", "title": "DB" }],
+        "tasks": [
+            { "id": "db1", "title": "x", "day": 1, "phase": "db", "priority": "high",
+              "checks": [{ "id": "a", "kind": "table_exists", "table": table, "note": "n" }] },
+            { "id": "manual", "title": "x", "day": 1, "phase": "db", "priority": "low" }
+        ],
+        "risks": []
+    });
+    parse_plan(plan.to_string().as_bytes(), Path::new("t.json")).unwrap()
+}
+
+fn event(id: i64, task: &str, kind: EventKind, fingerprint: &str) -> Event {
+    Event {
+        id,
+        task_id: task.into(),
+        kind,
+        actor: format!("person{id}"),
+        at: datetime!(2026-11-24 10:00 UTC),
+        note: String::new(),
+        evidence: json!({}),
+        fingerprint: fingerprint.into(),
+    }
+}
+
+fn verdicts(statuses: &[CheckStatus]) -> TaskVerdicts {
+    TaskVerdicts {
+        checks: statuses
+            .iter()
+            .map(|s| match s {
+                CheckStatus::Pass => Verdict::pass("ok"),
+                CheckStatus::Fail => Verdict::fail("table t is missing"),
+                CheckStatus::Error => Verdict::error("timed out after 5 s"),
+            })
+            .collect(),
+        guards: vec![],
+    }
+}
+
+#[test]
+fn the_last_verify_or_unverify_wins_and_notes_change_nothing() {
+    let plan = plan_with_check("t");
+    let fp = task_fingerprint(&plan.tasks[0]);
+    let events = vec![
+        event(1, "db1", EventKind::Verified, &fp),
+        event(2, "db1", EventKind::Unverified, &fp),
+        event(3, "db1", EventKind::Verified, &fp),
+        event(4, "db1", EventKind::Note, &fp),
+        event(5, "gone", EventKind::Verified, &fp),
+    ];
+    let marks = to_status_marks(&plan, &events);
+    let mark = &marks["db1"];
+    assert!(mark.verified && !mark.stale);
+    assert_eq!(mark.by, "person3");
+    assert!(
+        !marks.contains_key("gone"),
+        "tasks no longer in the plan mark nothing"
+    );
+
+    let marks = to_status_marks(&plan, &events[..2]);
+    assert!(!marks["db1"].verified);
+}
+
+#[test]
+fn changing_a_check_definition_makes_the_verification_stale_but_a_note_does_not() {
+    let before = plan_with_check("t");
+    let fp = task_fingerprint(&before.tasks[0]);
+    let events = vec![event(1, "db1", EventKind::Verified, &fp)];
+
+    let mut renoted = before.clone();
+    renoted.tasks[0].checks[0].note = Some("reworded".into());
+    assert!(!to_status_marks(&renoted, &events)["db1"].stale);
+
+    let changed = plan_with_check("t2");
+    assert!(to_status_marks(&changed, &events)["db1"].stale);
+    assert_ne!(task_fingerprint(&changed.tasks[0]), fp);
+}
+
+#[test]
+fn verifying_needs_every_check_passing_and_shows_what_fails() {
+    let plan = plan_with_check("t");
+    let task = &plan.tasks[0];
+    assert_eq!(
+        may_verify(task, Some(&verdicts(&[CheckStatus::Pass])), ""),
+        Ok(())
+    );
+    let refusal =
+        may_verify(task, Some(&verdicts(&[CheckStatus::Fail])), "looks fine").unwrap_err();
+    assert!(!refusal.needs_note_only());
+    assert_eq!(
+        refusal.to_string(),
+        "cannot verify: 1 check is not passing\n  fail a: table t is missing"
+    );
+    let refusal = may_verify(task, Some(&verdicts(&[CheckStatus::Error])), "x").unwrap_err();
+    assert!(refusal.to_string().contains("error a: timed out after 5 s"));
+    assert_eq!(may_verify(task, None, "x"), Err(Refusal::NoEvidence));
+}
+
+#[test]
+fn manual_tasks_and_unverifying_need_a_note() {
+    let plan = plan_with_check("t");
+    let manual = &plan.tasks[1];
+    let refusal = may_verify(manual, None, "  \n ").unwrap_err();
+    assert!(refusal.needs_note_only());
+    assert_eq!(may_verify(manual, None, "read the code: done"), Ok(()));
+    assert_eq!(may_unverify(""), Err(Refusal::UnverifyNeedsNote));
+    assert_eq!(may_unverify("column came back"), Ok(()));
+}
+
+#[test]
+fn store_locations_read_like_people_write_them() {
+    assert_eq!(
+        StoreLocation::beside_plan(Path::new("plan.json")),
+        StoreLocation::Sqlite("./.remtrack/state.db".into())
+    );
+    assert_eq!(
+        StoreLocation::beside_plan(Path::new("/srv/plans/plan.json")),
+        StoreLocation::Sqlite("/srv/plans/.remtrack/state.db".into())
+    );
+    assert_eq!(
+        StoreLocation::parse("sqlite:marks.db"),
+        StoreLocation::Sqlite("marks.db".into())
+    );
+    let shared = StoreLocation::parse("postgres://ana:s3cret@db/remtrack");
+    assert_eq!(shared.display(), "postgres://ana:***@db/remtrack");
+}

@@ -1,0 +1,167 @@
+//! `remtrack verify`, `unverify`, `note` and `log`, and verifications in `remtrack check`: the
+//! real binary against the demo database, with the store beside a copy of the plan.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// A directory with the shipped plan and a fresh demo database.
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+            dir.path().join("plan.json"),
+        )
+        .unwrap();
+        let workspace = Workspace { dir };
+        let built = workspace.run(&["demo", "--db", "demo.db", "--check"]);
+        assert!(built.status.code() == Some(1), "{}", text(&built.stderr));
+        workspace
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_remtrack"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("DATABASE_URL", "sqlite:demo.db")
+            .env("REMTRACK_USER", "ana")
+            .env_remove("REMTRACK_STORE")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn verifying_a_passing_task_records_who_when_and_the_evidence() {
+    let ws = Workspace::new();
+    let out = ws.run(&[
+        "verify",
+        "assets-multi-phase-columns",
+        "--note",
+        "looked in psql",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("verified assets-multi-phase-columns as ana at "));
+    assert!(ws.dir.path().join(".remtrack/state.db").exists());
+
+    let log = ws.run(&["log", "--format", "json"]);
+    let events: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let event = &events[0];
+    assert_eq!(event["actor"], "ana");
+    assert_eq!(event["kind"], "verified");
+    assert_eq!(event["note"], "looked in psql");
+    assert_eq!(event["evidence"]["all_pass"], true);
+    assert_eq!(event["evidence"]["checks"].as_array().unwrap().len(), 3);
+    assert!(event["at"].as_str().unwrap().ends_with('Z'));
+
+    let report = ws.run(&["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let task = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "assets-multi-phase-columns")
+        .unwrap();
+    assert_eq!(task["verification"]["state"], "verified");
+    assert_eq!(task["verification"]["by"], "ana");
+    let text_report = text(&ws.run(&["check"]).stdout);
+    assert!(text_report.contains("verified by ana at "), "{text_report}");
+}
+
+#[test]
+fn verifying_a_failing_task_is_refused_with_the_failing_evidence() {
+    let ws = Workspace::new();
+    let out = ws.run(&["verify", "drop-discovery-assets", "--note", "trust me"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot verify: 1 check is not passing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("table discovery_assets still exists with 3 rows"),
+        "{stderr}"
+    );
+    assert!(text(&ws.run(&["log"]).stdout).contains("no verifications recorded yet"));
+}
+
+#[test]
+fn manual_tasks_need_a_note_and_unverify_needs_one_too() {
+    let ws = Workspace::new();
+    let out = ws.run(&["verify", "integration-tests"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("manual task has no checks: write a note"));
+    let out = ws.run(&[
+        "verify",
+        "integration-tests",
+        "-n",
+        "ran the suite: 212 passed",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let out = ws.run(&["unverify", "integration-tests"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("needs a note saying why"));
+    let out = ws.run(&["unverify", "integration-tests", "-n", "flaky after all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ws.run(&["unverify", "integration-tests", "-n", "again"]);
+    assert_eq!(out.status.code(), Some(1), "nothing to withdraw");
+
+    let log = text(&ws.run(&["log", "--task", "integration-tests"]).stdout);
+    let kinds: Vec<&str> = log
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(kinds, ["unverified", "verified"], "newest first:\n{log}");
+    assert!(log.contains("    flaky after all"));
+}
+
+#[test]
+fn an_unknown_task_suggests_the_nearest_id() {
+    let ws = Workspace::new();
+    let out = ws.run(&["verify", "integration-test", "-n", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean \"integration-tests\"?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unreachable_store_keeps_the_note_on_screen() {
+    let ws = Workspace::new();
+    let out = ws.run(&[
+        "note",
+        "integration-tests",
+        "-n",
+        "a long careful note",
+        "--store",
+        "postgres://ana:hunter2@127.0.0.1:1/remtrack",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .contains("cannot open the verification store postgres://ana:***@127.0.0.1:1/remtrack"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was recorded; your note was: a long careful note"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+}
