@@ -14,6 +14,7 @@ pub mod redact;
 pub mod report;
 pub mod status;
 pub mod store;
+pub mod tui;
 
 use serde::Serialize;
 

@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::IsTerminal as _;
+
 use super::check_cmd::check_and_report;
 use super::exit;
+use super::tui_cmd::open_tracker;
 use crate::demo::{SHIPPED_PLAN, build_demo_database};
 use crate::plan::{load_plan, parse_plan};
+use crate::store::StoreLocation;
 
 pub async fn run(args: &super::DemoArgs) -> u8 {
     let (plan, plan_name) = match &args.plan {
@@ -51,8 +55,39 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             db_path.display()
         );
     }
-    // Until the interactive tracker lands, the demo shows the headless report either way.
-    let _ = args.check;
+    let on_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if on_terminal && !args.check && args.report.format == super::Format::Text {
+        let scratch = temporary
+            .as_ref()
+            .map_or_else(|| db_path.with_extension("d"), |d| d.path().to_path_buf());
+        let store = match &args.store.store {
+            Some(store) => StoreLocation::parse(store),
+            None => StoreLocation::beside_plan(&db_path),
+        };
+        let tui_args = super::TuiArgs {
+            plan: plan_name.clone(),
+            database_url: Some(url.clone()),
+            refresh: args.refresh,
+            ascii: args.ascii,
+            store: args.store.clone(),
+            actor: args.actor.clone(),
+            limits: args.limits.clone(),
+        };
+        let log_dir = match &store {
+            StoreLocation::Sqlite(path) => path.parent().map_or(scratch.clone(), Path::to_path_buf),
+            StoreLocation::Postgres(_) => scratch.clone(),
+        };
+        let code = open_tracker(plan, &url, store.clone(), &log_dir, &tui_args).await;
+        if temporary.is_some() && args.store.store.is_none() {
+            eprintln!(
+                "remtrack: the demo's database and marks were temporary and are gone; \
+                 keep them with --db FILE (marks go beside it) or --store FILE"
+            );
+        } else {
+            eprintln!("remtrack: demo marks are kept in {}", store.display());
+        }
+        return code;
+    }
     let store = args
         .store
         .store

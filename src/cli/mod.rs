@@ -7,6 +7,7 @@ mod demo_cmd;
 mod log_cmd;
 mod mark_cmd;
 mod plan_cmd;
+mod tui_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,13 +24,19 @@ use crate::store::StoreLocation;
     version,
     about = "Track a database remediation plan, checking every item live against the database"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no command, remtrack opens the interactive tracker.
+    #[command(flatten)]
+    pub tui: TuiArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the interactive tracker (the default when no command is given).
+    Tui(TuiArgs),
     /// Check the plan against the database and print a report (no terminal UI).
     Check(CheckArgs),
     /// Work with plan files.
@@ -157,6 +164,28 @@ impl ActorArgs {
     }
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// The plan file.
+    #[arg(long, default_value = "plan.json")]
+    pub plan: PathBuf,
+    /// The database to check: postgres://user@host/db or sqlite:path.db. The password is never shown.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// How often to check the database again (e.g. 5s, 1m).
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub refresh: Duration,
+    /// Plain ASCII glyphs, for terminals without Unicode.
+    #[arg(long)]
+    pub ascii: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct MarkArgs {
     /// The task's id in the plan.
@@ -206,9 +235,17 @@ pub struct DemoArgs {
     /// The plan to check; default: the plan shipped with remtrack.
     #[arg(long)]
     pub plan: Option<PathBuf>,
-    /// Print the headless report.
+    /// Print the headless report instead of opening the tracker (the default when not on a terminal).
     #[arg(long)]
     pub check: bool,
+    /// How often the tracker checks the demo database again.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub refresh: Duration,
+    /// Plain ASCII glyphs, for terminals without Unicode.
+    #[arg(long)]
+    pub ascii: bool,
+    #[command(flatten)]
+    pub actor: ActorArgs,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
@@ -238,6 +275,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     let code = match cli.command {
+        Some(Command::Tui(args)) => runtime.block_on(tui_cmd::run_tui(&args)),
+        None => runtime.block_on(tui_cmd::run_tui(&cli.tui)),
         Some(Command::Check(args)) => runtime.block_on(check_cmd::run(&args)),
         Some(Command::Plan(PlanCommand::Validate { file })) => plan_cmd::validate(&file),
         Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
@@ -252,11 +291,6 @@ pub fn run(cli: Cli) -> ExitCode {
             runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Note))
         }
         Some(Command::Log(args)) => runtime.block_on(log_cmd::run(&args)),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            exit::BAD_INPUT
-        }
     };
     ExitCode::from(code)
 }

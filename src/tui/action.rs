@@ -1,0 +1,118 @@
+//! What can happen to the app: actions (from keys and the mouse), messages (from background
+//! tasks, carrying their data) and effects (what `update` asks the runtime to do).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::engine::EngineUpdate;
+use crate::store::{Event, NewEvent};
+
+/// The top-level views, one per tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    Days,
+    Phases,
+    Risks,
+    Log,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Days, View::Phases, View::Risks, View::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Days => "Days",
+            View::Phases => "Phases",
+            View::Risks => "Risks",
+            View::Log => "Log",
+        }
+    }
+}
+
+/// Something a person asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the app.
+    Quit,
+    /// Move the selection up one task.
+    Up,
+    /// Move the selection down one task.
+    Down,
+    /// Move the selection up a page.
+    PageUp,
+    /// Move the selection down a page.
+    PageDown,
+    /// Select the first task.
+    Home,
+    /// Select the last task.
+    End,
+    /// Show the next day (or phase).
+    NextGroup,
+    /// Show the previous day (or phase).
+    PrevGroup,
+    /// Switch to a view.
+    Show(View),
+    /// Cycle to the next view.
+    NextView,
+    /// Jump to the next task that is not done, in plan order.
+    NextTodo,
+    /// Jump to the next overclaimed or regressed task.
+    NextProblem,
+    /// Check the database again now.
+    Recheck,
+    /// Open the dialog to mark the selected task verified.
+    Verify,
+    /// Open the dialog to withdraw the selected task's verification.
+    Unverify,
+    /// Start typing a filter.
+    StartFilter,
+    /// Show only tasks that are not done, or everything.
+    ToggleOpenOnly,
+    /// Show or hide the key list.
+    Help,
+    /// Copy the selected task's fix SQL to the clipboard (OSC 52).
+    CopyFix,
+    /// Scroll the detail pane.
+    ScrollDetail(i16),
+    /// A mouse click at a terminal cell.
+    Click { column: u16, row: u16 },
+    /// Close a dialog, leave the filter, or clear it.
+    Cancel,
+    /// Save the dialog (Ctrl-S) or accept the filter (Enter).
+    Submit,
+    /// A key for the text being edited (filter or note).
+    Edit(crossterm::event::KeyEvent),
+    /// Text pasted into the terminal (bracketed paste), for the filter or note being edited.
+    Paste(String),
+}
+
+/// A result from the world outside the app.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// The check engine started or finished a refresh.
+    Engine(EngineUpdate),
+    /// Every verification event in the store, oldest first (at start, and after a lost connection).
+    StoreLoaded(Vec<Event>),
+    /// New events, from this session or another one.
+    StoreAppended(Vec<Event>),
+    /// The store cannot be read or written; the app keeps working read-only.
+    StoreFailed(String),
+    /// A mark this session asked for is recorded.
+    MarkRecorded(Event),
+    /// A mark this session asked for was not recorded; the note must not be lost.
+    MarkFailed { task_id: String, error: String },
+    /// A second passed (ages on screen are computed from this, so drawing needs no clock).
+    Tick(OffsetDateTime),
+    /// The terminal changed size.
+    Resized { width: u16, height: u16 },
+}
+
+/// Work `update` hands to the runtime; `update` itself does no I/O.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Refresh,
+    Record(Arc<NewEvent>),
+    Copy(String),
+    Quit,
+}

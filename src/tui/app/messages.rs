@@ -1,0 +1,187 @@
+//! Results from the engine and the store, applied to the app's state.
+
+use super::{App, Connection, Mode};
+use crate::engine::EngineUpdate;
+use crate::store::{EventKind, to_status_marks};
+use crate::tui::action::{Effect, Msg};
+
+impl App {
+    /// Applies a message from a background task.
+    pub fn receive(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Engine(EngineUpdate::RefreshStarted { run }) => {
+                if run > self.latest_run {
+                    self.refreshing = true;
+                }
+            }
+            Msg::Engine(EngineUpdate::RefreshFinished {
+                run,
+                outcome,
+                retry_in,
+            }) => {
+                // A newer refresh has already been shown: this one is stale.
+                if run <= self.latest_run {
+                    return vec![];
+                }
+                self.latest_run = run;
+                self.refreshing = false;
+                match outcome.as_ref() {
+                    Ok(refresh) => {
+                        let was_offline = matches!(self.connection, Connection::Offline { .. });
+                        let first = self.last_refresh.is_none();
+                        let before = self.status.clone();
+                        self.last_refresh = Some(std::sync::Arc::new(refresh.clone()));
+                        self.connection = Connection::Live;
+                        self.rederive();
+                        if was_offline {
+                            self.log("database is back: checks are live again", true);
+                        }
+                        if first {
+                            let done = self
+                                .status
+                                .tasks
+                                .iter()
+                                .filter(|t| t.status == crate::status::TaskStatus::Done)
+                                .count();
+                            let overclaimed = self.status.overclaimed().count();
+                            self.log(
+                                format!(
+                                    "checked: {done} of {} tasks done, {overclaimed} overclaimed ({} ms)",
+                                    self.plan.tasks.len(),
+                                    refresh.duration.as_millis()
+                                ),
+                                overclaimed > 0,
+                            );
+                        }
+                        self.log_changes(&before);
+                    }
+                    Err(error) => {
+                        let reason = error.to_string();
+                        if self.connection
+                            != (Connection::Offline {
+                                reason: reason.clone(),
+                            })
+                        {
+                            self.log(
+                                format!(
+                                    "offline: {reason}; retrying in {} s",
+                                    retry_in.as_secs().max(1)
+                                ),
+                                true,
+                            );
+                        }
+                        self.connection = Connection::Offline { reason };
+                    }
+                }
+            }
+            Msg::StoreLoaded(events) => {
+                self.history = events;
+                self.store_problem = None;
+                self.remark();
+            }
+            Msg::StoreAppended(events) => {
+                for event in events {
+                    if self.history.iter().any(|known| known.id == event.id) {
+                        continue;
+                    }
+                    let text = format!(
+                        "{} {} {}",
+                        event.actor,
+                        kind_verb(event.kind),
+                        event.task_id
+                    );
+                    self.log_at(event.at, text, true);
+                    self.history.push(event);
+                }
+                self.remark();
+            }
+            Msg::StoreFailed(reason) => {
+                if self.store_problem.as_deref() != Some(reason.as_str()) {
+                    self.log(
+                        format!("verification store unavailable (read-only): {reason}"),
+                        true,
+                    );
+                }
+                self.store_problem = Some(reason);
+            }
+            Msg::MarkRecorded(event) => {
+                self.drafts.remove(&event.task_id);
+                if let Mode::Dialog(dialog) = &self.mode
+                    && dialog.task_id == event.task_id
+                {
+                    self.mode = Mode::Normal;
+                }
+                self.notice = Some(format!("{} {}", kind_verb(event.kind), event.task_id));
+                self.log(
+                    format!("you {} {}", kind_verb(event.kind), event.task_id),
+                    false,
+                );
+                if !self.history.iter().any(|known| known.id == event.id) {
+                    self.history.push(event);
+                }
+                self.remark();
+            }
+            Msg::MarkFailed { task_id, error } => {
+                if let Mode::Dialog(dialog) = &mut self.mode
+                    && dialog.task_id == task_id
+                {
+                    dialog.fail(error.clone());
+                }
+                self.log(
+                    format!("mark on {task_id} NOT recorded: {error} (your note is kept)"),
+                    true,
+                );
+            }
+            Msg::Tick(now) => self.now = now,
+            Msg::Resized { width, height } => self.size = (width, height),
+        }
+        vec![]
+    }
+
+    fn remark(&mut self) {
+        self.marks = to_status_marks(&self.plan, &self.history);
+        self.rederive();
+    }
+
+    /// Logs tasks whose status changed between two derivations.
+    fn log_changes(&mut self, before: &crate::status::PlanStatus) {
+        if self.latest_run <= 1 || before.tasks.len() != self.status.tasks.len() {
+            return;
+        }
+        let changes: Vec<String> = self
+            .plan
+            .tasks
+            .iter()
+            .zip(before.tasks.iter().zip(&self.status.tasks))
+            .filter(|(_, (old, new))| {
+                old.status != new.status || old.verification != new.verification
+            })
+            .map(|(task, (old, new))| {
+                let regressed = new.verification == Some(crate::status::Verification::Regressed);
+                format!(
+                    "{}: {} -> {}{}",
+                    task.id,
+                    old.status.as_str(),
+                    new.status.as_str(),
+                    if regressed {
+                        " (REGRESSED: was verified)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        for change in changes {
+            let important = change.contains("REGRESSED");
+            self.log(change, important);
+        }
+    }
+}
+
+pub(crate) fn kind_verb(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Verified => "verified",
+        EventKind::Unverified => "unverified",
+        EventKind::Note => "noted on",
+    }
+}

@@ -1,0 +1,367 @@
+//! The app: owns every piece of UI state and changes it only in [`App::act`] and [`App::receive`],
+//! which return the effects to carry out. No I/O happens here, so every path is testable without
+//! a terminal or a database.
+
+mod messages;
+mod navigation;
+mod verify;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+pub use verify::{DialogState, MarkKind, VerifyDialog};
+
+use super::action::{Action, Effect, View};
+use super::theme::Theme;
+use crate::Backend;
+use crate::check::{Refresh, TaskVerdicts};
+use crate::plan::{Plan, Task};
+use crate::status::{Marks, PlanStatus, derive};
+use crate::store::Event;
+
+/// How the database connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// No answer yet.
+    Connecting,
+    Live,
+    Offline {
+        reason: String,
+    },
+}
+
+/// What the app is doing with the keyboard.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter.
+    Filter,
+    Help,
+    Dialog(Box<VerifyDialog>),
+}
+
+/// One line of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub at: OffsetDateTime,
+    pub text: String,
+    pub important: bool,
+}
+
+/// Startup settings that do not change.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub plan: Arc<Plan>,
+    /// The database URL, password redacted.
+    pub database: String,
+    pub backend: Backend,
+    pub user: String,
+    pub theme: Theme,
+    pub now: OffsetDateTime,
+}
+
+/// The most activity lines kept.
+const ACTIVITY_LIMIT: usize = 500;
+
+#[derive(Debug)]
+pub struct App {
+    pub plan: Arc<Plan>,
+    pub database: String,
+    pub backend: Backend,
+    pub user: String,
+    pub theme: Theme,
+    pub now: OffsetDateTime,
+    pub size: (u16, u16),
+
+    pub connection: Connection,
+    pub refreshing: bool,
+    /// The newest refresh whose result was applied; older results are dropped.
+    pub latest_run: u64,
+    /// The last successful refresh (kept while offline, shown as old).
+    pub last_refresh: Option<Arc<Refresh>>,
+    pub status: PlanStatus,
+
+    /// Every verification event, oldest first.
+    pub history: Vec<Event>,
+    pub marks: Marks,
+    /// Why the store cannot be used, when it cannot.
+    pub store_problem: Option<String>,
+
+    pub view: View,
+    pub day: usize,
+    pub phase: usize,
+    /// Index into [`App::visible_tasks`].
+    pub selected: usize,
+    pub filter: String,
+    pub only_open: bool,
+    pub detail_scroll: u16,
+    pub mode: Mode,
+    /// Notes typed but not yet recorded, by task id: closing a dialog never loses them.
+    pub drafts: HashMap<String, String>,
+    pub activity: VecDeque<Activity>,
+    /// A one-line message in the footer.
+    pub notice: Option<String>,
+}
+
+impl App {
+    pub fn new(config: AppConfig) -> App {
+        let status = derive(&config.plan, None, &Marks::new());
+        App {
+            plan: config.plan,
+            database: config.database,
+            backend: config.backend,
+            user: config.user,
+            theme: config.theme,
+            now: config.now,
+            size: (80, 24),
+            connection: Connection::Connecting,
+            refreshing: false,
+            latest_run: 0,
+            last_refresh: None,
+            status,
+            history: Vec::new(),
+            marks: Marks::new(),
+            store_problem: None,
+            view: View::Days,
+            day: 0,
+            phase: 0,
+            selected: 0,
+            filter: String::new(),
+            only_open: false,
+            detail_scroll: 0,
+            mode: Mode::Normal,
+            drafts: HashMap::new(),
+            activity: VecDeque::new(),
+            notice: None,
+        }
+    }
+
+    /// Applies a person's action.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        if matches!(self.mode, Mode::Dialog(_)) {
+            return self.act_in_dialog(action);
+        }
+        if matches!(self.mode, Mode::Filter) {
+            return self.act_in_filter(action);
+        }
+        if matches!(self.mode, Mode::Help) {
+            self.mode = Mode::Normal;
+            return if action == Action::Quit {
+                vec![Effect::Quit]
+            } else {
+                vec![]
+            };
+        }
+        self.notice = None;
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-(self.page_size() as isize)),
+            Action::PageDown => self.move_selection(self.page_size() as isize),
+            Action::Home => self.select_visible(0),
+            Action::End => self.select_visible(usize::MAX),
+            Action::NextGroup => self.change_group(1),
+            Action::PrevGroup => self.change_group(-1),
+            Action::Show(view) => self.show(view),
+            Action::NextView => {
+                let next = View::ALL
+                    .iter()
+                    .position(|v| *v == self.view)
+                    .map_or(0, |i| (i + 1) % View::ALL.len());
+                self.show(View::ALL[next]);
+            }
+            Action::NextTodo => self.jump_to_next(
+                |_, state| state.status != crate::status::TaskStatus::Done,
+                "open",
+            ),
+            Action::NextProblem => self.jump_to_next(
+                |_, state| {
+                    state.overclaimed
+                        || state.verification == Some(crate::status::Verification::Regressed)
+                },
+                "overclaimed or regressed",
+            ),
+            Action::Recheck => {
+                self.notice = Some("rechecking…".into());
+                return vec![Effect::Refresh];
+            }
+            Action::Verify => self.open_dialog(MarkKind::Verify),
+            Action::Unverify => self.open_dialog(MarkKind::Unverify),
+            Action::StartFilter => {
+                self.mode = Mode::Filter;
+            }
+            Action::ToggleOpenOnly => {
+                let current = self.selected_task_index();
+                self.only_open = !self.only_open;
+                self.keep_selection(current);
+            }
+            Action::Help => self.mode = Mode::Help,
+            Action::CopyFix => return self.copy_fix(),
+            Action::ScrollDetail(lines) => {
+                self.detail_scroll = self.detail_scroll.saturating_add_signed(lines);
+            }
+            Action::Click { column, row } => self.click(column, row),
+            Action::Cancel => {
+                if !self.filter.is_empty() {
+                    let current = self.selected_task_index();
+                    self.filter.clear();
+                    self.keep_selection(current);
+                }
+            }
+            Action::Submit | Action::Edit(_) | Action::Paste(_) => {}
+        }
+        vec![]
+    }
+
+    /// Tasks shown in the list, as indexes into `plan.tasks`, in plan order.
+    pub fn visible_tasks(&self) -> Vec<usize> {
+        let filter = self.filter.to_lowercase();
+        self.plan
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(index, task)| {
+                let in_group = if !filter.is_empty() {
+                    matches_filter(task, &filter)
+                } else {
+                    match self.view {
+                        View::Days => self
+                            .plan
+                            .days
+                            .get(self.day)
+                            .is_some_and(|d| d.day == task.day),
+                        View::Phases => self
+                            .plan
+                            .phases
+                            .get(self.phase)
+                            .is_some_and(|p| p.id == task.phase),
+                        View::Risks | View::Log => false,
+                    }
+                };
+                in_group
+                    && !(self.only_open
+                        && self.status.tasks[*index].status == crate::status::TaskStatus::Done)
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// The selected task's index into `plan.tasks`.
+    pub fn selected_task_index(&self) -> Option<usize> {
+        self.visible_tasks().get(self.selected).copied()
+    }
+
+    pub fn selected_task(&self) -> Option<&Task> {
+        self.selected_task_index()
+            .map(|index| &self.plan.tasks[index])
+    }
+
+    /// The verdicts of a task from the last successful refresh.
+    pub fn verdicts_of(&self, index: usize) -> Option<&TaskVerdicts> {
+        self.last_refresh
+            .as_ref()
+            .and_then(|refresh| refresh.verdicts.task(index))
+    }
+
+    /// Verification events of one task, oldest first.
+    pub fn history_of<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> impl DoubleEndedIterator<Item = &'a Event> + 'a {
+        self.history
+            .iter()
+            .filter(move |event| event.task_id == task_id)
+    }
+
+    fn log(&mut self, text: impl Into<String>, important: bool) {
+        self.log_at(self.now, text, important);
+    }
+
+    fn log_at(&mut self, at: OffsetDateTime, text: impl Into<String>, important: bool) {
+        self.activity.push_back(Activity {
+            at,
+            text: text.into(),
+            important,
+        });
+        while self.activity.len() > ACTIVITY_LIMIT {
+            self.activity.pop_front();
+        }
+    }
+
+    fn rederive(&mut self) {
+        let verdicts = self.last_refresh.as_ref().map(|refresh| &refresh.verdicts);
+        self.status = derive(&self.plan, verdicts, &self.marks);
+    }
+
+    fn copy_fix(&mut self) -> Vec<Effect> {
+        let Some(task) = self.selected_task() else {
+            self.notice = Some("no task selected".into());
+            return vec![];
+        };
+        match task
+            .fix
+            .as_ref()
+            .and_then(|fix| fix.sql.for_backend(self.backend))
+        {
+            Some(sql) => {
+                let sql = sql.to_string();
+                self.notice = Some(format!(
+                    "fix SQL of {} copied to the clipboard (OSC 52); remtrack never runs it",
+                    task.id
+                ));
+                vec![Effect::Copy(sql)]
+            }
+            None => {
+                self.notice = Some(format!(
+                    "{} has no fix SQL for {}",
+                    task.id,
+                    self.backend.name()
+                ));
+                vec![]
+            }
+        }
+    }
+
+    fn act_in_filter(&mut self, action: Action) -> Vec<Effect> {
+        let current = self.selected_task_index();
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Submit => self.mode = Mode::Normal,
+            Action::Cancel => {
+                self.filter.clear();
+                self.mode = Mode::Normal;
+            }
+            Action::Edit(key) => {
+                use crossterm::event::KeyCode;
+                match key.code {
+                    KeyCode::Char(c) => self.filter.push(c),
+                    KeyCode::Backspace => {
+                        self.filter.pop();
+                    }
+                    _ => {}
+                }
+            }
+            Action::Paste(text) => self.filter.extend(text.chars().filter(|c| !c.is_control())),
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            _ => {}
+        }
+        self.keep_selection(current);
+        vec![]
+    }
+}
+
+fn matches_filter(task: &Task, filter: &str) -> bool {
+    task.id.to_lowercase().contains(filter)
+        || task.title.to_lowercase().contains(filter)
+        || task
+            .description
+            .as_deref()
+            .is_some_and(|d| d.to_lowercase().contains(filter))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,552 @@
+//! Every path of the app without a terminal or a database: actions in, state and effects out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use time::macros::datetime;
+
+use super::*;
+use crate::check::{CheckStatus, Refresh, TargetError, TaskVerdicts, Verdict, Verdicts};
+use crate::demo::SHIPPED_PLAN;
+use crate::engine::EngineUpdate;
+use crate::plan::parse_plan;
+use crate::status::{TaskStatus, Verification};
+use crate::store::{Event, EventKind, task_fingerprint};
+use crate::tui::action::Msg;
+
+pub(crate) fn shipped_plan() -> Arc<Plan> {
+    Arc::new(parse_plan(SHIPPED_PLAN.as_bytes(), std::path::Path::new("plan.json")).unwrap())
+}
+
+pub(crate) fn app() -> App {
+    App::new(AppConfig {
+        plan: shipped_plan(),
+        database: "sqlite:demo.db".into(),
+        backend: Backend::Sqlite,
+        user: "ana".into(),
+        theme: Theme {
+            color: true,
+            ascii: false,
+        },
+        now: datetime!(2026-11-24 10:00 UTC),
+    })
+}
+
+/// The seed's reality: every check passes except those of the tasks listed as failing.
+pub(crate) fn refresh_where_failing(plan: &Plan, failing: &[&str]) -> Refresh {
+    let verdict = |fail: bool| {
+        if fail {
+            Verdict::fail("column x missing from t")
+        } else {
+            Verdict::pass("ok")
+        }
+    };
+    Refresh {
+        verdicts: Verdicts {
+            tasks: plan
+                .tasks
+                .iter()
+                .map(|task| TaskVerdicts {
+                    checks: task
+                        .checks
+                        .iter()
+                        .map(|_| verdict(failing.contains(&task.id.as_str())))
+                        .collect(),
+                    guards: task
+                        .fix
+                        .iter()
+                        .flat_map(|f| f.guards.iter())
+                        .map(|_| verdict(false))
+                        .collect(),
+                })
+                .collect(),
+        },
+        checked_at: datetime!(2026-11-24 10:00 UTC),
+        duration: Duration::from_millis(12),
+        queries: 3,
+    }
+}
+
+pub(crate) const SEED_FAILING: &[&str] = &[
+    "master-flow-columns",
+    "drop-discovery-assets",
+    "drop-data-import-sessions",
+    "drop-session-id-columns",
+];
+
+pub(crate) fn finished(app: &mut App, run: u64, refresh: Refresh) {
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run,
+        outcome: Arc::new(Ok(refresh)),
+        retry_in: Duration::from_secs(5),
+    }));
+}
+
+pub(crate) fn live_app() -> App {
+    let mut app = app();
+    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    finished(&mut app, 1, refresh);
+    app.receive(Msg::StoreLoaded(vec![]));
+    app
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Edit(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.act(key(KeyCode::Char(c)));
+    }
+}
+
+fn select(app: &mut App, task_id: &str) {
+    let index = app.plan.tasks.iter().position(|t| t.id == task_id).unwrap();
+    app.act(Action::Home);
+    for _ in 0..app.plan.tasks.len() {
+        if app.selected_task_index() == Some(index) {
+            return;
+        }
+        // Walk in plan order with "next todo"-like precision: filter by the id.
+        app.act(Action::StartFilter);
+        type_text(app, task_id);
+        app.act(Action::Submit);
+    }
+    assert_eq!(
+        app.selected_task_index(),
+        Some(index),
+        "could not select {task_id}"
+    );
+}
+
+fn recorded(app: &App, id: i64, kind: EventKind, task_id: &str, actor: &str) -> Event {
+    let task = app.plan.task(task_id).unwrap();
+    Event {
+        id,
+        task_id: task_id.into(),
+        kind,
+        actor: actor.into(),
+        at: datetime!(2026-11-24 10:01 UTC),
+        note: "n".into(),
+        evidence: serde_json::json!({}),
+        fingerprint: task_fingerprint(task),
+    }
+}
+
+#[test]
+fn it_opens_on_day_one_connecting_and_goes_live_with_the_first_refresh() {
+    let mut app = app();
+    assert_eq!(app.connection, Connection::Connecting);
+    assert_eq!(app.view, View::Days);
+    assert_eq!(
+        app.selected_task().unwrap().id,
+        "flow-state-extensions-table"
+    );
+    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    finished(&mut app, 1, refresh);
+    assert_eq!(app.connection, Connection::Live);
+    assert_eq!(app.status.overclaimed().count(), 4);
+    assert!(app.activity.back().unwrap().text.contains("4 overclaimed"));
+}
+
+#[test]
+fn navigation_moves_within_a_day_and_across_days_and_views() {
+    let mut app = live_app();
+    assert_eq!(app.visible_tasks().len(), 5);
+    app.act(Action::Down);
+    app.act(Action::Down);
+    assert_eq!(app.selected, 2);
+    app.act(Action::End);
+    assert_eq!(app.selected, 4);
+    app.act(Action::Down);
+    assert_eq!(app.selected, 4, "stays on the last task");
+    app.act(Action::NextGroup);
+    assert_eq!(app.day, 1);
+    assert_eq!(app.selected_task().unwrap().id, "master-flow-columns");
+    app.act(Action::PrevGroup);
+    app.act(Action::PrevGroup);
+    assert_eq!(app.day, 4, "wraps around to day 5");
+    app.act(Action::Show(View::Phases));
+    assert_eq!(
+        app.plan.phases[app.phase].id,
+        app.selected_task().unwrap().phase,
+        "keeps the task in view"
+    );
+    app.act(Action::NextView);
+    assert_eq!(app.view, View::Risks);
+    app.act(Action::NextView);
+    app.act(Action::NextView);
+    assert_eq!(app.view, View::Days);
+}
+
+#[test]
+fn walking_jumps_to_the_next_open_task_and_the_next_problem_in_plan_order() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    assert_eq!(app.selected_task().unwrap().id, "master-flow-columns");
+    assert_eq!(app.day, 1);
+    app.act(Action::NextTodo);
+    assert_eq!(app.selected_task().unwrap().id, "drop-discovery-assets");
+
+    let mut app = live_app();
+    app.act(Action::Show(View::Risks));
+    app.act(Action::NextProblem);
+    assert_eq!(
+        app.view,
+        View::Days,
+        "walking leaves the risks panel for the task"
+    );
+    assert_eq!(app.selected_task().unwrap().id, "master-flow-columns");
+    for expected in [
+        "drop-discovery-assets",
+        "drop-data-import-sessions",
+        "drop-session-id-columns",
+        "master-flow-columns",
+    ] {
+        app.act(Action::NextProblem);
+        assert_eq!(app.selected_task().unwrap().id, expected);
+    }
+}
+
+#[test]
+fn the_filter_matches_ids_titles_and_descriptions_and_esc_clears_it() {
+    let mut app = live_app();
+    app.act(Action::StartFilter);
+    assert!(matches!(app.mode, Mode::Filter));
+    type_text(&mut app, "DROP");
+    let ids: Vec<&str> = app
+        .visible_tasks()
+        .iter()
+        .map(|&i| app.plan.tasks[i].id.as_str())
+        .collect();
+    assert!(
+        ids.contains(&"drop-discovery-assets") && ids.contains(&"workflow-states-dropped"),
+        "{ids:?}"
+    );
+    assert!(ids.iter().all(|id| app.plan.task(id).is_some()));
+    app.act(key(KeyCode::Backspace));
+    assert_eq!(app.filter, "DRO");
+    app.act(Action::Paste("p\u{1b}[31m".into()));
+    assert_eq!(
+        app.filter, "DROp[31m",
+        "pasted control characters are dropped"
+    );
+    app.act(Action::Cancel);
+    assert!(app.filter.is_empty());
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn the_open_only_toggle_hides_done_tasks_and_keeps_the_selection() {
+    let mut app = live_app();
+    app.act(Action::ToggleOpenOnly);
+    assert!(app.visible_tasks().is_empty(), "day 1 is all done");
+    app.act(Action::NextGroup);
+    assert_eq!(app.visible_tasks().len(), 3);
+    app.act(Action::ToggleOpenOnly);
+    assert_eq!(app.visible_tasks().len(), 3);
+}
+
+#[test]
+fn verifying_a_failing_task_is_refused_with_the_evidence() {
+    let mut app = live_app();
+    select(&mut app, "drop-discovery-assets");
+    assert!(app.act(Action::Verify).is_empty());
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!("no dialog")
+    };
+    let DialogState::Refused(refusal) = &dialog.state else {
+        panic!("not refused: {:?}", dialog.state)
+    };
+    assert!(
+        refusal
+            .to_string()
+            .contains("fail table-gone: column x missing from t"),
+        "{refusal}"
+    );
+    assert!(app.act(Action::Submit).is_empty(), "saving is not possible");
+    app.act(Action::Cancel);
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn verifying_a_passing_task_records_the_note_and_the_evidence() {
+    let mut app = live_app();
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    type_text(&mut app, "looked in psql");
+    app.act(key(KeyCode::Enter));
+    type_text(&mut app, "all three");
+    let effects = app.act(Action::Submit);
+    let [Effect::Record(event)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(event.kind, EventKind::Verified);
+    assert_eq!(event.actor, "ana");
+    assert_eq!(event.note, "looked in psql\nall three");
+    assert_eq!(event.evidence["all_pass"], true);
+    assert_eq!(event.evidence["checks"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        event.fingerprint,
+        task_fingerprint(app.plan.task("assets-multi-phase-columns").unwrap())
+    );
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(dialog.state, DialogState::Saving);
+
+    let saved = recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "ana",
+    );
+    app.receive(Msg::MarkRecorded(saved));
+    assert!(matches!(app.mode, Mode::Normal));
+    let index = app.selected_task_index().unwrap();
+    assert_eq!(
+        app.status.tasks[index].verification,
+        Some(Verification::Verified)
+    );
+    assert!(app.drafts.is_empty());
+}
+
+#[test]
+fn a_manual_task_needs_a_note_and_typing_one_is_enough() {
+    let mut app = live_app();
+    select(&mut app, "integration-tests");
+    app.act(Action::Verify);
+    assert!(app.act(Action::Submit).is_empty());
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert!(matches!(&dialog.state, DialogState::Refused(r) if r.needs_note_only()));
+    type_text(&mut app, "ran the suite: 212 passed");
+    let effects = app.act(Action::Submit);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Record(e)] if e.note == "ran the suite: 212 passed")
+    );
+}
+
+#[test]
+fn unverifying_needs_a_verified_task_and_a_note() {
+    let mut app = live_app();
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Unverify);
+    assert!(matches!(app.mode, Mode::Normal), "nothing to withdraw");
+    assert!(app.notice.as_deref().unwrap().contains("is not verified"));
+
+    let saved = recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "bo",
+    );
+    app.receive(Msg::StoreAppended(vec![saved]));
+    app.act(Action::Unverify);
+    assert!(app.act(Action::Submit).is_empty(), "a note is required");
+    type_text(&mut app, "columns renamed");
+    let effects = app.act(Action::Submit);
+    assert!(matches!(effects.as_slice(), [Effect::Record(e)] if e.kind == EventKind::Unverified));
+}
+
+#[test]
+fn a_verified_task_whose_checks_fail_later_is_regressed_and_logged_loudly() {
+    let mut app = live_app();
+    let saved = recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "bo",
+    );
+    app.receive(Msg::StoreAppended(vec![saved]));
+    assert!(
+        app.activity
+            .back()
+            .unwrap()
+            .text
+            .contains("bo verified assets-multi-phase-columns")
+    );
+    let mut failing = SEED_FAILING.to_vec();
+    failing.push("assets-multi-phase-columns");
+    let refresh = refresh_where_failing(&app.plan, &failing);
+    finished(&mut app, 2, refresh);
+    let index = app
+        .plan
+        .tasks
+        .iter()
+        .position(|t| t.id == "assets-multi-phase-columns")
+        .unwrap();
+    assert_eq!(
+        app.status.tasks[index].verification,
+        Some(Verification::Regressed)
+    );
+    assert_eq!(app.status.regressed().count(), 1);
+    assert!(
+        app.activity
+            .iter()
+            .any(|a| a.important && a.text.contains("REGRESSED"))
+    );
+}
+
+#[test]
+fn a_failed_mark_keeps_the_note_and_a_closed_dialog_keeps_the_draft() {
+    let mut app = live_app();
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    type_text(&mut app, "careful words");
+    app.act(Action::Submit);
+    app.receive(Msg::MarkFailed {
+        task_id: "assets-multi-phase-columns".into(),
+        error: "disk full".into(),
+    });
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!("the dialog must stay open")
+    };
+    assert_eq!(dialog.state, DialogState::Failed("disk full".into()));
+    assert_eq!(dialog.note_text(), "careful words");
+    app.act(Action::Cancel);
+    assert_eq!(app.drafts["assets-multi-phase-columns"], "careful words");
+    app.act(Action::Verify);
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(dialog.note_text(), "careful words", "the draft comes back");
+}
+
+#[test]
+fn an_unavailable_store_refuses_to_save_but_keeps_the_note() {
+    let mut app = live_app();
+    app.receive(Msg::StoreFailed(
+        "cannot open the verification store: permission denied".into(),
+    ));
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    type_text(&mut app, "my note");
+    assert!(app.act(Action::Submit).is_empty());
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert!(matches!(&dialog.state, DialogState::Failed(e) if e.contains("permission denied")));
+    assert_eq!(dialog.note_text(), "my note");
+}
+
+#[test]
+fn stale_refresh_results_are_dropped() {
+    let mut app = live_app();
+    let all_pass = refresh_where_failing(&app.plan, &[]);
+    finished(&mut app, 3, all_pass);
+    let overclaimed_now = app.status.overclaimed().count();
+    assert_eq!(overclaimed_now, 0);
+    let older = refresh_where_failing(&app.plan, SEED_FAILING);
+    finished(&mut app, 2, older);
+    assert_eq!(
+        app.status.overclaimed().count(),
+        0,
+        "run 2 finished after run 3: dropped"
+    );
+    assert_eq!(app.latest_run, 3);
+}
+
+#[test]
+fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() {
+    let mut app = live_app();
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: Arc::new(Err(TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: "connection refused".into(),
+        })),
+        retry_in: Duration::from_secs(4),
+    }));
+    assert!(
+        matches!(&app.connection, Connection::Offline { reason } if reason.contains("connection refused"))
+    );
+    assert!(app.last_refresh.is_some(), "the last verdicts are kept");
+    assert_eq!(app.status.overclaimed().count(), 4);
+    assert!(
+        app.activity
+            .back()
+            .unwrap()
+            .text
+            .contains("retrying in 4 s")
+    );
+    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    finished(&mut app, 3, refresh);
+    assert_eq!(app.connection, Connection::Live);
+    assert!(
+        app.activity
+            .iter()
+            .any(|a| a.text.contains("database is back"))
+    );
+}
+
+#[test]
+fn recheck_copy_help_and_quit_are_effects_or_modes() {
+    let mut app = live_app();
+    assert_eq!(app.act(Action::Recheck), vec![Effect::Refresh]);
+    select(&mut app, "drop-discovery-assets");
+    let effects = app.act(Action::CopyFix);
+    assert!(matches!(effects.as_slice(), [Effect::Copy(sql)] if sql.contains("discovery_assets")));
+    app.act(Action::Help);
+    assert!(matches!(app.mode, Mode::Help));
+    app.act(Action::Down);
+    assert!(matches!(app.mode, Mode::Normal), "any key closes help");
+    assert_eq!(app.act(Action::Quit), vec![Effect::Quit]);
+}
+
+#[test]
+fn clicking_a_row_selects_it_and_clicking_a_tab_switches_view() {
+    let mut app = live_app();
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    let list = crate::tui::draw::layout::Areas::compute(80, 24, View::Days).list;
+    app.act(Action::Click {
+        column: list.x + 3,
+        row: list.y + 3,
+    });
+    assert_eq!(app.selected, 2);
+    let tabs = crate::tui::draw::layout::Areas::compute(80, 24, View::Days).tabs;
+    app.act(Action::Click {
+        column: tabs.x + 20,
+        row: tabs.y,
+    });
+    assert_eq!(app.view, View::Risks);
+}
+
+#[test]
+fn tasks_with_a_changed_definition_show_stale_marks() {
+    let mut app = live_app();
+    let mut event = recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "bo",
+    );
+    event.fingerprint = "sha256:old".into();
+    app.receive(Msg::StoreLoaded(vec![event]));
+    let index = app
+        .plan
+        .tasks
+        .iter()
+        .position(|t| t.id == "assets-multi-phase-columns")
+        .unwrap();
+    assert_eq!(
+        app.status.tasks[index].verification,
+        Some(Verification::Stale)
+    );
+    assert_eq!(app.status.tasks[index].status, TaskStatus::Done);
+    let _ = CheckStatus::Pass;
+}
+
+/// For the drawing tests: types into whatever is being edited.
+pub(crate) fn type_text_pub(app: &mut App, text: &str) {
+    type_text(app, text);
+}

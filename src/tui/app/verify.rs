@@ -1,0 +1,183 @@
+//! The verify and unverify dialogs: the rules, the note, and never losing what was typed.
+
+use std::sync::Arc;
+
+use ratatui_textarea::TextArea;
+
+use super::{App, Mode};
+use crate::store::{
+    EventKind, NewEvent, Refusal, evidence_snapshot, may_unverify, may_verify, task_fingerprint,
+};
+use crate::tui::action::{Action, Effect};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Verify,
+    Unverify,
+}
+
+/// Where the dialog stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialogState {
+    /// Typing a note.
+    Editing,
+    /// The rules refuse the mark; the reason and the failing evidence are shown.
+    Refused(Refusal),
+    /// Sent to the store; waiting for it to confirm.
+    Saving,
+    /// The store did not record it; the note is still here.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyDialog {
+    pub task_id: String,
+    pub task_index: usize,
+    pub kind: MarkKind,
+    pub note: TextArea<'static>,
+    pub state: DialogState,
+}
+
+impl VerifyDialog {
+    pub fn note_text(&self) -> String {
+        self.note.lines().join("\n")
+    }
+
+    pub(super) fn fail(&mut self, error: String) {
+        self.state = DialogState::Failed(error);
+    }
+}
+
+impl App {
+    pub(super) fn open_dialog(&mut self, kind: MarkKind) {
+        let Some(task_index) = self.selected_task_index() else {
+            self.notice = Some("select a task first".into());
+            return;
+        };
+        let task = &self.plan.tasks[task_index];
+        if kind == MarkKind::Unverify && self.marks.get(&task.id).is_none_or(|m| !m.verified) {
+            self.notice = Some(format!("{} is not verified", task.id));
+            return;
+        }
+        let draft = self.drafts.get(&task.id).cloned().unwrap_or_default();
+        let mut note = TextArea::from(draft.lines().map(str::to_string).collect::<Vec<_>>());
+        note.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        note.move_cursor(ratatui_textarea::CursorMove::End);
+        // Refuse up front when the checks say no: no note can change that.
+        let state = match kind {
+            MarkKind::Verify => {
+                match may_verify(task, self.verdicts_of(task_index), "placeholder note") {
+                    Err(refusal) => DialogState::Refused(refusal),
+                    Ok(()) => DialogState::Editing,
+                }
+            }
+            MarkKind::Unverify => DialogState::Editing,
+        };
+        self.mode = Mode::Dialog(Box::new(VerifyDialog {
+            task_id: task.id.clone(),
+            task_index,
+            kind,
+            note,
+            state,
+        }));
+    }
+
+    pub(super) fn act_in_dialog(&mut self, action: Action) -> Vec<Effect> {
+        let Mode::Dialog(dialog) = &mut self.mode else {
+            return vec![];
+        };
+        match action {
+            Action::Cancel => {
+                let note = dialog.note_text();
+                let task_id = dialog.task_id.clone();
+                if note.trim().is_empty() {
+                    self.drafts.remove(&task_id);
+                } else {
+                    self.drafts.insert(task_id.clone(), note);
+                    self.notice = Some(format!("note for {task_id} kept as a draft"));
+                }
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            Action::Submit => self.submit_dialog(),
+            Action::Edit(_) | Action::Paste(_) => {
+                if matches!(dialog.state, DialogState::Editing | DialogState::Failed(_))
+                    || is_refused_by_note(&dialog.state)
+                {
+                    match action {
+                        Action::Edit(key) => {
+                            dialog.note.input(key);
+                        }
+                        Action::Paste(text) => {
+                            dialog.note.insert_str(text);
+                        }
+                        _ => {}
+                    }
+                    let note = dialog.note_text();
+                    let task_id = dialog.task_id.clone();
+                    self.drafts.insert(task_id, note);
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn submit_dialog(&mut self) -> Vec<Effect> {
+        let Mode::Dialog(dialog) = &self.mode else {
+            return vec![];
+        };
+        if matches!(dialog.state, DialogState::Refused(_) | DialogState::Saving)
+            && !is_refused_by_note(&dialog.state)
+        {
+            return vec![];
+        }
+        if let Some(problem) = &self.store_problem {
+            let problem = format!("the verification store is unavailable: {problem}");
+            if let Mode::Dialog(dialog) = &mut self.mode {
+                dialog.state = DialogState::Failed(problem);
+            }
+            return vec![];
+        }
+        let (task_index, kind, note) = (dialog.task_index, dialog.kind, dialog.note_text());
+        let task = &self.plan.tasks[task_index];
+        let verdicts = self.verdicts_of(task_index);
+        let allowed = match kind {
+            MarkKind::Verify => may_verify(task, verdicts, &note),
+            MarkKind::Unverify => may_unverify(&note),
+        };
+        if let Err(refusal) = allowed {
+            if let Mode::Dialog(dialog) = &mut self.mode {
+                dialog.state = DialogState::Refused(refusal);
+            }
+            return vec![];
+        }
+        let evidence = evidence_snapshot(
+            task,
+            verdicts,
+            &self.database,
+            self.last_refresh.as_ref().map(|refresh| refresh.checked_at),
+        );
+        let event = NewEvent {
+            task_id: task.id.clone(),
+            kind: match kind {
+                MarkKind::Verify => EventKind::Verified,
+                MarkKind::Unverify => EventKind::Unverified,
+            },
+            actor: self.user.clone(),
+            at: self.now,
+            note: note.trim().to_string(),
+            evidence,
+            fingerprint: task_fingerprint(task),
+        };
+        if let Mode::Dialog(dialog) = &mut self.mode {
+            dialog.state = DialogState::Saving;
+        }
+        vec![Effect::Record(Arc::new(event))]
+    }
+}
+
+/// A refusal that only asked for a note can be retried once one is typed.
+fn is_refused_by_note(state: &DialogState) -> bool {
+    matches!(state, DialogState::Refused(refusal) if refusal.needs_note_only())
+}

@@ -1,0 +1,224 @@
+//! The selected task in full: description, every check with its verdict and evidence, the fix and
+//! its guards, dependencies, and who verified it when.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::age;
+use crate::check::{CheckStatus, Verdict};
+use crate::plan::{Check, Claimed};
+use crate::printable::{one_line, printable};
+use crate::status::TaskStatus;
+use crate::tui::app::App;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border_set())
+        .title(Span::styled(" Detail (J/K scroll) ", theme.title()));
+    let Some(index) = app.selected_task_index() else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("no task selected", theme.dim())).block(block),
+            area,
+        );
+        return;
+    };
+    let task = &app.plan.tasks[index];
+    let state = &app.status.tasks[index];
+    let verdicts = app.verdicts_of(index);
+    let mut lines: Vec<Line> = Vec::new();
+
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("{} ", theme.task_glyph(state.status)),
+            theme.task(state.status),
+        ),
+        Span::styled(one_line(&task.title), theme.title()),
+    ]));
+    let claimed = match task.claimed {
+        Some(Claimed::Done) => "claimed done",
+        Some(Claimed::InProgress) => "claimed in progress",
+        Some(Claimed::NotStarted) => "claimed not started",
+        None => "no claim",
+    };
+    let mut meta = vec![
+        Span::styled(
+            format!(
+                "{} · day {} · {} · {} priority · {claimed} · ",
+                one_line(&task.id),
+                task.day,
+                one_line(&task.phase),
+                task.priority.as_str()
+            ),
+            theme.dim(),
+        ),
+        Span::styled(state.status.as_str(), theme.task(state.status)),
+    ];
+    if state.overclaimed {
+        meta.push(Span::raw(" "));
+        meta.push(Span::styled(
+            " OVERCLAIMED: the database says it is not done ",
+            theme.alarm(),
+        ));
+    }
+    lines.push(Line::from(meta));
+    if let Some(verification) = state.verification {
+        let last = app
+            .history_of(&task.id)
+            .rev()
+            .find(|e| e.kind == crate::store::EventKind::Verified);
+        let who = last
+            .map(|e| format!(" by {} {}", one_line(&e.actor), age(app.now, e.at)))
+            .unwrap_or_default();
+        let style = if verification == crate::status::Verification::Regressed {
+            theme.alarm()
+        } else {
+            theme.pass()
+        };
+        let meaning = match verification {
+            crate::status::Verification::Verified => "",
+            crate::status::Verification::Stale => {
+                " (its checks changed in the plan since: verify again)"
+            }
+            crate::status::Verification::Regressed => " (its checks FAIL now)",
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} {}{who}{meaning}",
+                theme.verification_glyph(verification),
+                verification.as_str()
+            ),
+            style,
+        )));
+    }
+    if !state.blocked_by.is_empty() && state.status == TaskStatus::Blocked {
+        lines.push(Line::from(Span::styled(
+            format!("blocked by {}", state.blocked_by.join(", ")),
+            theme.warn(),
+        )));
+    }
+    if let Some(description) = &task.description {
+        lines.push(Line::raw(""));
+        for text in printable(description).lines() {
+            lines.push(Line::raw(text.to_string()));
+        }
+    }
+
+    lines.push(Line::raw(""));
+    if task.is_manual() {
+        lines.push(Line::from(Span::styled(
+            "Manual task: no database check; a person verifies it (v).",
+            theme.dim(),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled("Checks", theme.title())));
+        let none: &[Verdict] = &[];
+        let checks = verdicts.map_or(none, |v| v.checks.as_slice());
+        push_checks(app, &mut lines, &task.checks, checks);
+    }
+
+    if let Some(fix) = &task.fix {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(format!("Fix ({})", app.backend.name()), theme.title()),
+            Span::styled("  y copies it; remtrack never runs it", theme.dim()),
+        ]));
+        match fix.sql.for_backend(app.backend) {
+            Some(sql) => {
+                for text in printable(sql).lines() {
+                    lines.push(Line::styled(format!("  {text}"), theme.base()));
+                }
+            }
+            None => lines.push(Line::from(Span::styled(
+                format!("  no fix SQL for {}", app.backend.name()),
+                theme.dim(),
+            ))),
+        }
+        if !fix.guards.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "Guards (must pass before the fix may run)",
+                theme.title(),
+            )));
+            let none: &[Verdict] = &[];
+            let guards = verdicts.map_or(none, |v| v.guards.as_slice());
+            push_checks(app, &mut lines, &fix.guards, guards);
+        }
+    }
+
+    if !task.depends_on.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Depends on", theme.title())));
+        for dep in &task.depends_on {
+            let dep_status = app
+                .plan
+                .tasks
+                .iter()
+                .position(|t| &t.id == dep)
+                .map(|i| app.status.tasks[i].status);
+            let status = dep_status.unwrap_or(TaskStatus::Unknown);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {} {:<8} ", theme.task_glyph(status), status.as_str()),
+                    theme.task(status),
+                ),
+                Span::raw(one_line(dep)),
+            ]));
+        }
+    }
+
+    let history: Vec<_> = app.history_of(&task.id).collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "Verification history",
+        theme.title(),
+    )));
+    if history.is_empty() {
+        lines.push(Line::from(Span::styled("  none yet", theme.dim())));
+    }
+    for event in history.iter().rev() {
+        let when = event
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", event.kind.as_str()), theme.title()),
+            Span::raw(format!("by {} at {when}", one_line(&event.actor))),
+        ]));
+        for text in printable(&event.note).lines() {
+            lines.push(Line::styled(format!("    {text}"), theme.dim()));
+        }
+    }
+
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.detail_scroll, 0));
+    frame.render_widget(paragraph, area);
+}
+
+fn push_checks(app: &App, lines: &mut Vec<Line>, checks: &[Check], verdicts: &[Verdict]) {
+    let theme = &app.theme;
+    for (position, check) in checks.iter().enumerate() {
+        let (glyph, style, evidence) = match verdicts.get(position) {
+            Some(v) => (
+                theme.check_glyph(v.status),
+                theme.check(v.status),
+                one_line(&v.evidence),
+            ),
+            None => ("·", theme.dim(), "not checked yet".to_string()),
+        };
+        let status = verdicts.get(position).map_or("", |v| match v.status {
+            CheckStatus::Pass => "",
+            CheckStatus::Fail => "fail: ",
+            CheckStatus::Error => "error: ",
+        });
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {glyph} "), style),
+            Span::styled(format!("{} ", one_line(&check.id)), theme.title()),
+            Span::styled(format!("{status}{evidence}"), style),
+        ]));
+    }
+}

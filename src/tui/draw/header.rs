@@ -1,0 +1,225 @@
+//! The top lines: plan and connection, progress live beside claimed, view tabs, day or phase strip.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::age;
+use super::layout::Areas;
+use crate::printable::one_line;
+use crate::status::Progress;
+use crate::tui::action::View;
+use crate::tui::app::{App, Connection};
+
+pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
+    let theme = &app.theme;
+    let connection = match (&app.connection, app.refreshing) {
+        (Connection::Connecting, _) => Span::styled("connecting…", theme.warn()),
+        (Connection::Live, true) => Span::styled(
+            format!("{} live · refreshing…", theme.live_dot()),
+            theme.pass(),
+        ),
+        (Connection::Live, false) => {
+            Span::styled(format!("{} live", theme.live_dot()), theme.pass())
+        }
+        (Connection::Offline { reason }, _) => {
+            Span::styled(format!("OFFLINE: {}", one_line(reason)), theme.fail())
+        }
+    };
+    let checked = match &app.last_refresh {
+        Some(refresh) => {
+            let old = matches!(app.connection, Connection::Offline { .. });
+            let text = format!(
+                " · checked {}{}",
+                age(app.now, refresh.checked_at),
+                if old { " (old)" } else { "" }
+            );
+            Span::styled(text, if old { theme.warn() } else { theme.dim() })
+        }
+        None => Span::raw(""),
+    };
+    let right = Line::from(vec![
+        connection,
+        checked,
+        Span::styled(format!(" · {}", one_line(&app.user)), theme.dim()),
+    ]);
+    let right_width = right.width() as u16;
+    let title = Line::from(vec![
+        Span::styled("remtrack", theme.key()),
+        Span::raw(" · "),
+        Span::styled(one_line(&app.plan.title), theme.title()),
+    ]);
+    frame.render_widget(Paragraph::new(title), areas.header);
+    let right_area = Rect {
+        x: areas.header.x + areas.header.width.saturating_sub(right_width),
+        width: right_width.min(areas.header.width),
+        ..areas.header
+    };
+    frame.render_widget(Paragraph::new(right), right_area);
+
+    let progress = &app.status.progress;
+    let gauge = if areas.progress.width >= 120 { 10 } else { 6 };
+    let mut bars = progress_spans(app, "DB", &progress.database, gauge);
+    bars.push(Span::raw("  "));
+    bars.extend(progress_spans(app, "Code", &progress.code, 0));
+    // The database URL gets what the progress leaves, cut with an ellipsis rather than pushing
+    // the progress off the line.
+    let bars_width: usize = bars.iter().map(Span::width).sum();
+    let room = usize::from(areas.progress.width).saturating_sub(bars_width + 2);
+    let mut spans = vec![
+        Span::styled(shorten(&one_line(&app.database), room), theme.dim()),
+        Span::raw("  "),
+    ];
+    spans.extend(bars);
+    frame.render_widget(Paragraph::new(Line::from(spans)), areas.progress);
+
+    let mut tabs = Vec::new();
+    for (index, view) in View::ALL.iter().enumerate() {
+        let style = if *view == app.view {
+            theme.selected().patch(theme.title())
+        } else {
+            theme.base()
+        };
+        tabs.push(Span::styled(format!(" {} ", view.title()), style));
+        if index + 1 < View::ALL.len() {
+            tabs.push(Span::styled(theme.separator(), theme.dim()));
+        }
+    }
+    let overclaimed = app.status.overclaimed().count();
+    if overclaimed > 0 {
+        tabs.push(Span::raw("  "));
+        tabs.push(Span::styled(
+            format!(" {overclaimed} OVERCLAIMED "),
+            theme.alarm(),
+        ));
+    }
+    let regressed = app.status.regressed().count();
+    if regressed > 0 {
+        tabs.push(Span::raw(" "));
+        tabs.push(Span::styled(
+            format!(" {regressed} REGRESSED "),
+            theme.alarm(),
+        ));
+    }
+    if !app.filter.is_empty() {
+        tabs.push(Span::styled(
+            format!("   filter: {}", one_line(&app.filter)),
+            theme.warn(),
+        ));
+    }
+    if app.only_open {
+        tabs.push(Span::styled("   only not done", theme.warn()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(tabs)), areas.tabs);
+
+    if areas.groups.height > 0 {
+        frame.render_widget(Paragraph::new(group_strip(app)), areas.groups);
+    }
+}
+
+fn progress_spans(
+    app: &App,
+    label: &str,
+    progress: &Progress,
+    gauge_width: usize,
+) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let mut spans = vec![Span::styled(format!("{label} "), theme.title())];
+    if gauge_width > 0 {
+        let (full, empty) = theme.gauge_chars();
+        let filled = (progress.live_ratio() * gauge_width as f64).round() as usize;
+        spans.push(Span::styled(full.to_string().repeat(filled), theme.pass()));
+        spans.push(Span::styled(
+            empty
+                .to_string()
+                .repeat(gauge_width - filled.min(gauge_width)),
+            theme.dim(),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let live_style = if progress.done < progress.claimed_done {
+        theme.fail()
+    } else {
+        theme.base()
+    };
+    spans.push(Span::styled(
+        format!("{}% live", progress.live_percent()),
+        live_style,
+    ));
+    spans.push(Span::styled(
+        format!("/{}% claimed", progress.claimed_percent()),
+        theme.dim(),
+    ));
+    spans
+}
+
+/// `text` cut to `width` columns, ending in an ellipsis when cut.
+fn shorten(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+fn group_strip(app: &App) -> Line<'static> {
+    let theme = &app.theme;
+    let (full, empty) = theme.gauge_chars();
+    let mut spans = Vec::new();
+    let groups: Vec<(String, Progress, bool)> = match app.view {
+        View::Days => app
+            .plan
+            .days
+            .iter()
+            .zip(&app.status.progress.days)
+            .enumerate()
+            .map(|(i, (day, p))| (format!("Day {}", day.day), *p, i == app.day))
+            .collect(),
+        _ => app
+            .plan
+            .phases
+            .iter()
+            .zip(&app.status.progress.phases)
+            .enumerate()
+            .map(|(i, (phase, p))| (one_line(&phase.id), *p, i == app.phase))
+            .collect(),
+    };
+    for (label, progress, selected) in groups {
+        let gauge_width = 4usize;
+        let filled = (progress.live_ratio() * gauge_width as f64).round() as usize;
+        let label_style = if selected {
+            theme.selected().patch(theme.title())
+        } else {
+            theme.base()
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("{label} {}/{}", progress.done, progress.total),
+            label_style,
+        ));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(full.to_string().repeat(filled), theme.pass()));
+        spans.push(Span::styled(
+            empty
+                .to_string()
+                .repeat(gauge_width - filled.min(gauge_width)),
+            theme.dim(),
+        ));
+    }
+    Line::from(spans)
+}

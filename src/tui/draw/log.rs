@@ -1,0 +1,53 @@
+//! The activity log: refreshes that changed something, marks made here and elsewhere, faults.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::printable::one_line;
+use crate::tui::app::App;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let format = time::macros::format_description!("[hour]:[minute]:[second]");
+    let mut lines: Vec<Line> = app
+        .activity
+        .iter()
+        .rev()
+        .map(|entry| {
+            let style = if entry.important {
+                theme.warn()
+            } else {
+                theme.base()
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", entry.at.format(&format).unwrap_or_default()),
+                    theme.dim(),
+                ),
+                Span::styled(one_line(&entry.text), style),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "nothing has happened yet",
+            theme.dim(),
+        )));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border_set())
+        .title(Span::styled(
+            " Activity, newest first (UTC) ",
+            theme.title(),
+        ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}

@@ -1,0 +1,99 @@
+//! Drawing: a pure function of the app's state. One small file per panel; every style comes from
+//! the theme.
+
+mod detail;
+mod footer;
+mod header;
+pub mod layout;
+mod log;
+mod overlays;
+mod risks;
+mod tasks;
+
+use ratatui::Frame;
+use ratatui::layout::Alignment;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::action::View;
+use super::app::{App, Mode};
+use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let size = frame.area();
+    let areas = Areas::compute(size.width, size.height, app.view);
+    if areas.too_small {
+        let message = format!(
+            "terminal too small: {}x{}, remtrack needs at least {MIN_WIDTH}x{MIN_HEIGHT} (q quits)",
+            size.width, size.height
+        );
+        frame.render_widget(
+            Paragraph::new(message)
+                .wrap(Wrap { trim: true })
+                .alignment(Alignment::Center),
+            size,
+        );
+        return;
+    }
+    header::render(frame, app, &areas);
+    match app.view {
+        View::Days | View::Phases => {
+            tasks::render(frame, app, areas.list);
+            detail::render(frame, app, areas.detail);
+        }
+        View::Risks => risks::render(frame, app, areas.body),
+        View::Log => log::render(frame, app, areas.body),
+    }
+    footer::render(frame, app, areas.footer);
+    match &app.mode {
+        Mode::Help => overlays::help(frame, app, size),
+        Mode::Dialog(dialog) => overlays::dialog(frame, app, dialog, size),
+        Mode::Normal | Mode::Filter => {}
+    }
+    if app.theme.ascii {
+        asciify(frame.buffer_mut());
+    }
+}
+
+/// For terminals without Unicode: every cell the panels drew becomes plain ASCII, whatever the
+/// text came from (glyphs, punctuation, or names in the plan and the database).
+fn asciify(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        let symbol = cell.symbol();
+        if symbol.is_ascii() && !symbol.is_empty() {
+            continue;
+        }
+        let plain = match symbol {
+            // The second half of a wide character.
+            "" => " ",
+            "·" | "—" | "─" | "━" => "-",
+            "…" => ".",
+            "←" => "<",
+            "→" => ">",
+            "↑" => "^",
+            "↓" => "v",
+            "▏" | "│" | "┃" => "|",
+            "✓" | "★" => "+",
+            "✗" => "x",
+            "●" => "*",
+            "█" => "#",
+            "░" => ".",
+            _ => "?",
+        };
+        cell.set_symbol(plain);
+    }
+}
+
+/// "3s ago", "5m ago", "2h ago", "4d ago".
+pub(crate) fn age(now: time::OffsetDateTime, then: time::OffsetDateTime) -> String {
+    let seconds = (now - then).whole_seconds().max(0);
+    match seconds {
+        0..60 => format!("{seconds}s ago"),
+        60..3600 => format!("{}m ago", seconds / 60),
+        3600..86_400 => format!("{}h ago", seconds / 3600),
+        _ => format!("{}d ago", seconds / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+//! Pop-ups drawn over the screen: the key list, and the verify / unverify dialog.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::printable::one_line;
+use crate::tui::app::{App, DialogState, MarkKind, VerifyDialog};
+use crate::tui::keymap::HELP;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+pub fn help(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let popup = centered(area, 76, HELP.len() as u16 + 4);
+    let lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {keys:<15}"), theme.key()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border_set())
+        .title(Span::styled(" Keys (any key closes) ", theme.title()));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
+    let theme = &app.theme;
+    let popup = centered(area, 72, 16);
+    let task = &app.plan.tasks[dialog.task_index];
+    let verb = match dialog.kind {
+        MarkKind::Verify => "Verify",
+        MarkKind::Unverify => "Withdraw verification of",
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border_set())
+        .title(Span::styled(
+            format!(" {verb} {} ", one_line(&task.id)),
+            theme.title(),
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
+
+    if let DialogState::Refused(refusal) = &dialog.state
+        && !refusal.needs_note_only()
+    {
+        let mut lines = Vec::new();
+        for (index, line) in refusal.to_string().lines().enumerate() {
+            let style = if index == 0 {
+                theme.fail()
+            } else {
+                theme.base()
+            };
+            lines.push(Line::from(Span::styled(one_line(line), style)));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            "Esc closes. Fix the database, recheck (r), then verify.",
+            theme.dim(),
+        )));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
+
+    let [intro, input, status] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    let intro_text = match dialog.kind {
+        MarkKind::Verify if task.is_manual() => {
+            "Manual task: say what you checked (a note is required)."
+        }
+        MarkKind::Verify => {
+            "All checks pass. Add a note if you like; the evidence is recorded with your mark."
+        }
+        MarkKind::Unverify => "Say why the verification no longer holds (a note is required).",
+    };
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::raw(intro_text),
+            Line::from(Span::styled(
+                format!(
+                    "as {} · Ctrl-S save · Esc close (note kept)",
+                    one_line(&app.user)
+                ),
+                theme.dim(),
+            )),
+        ])
+        .wrap(Wrap { trim: false }),
+        intro,
+    );
+    let mut note = dialog.note.clone();
+    note.set_block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_set(theme.border_set())
+            .title(" Note "),
+    );
+    frame.render_widget(&note, input);
+    let status_line = match &dialog.state {
+        DialogState::Editing => Line::raw(""),
+        DialogState::Saving => Line::from(Span::styled("saving…", theme.warn())),
+        DialogState::Refused(refusal) => {
+            Line::from(Span::styled(one_line(&refusal.to_string()), theme.fail()))
+        }
+        DialogState::Failed(error) => Line::from(Span::styled(
+            format!(
+                "NOT recorded: {}. Your note is kept; Ctrl-S retries.",
+                one_line(error)
+            ),
+            theme.fail(),
+        )),
+    };
+    frame.render_widget(
+        Paragraph::new(status_line).wrap(Wrap { trim: false }),
+        status,
+    );
+}

@@ -1,0 +1,170 @@
+//! The leads' view: each risk with its live level and what keeps it open, the overclaims with
+//! their evidence, what is blocked and by what, and the timeline beside live progress.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::check::CheckStatus;
+use crate::printable::one_line;
+use crate::status::{TaskStatus, Verification};
+use crate::tui::app::App;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+
+    lines.push(Line::from(Span::styled("Risks", theme.title())));
+    if app.plan.risks.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  the plan names no risks",
+            theme.dim(),
+        )));
+    }
+    for (risk, state) in app.plan.risks.iter().zip(&app.status.risks) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<7} ", state.level.as_str()),
+                theme.risk(state.level),
+            ),
+            Span::styled(format!("{:<6} ", risk.severity.as_str()), theme.dim()),
+            Span::styled(one_line(&risk.title), theme.title()),
+            Span::styled(format!("  {}", one_line(&risk.description)), theme.dim()),
+        ]));
+        for item in &state.open_items {
+            lines.push(Line::from(vec![
+                Span::raw("      "),
+                Span::styled(format!("{} ", one_line(&item.item)), theme.base()),
+                Span::styled(one_line(&item.evidence), theme.dim()),
+            ]));
+        }
+    }
+
+    lines.push(Line::raw(""));
+    let overclaimed: Vec<usize> = app.status.overclaimed().map(|(i, _)| i).collect();
+    lines.push(Line::from(vec![
+        Span::styled("Overclaimed", theme.title()),
+        Span::styled(
+            format!(
+                " ({}): claimed done, the database says no",
+                overclaimed.len()
+            ),
+            theme.dim(),
+        ),
+    ]));
+    for index in overclaimed {
+        let task = &app.plan.tasks[index];
+        let state = &app.status.tasks[index];
+        lines.push(Line::from(vec![
+            Span::styled("  OVERCLAIMED ", theme.alarm()),
+            Span::styled(format!(" {} ", one_line(&task.id)), theme.title()),
+            Span::styled(state.status.as_str(), theme.task(state.status)),
+        ]));
+        if let Some(verdicts) = app.verdicts_of(index) {
+            for (check, verdict) in task
+                .checks
+                .iter()
+                .zip(&verdicts.checks)
+                .filter(|(_, v)| v.status != CheckStatus::Pass)
+            {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "      {} {}: ",
+                            theme.check_glyph(verdict.status),
+                            one_line(&check.id)
+                        ),
+                        theme.check(verdict.status),
+                    ),
+                    Span::raw(one_line(&verdict.evidence)),
+                ]));
+            }
+        }
+    }
+
+    let regressed: Vec<usize> = app.status.regressed().map(|(i, _)| i).collect();
+    if !regressed.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            "Regressed: verified by a person, failing now",
+            theme.title(),
+        )));
+        for index in regressed {
+            lines.push(Line::from(vec![
+                Span::styled("  REGRESSED ", theme.alarm()),
+                Span::raw(format!(" {}", one_line(&app.plan.tasks[index].id))),
+            ]));
+        }
+    }
+    let stale = app
+        .status
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.verification == Some(Verification::Stale));
+    for (index, _) in stale {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  stale verification: {} (its checks changed since)",
+                one_line(&app.plan.tasks[index].id)
+            ),
+            theme.warn(),
+        )));
+    }
+
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Blocked", theme.title())));
+    let mut any_blocked = false;
+    for (task, state) in app.plan.tasks.iter().zip(&app.status.tasks) {
+        if state.status == TaskStatus::Blocked {
+            any_blocked = true;
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {} ", one_line(&task.id)), theme.warn()),
+                Span::styled(
+                    format!("waits for {}", state.blocked_by.join(", ")),
+                    theme.dim(),
+                ),
+            ]));
+        }
+    }
+    if !any_blocked {
+        lines.push(Line::from(Span::styled(
+            "  nothing is blocked",
+            theme.dim(),
+        )));
+    }
+
+    if let Some(timeline) = &app.plan.timeline {
+        let progress = &app.status.progress;
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Timeline", theme.title())));
+        lines.push(Line::raw(format!(
+            "  original estimate {} weeks; revised {}-{} weeks",
+            timeline.original_weeks, timeline.revised_weeks[0], timeline.revised_weeks[1]
+        )));
+        lines.push(Line::raw(format!(
+            "  live: database work {}% (claimed {}%), code work {}% (claimed {}%), overall {}%",
+            progress.database.live_percent(),
+            progress.database.claimed_percent(),
+            progress.code.live_percent(),
+            progress.code.claimed_percent(),
+            progress.overall.live_percent()
+        )));
+    }
+
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border_set())
+        .title(Span::styled(
+            " Risks, overclaims, blocked, timeline (J/K scroll) ",
+            theme.title(),
+        ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}

@@ -1,0 +1,141 @@
+//! Snapshots of the main screens at 80×24 and 160×48, and the colours that carry meaning.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::render;
+use crate::tui::action::{Action, Msg, View};
+use crate::tui::app::App;
+use crate::tui::app::tests::{live_app, type_text_pub};
+use crate::tui::theme::Theme;
+
+fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| render(frame, app)).unwrap();
+    terminal
+}
+
+fn text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn at_sizes(name: &str, app: &mut App) {
+    for (width, height) in [(80, 24), (160, 48)] {
+        app.receive(Msg::Resized { width, height });
+        insta::assert_snapshot!(
+            format!("{name}_{width}x{height}"),
+            text(&screen(app, width, height))
+        );
+    }
+}
+
+#[test]
+fn day_view() {
+    at_sizes("day_view", &mut live_app());
+}
+
+#[test]
+fn detail_with_failing_evidence() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    at_sizes("detail_failing", &mut app);
+}
+
+#[test]
+fn verify_dialog_refused() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    app.act(Action::Verify);
+    at_sizes("verify_refused", &mut app);
+}
+
+#[test]
+fn verify_dialog_accepted() {
+    let mut app = live_app();
+    app.act(Action::Down);
+    app.act(Action::Verify);
+    type_text_pub(&mut app, "checked all three columns in psql");
+    at_sizes("verify_accepted", &mut app);
+}
+
+#[test]
+fn risks_panel() {
+    let mut app = live_app();
+    app.act(Action::Show(View::Risks));
+    at_sizes("risks", &mut app);
+}
+
+#[test]
+fn help() {
+    let mut app = live_app();
+    app.act(Action::Help);
+    at_sizes("help", &mut app);
+}
+
+#[test]
+fn filter() {
+    let mut app = live_app();
+    app.act(Action::StartFilter);
+    type_text_pub(&mut app, "session");
+    at_sizes("filter", &mut app);
+}
+
+#[test]
+fn too_small_and_tiny_terminals_never_panic() {
+    let app = live_app();
+    insta::assert_snapshot!("too_small_50x12", text(&screen(&app, 50, 12)));
+    for (width, height) in [
+        (1, 1),
+        (2, 1),
+        (1, 30),
+        (300, 1),
+        (59, 16),
+        (60, 15),
+        (60, 16),
+        (500, 200),
+    ] {
+        let _ = screen(&app, width, height);
+    }
+}
+
+#[test]
+fn a_failing_task_is_drawn_in_the_failure_colour_and_plain_under_no_color() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    let find_fail_cell = |terminal: &Terminal<TestBackend>| {
+        let buffer = terminal.backend().buffer();
+        let area = buffer.area;
+        (0..area.height)
+            .flat_map(|y| (0..area.width).map(move |x| (x, y)))
+            .find(|&(x, y)| buffer[(x, y)].symbol() == "✗")
+            .map(|(x, y)| buffer[(x, y)].fg)
+    };
+    assert_eq!(find_fail_cell(&screen(&app, 80, 24)), Some(Color::Red));
+    app.theme = Theme {
+        color: false,
+        ascii: false,
+    };
+    assert_eq!(find_fail_cell(&screen(&app, 80, 24)), Some(Color::Reset));
+}
+
+#[test]
+fn ascii_mode_draws_no_unicode_glyphs() {
+    let mut app = live_app();
+    app.theme = Theme {
+        color: true,
+        ascii: true,
+    };
+    let drawn = text(&screen(&app, 80, 24));
+    assert!(drawn.is_ascii(), "{drawn}");
+}

@@ -1,0 +1,108 @@
+//! Keys to actions, by mode; and the list `?` shows, kept beside the mapping it describes.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::action::{Action, View};
+use super::app::Mode;
+
+/// Every key of the normal mode, as the help screen lists them.
+pub const HELP: &[(&str, &str)] = &[
+    ("j k ↓ ↑", "move through the tasks"),
+    ("PgDn PgUp g G", "page down / up, first / last task"),
+    ("h l ← →", "previous / next day (or phase)"),
+    ("Tab 1 2 3 4", "views: days, phases, risks, log"),
+    ("n", "next task that is not done (what do I do next)"),
+    ("o", "next overclaimed or regressed task"),
+    ("v", "verify the selected task, with a note"),
+    ("u", "withdraw a verification, with a note"),
+    ("r", "recheck the database now"),
+    ("y", "copy the fix SQL to the clipboard (OSC 52)"),
+    ("/", "filter tasks by text (Esc clears)"),
+    ("a", "show only what is not done, or everything"),
+    ("J K", "scroll the detail pane"),
+    ("mouse", "click selects, wheel scrolls"),
+    ("?", "this help"),
+    ("q Ctrl-C", "quit"),
+    (
+        "in a dialog",
+        "type the note · Ctrl-S save · Esc close (the note is kept)",
+    ),
+];
+
+/// The action for a key press in a mode, if any.
+pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    match mode {
+        Mode::Dialog(_) => Some(match key.code {
+            KeyCode::Esc => Action::Cancel,
+            KeyCode::Char('s') if ctrl => Action::Submit,
+            _ => Action::Edit(key),
+        }),
+        Mode::Filter => Some(match key.code {
+            KeyCode::Esc => Action::Cancel,
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Down => Action::Down,
+            KeyCode::Up => Action::Up,
+            _ => Action::Edit(key),
+        }),
+        Mode::Help => Some(match key.code {
+            KeyCode::Char('q') => Action::Quit,
+            _ => Action::Cancel,
+        }),
+        Mode::Normal => normal_key(key),
+    }
+}
+
+fn normal_key(key: KeyEvent) -> Option<Action> {
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('j') | KeyCode::Down => Action::Down,
+        KeyCode::Char('k') | KeyCode::Up => Action::Up,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::Char('g') | KeyCode::Home => Action::Home,
+        KeyCode::Char('G') | KeyCode::End => Action::End,
+        KeyCode::Char('l') | KeyCode::Right => Action::NextGroup,
+        KeyCode::Char('h') | KeyCode::Left => Action::PrevGroup,
+        KeyCode::Tab => Action::NextView,
+        KeyCode::Char('1') => Action::Show(View::Days),
+        KeyCode::Char('2') => Action::Show(View::Phases),
+        KeyCode::Char('3') => Action::Show(View::Risks),
+        KeyCode::Char('4') => Action::Show(View::Log),
+        KeyCode::Char('n') => Action::NextTodo,
+        KeyCode::Char('o') => Action::NextProblem,
+        KeyCode::Char('v') => Action::Verify,
+        KeyCode::Char('u') => Action::Unverify,
+        KeyCode::Char('r') => Action::Recheck,
+        KeyCode::Char('y') => Action::CopyFix,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('a') => Action::ToggleOpenOnly,
+        KeyCode::Char('J') => Action::ScrollDetail(3),
+        KeyCode::Char('K') => Action::ScrollDetail(-3),
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Esc => Action::Cancel,
+        _ => return None,
+    })
+}
+
+/// The action for a mouse event, if any.
+pub fn mouse_action(mode: &Mode, mouse: MouseEvent) -> Option<Action> {
+    if !matches!(mode, Mode::Normal) {
+        return None;
+    }
+    match mouse.kind {
+        MouseEventKind::Down(_) => Some(Action::Click {
+            column: mouse.column,
+            row: mouse.row,
+        }),
+        MouseEventKind::ScrollDown => Some(Action::Down),
+        MouseEventKind::ScrollUp => Some(Action::Up),
+        _ => None,
+    }
+}

@@ -1,0 +1,237 @@
+//! The interactive tracker: a ratatui front end over the check engine and the verification store.
+//!
+//! The runtime here turns terminal events into actions, background results into messages, and
+//! carries out the effects the [`app::App`] returns. All state lives in the app; drawing reads it.
+
+pub mod action;
+pub mod app;
+mod clipboard;
+pub mod draw;
+pub mod keymap;
+mod terminal;
+pub mod theme;
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt as _;
+use time::OffsetDateTime;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use crate::check::Target;
+use crate::engine::{Engine, EngineRequest};
+use crate::plan::Plan;
+use crate::store::{NewEvent, Store, StoreChange, StoreLocation};
+use action::{Action, Effect, Msg};
+use app::{App, AppConfig};
+use theme::Theme;
+
+/// Everything the tracker needs to start.
+#[derive(Debug, Clone)]
+pub struct TuiOptions {
+    pub plan: Arc<Plan>,
+    pub target: Target,
+    pub refresh_every: Duration,
+    pub user: String,
+    pub ascii: bool,
+    pub store: StoreLocation,
+}
+
+/// Runs the tracker until the person quits (or the terminal goes away). Returns the exit code.
+pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
+    let engine = Engine::spawn(
+        options.plan.clone(),
+        options.target.clone(),
+        options.refresh_every,
+    );
+    let mut handle = engine.attach();
+    let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
+    let store = connect_store(options.store.clone(), msg_tx.clone());
+
+    let mut app = App::new(AppConfig {
+        plan: options.plan.clone(),
+        database: options.target.display_url().to_string(),
+        backend: options.target.backend(),
+        user: options.user.clone(),
+        theme: Theme::from_env(options.ascii),
+        now: OffsetDateTime::now_utc(),
+    });
+    let mut guard = terminal::TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    app.receive(Msg::Resized {
+        width: size.width,
+        height: size.height,
+    });
+
+    let mut events = EventStream::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let inside_tmux = std::env::var_os("TMUX").is_some();
+    let mut dirty = true;
+
+    loop {
+        if dirty {
+            guard.terminal.draw(|frame| draw::render(frame, &app))?;
+            dirty = false;
+        }
+        let effects = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => {
+                    dirty = true;
+                    match terminal_action(&app, event) {
+                        Some(Input::Action(action)) => app.act(action),
+                        Some(Input::Resize(width, height)) => app.receive(Msg::Resized { width, height }),
+                        None => vec![],
+                    }
+                }
+                // The terminal is gone (an SSH connection dropped): nothing left to draw on.
+                Some(Err(_)) | None => vec![Effect::Quit],
+            },
+            update = handle.updates.recv() => match update {
+                Ok(update) => {
+                    dirty = true;
+                    app.receive(Msg::Engine(update))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => vec![],
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => vec![Effect::Quit],
+            },
+            Some(msg) = msg_rx.recv() => {
+                dirty = true;
+                app.receive(msg)
+            }
+            _ = ticks.tick() => {
+                dirty = true;
+                app.receive(Msg::Tick(OffsetDateTime::now_utc()))
+            }
+            _ = terminate.recv() => vec![Effect::Quit],
+            _ = hangup.recv() => vec![Effect::Quit],
+        };
+        for effect in effects {
+            match effect {
+                Effect::Quit => {
+                    drop(guard);
+                    return Ok(0);
+                }
+                Effect::Refresh => {
+                    let _ = handle.requests.try_send(EngineRequest::RefreshNow);
+                }
+                Effect::Copy(text) => {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(clipboard::osc52(&text, inside_tmux).as_bytes());
+                    let _ = out.flush();
+                }
+                Effect::Record(event) => {
+                    let (store, msg_tx) = (store.clone(), msg_tx.clone());
+                    tokio::spawn(async move {
+                        let msg = record(store, (*event).clone()).await;
+                        let _ = msg_tx.send(msg).await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+enum Input {
+    Action(Action),
+    Resize(u16, u16),
+}
+
+fn terminal_action(app: &App, event: TermEvent) -> Option<Input> {
+    match event {
+        TermEvent::Key(key) => keymap::key_action(&app.mode, key).map(Input::Action),
+        TermEvent::Mouse(mouse) => keymap::mouse_action(&app.mode, mouse).map(Input::Action),
+        TermEvent::Resize(width, height) => Some(Input::Resize(width, height)),
+        TermEvent::Paste(text) => matches!(app.mode, app::Mode::Dialog(_) | app::Mode::Filter)
+            .then_some(Input::Action(Action::Paste(text))),
+        TermEvent::FocusGained | TermEvent::FocusLost => None,
+    }
+}
+
+/// The store as the runtime sees it: still opening, open, or not available.
+#[derive(Clone)]
+enum StoreState {
+    Opening,
+    Open(Box<Store>),
+    Unavailable(String),
+}
+
+/// Opens the store in the background so a slow or unreachable store never delays the screen,
+/// then forwards every change any session makes. Returns where to find the store for recording.
+fn connect_store(
+    location: StoreLocation,
+    msg_tx: mpsc::Sender<Msg>,
+) -> watch::Receiver<StoreState> {
+    let (state_tx, state_rx) = watch::channel(StoreState::Opening);
+    tokio::spawn(async move {
+        let store = match Store::open(&location).await {
+            Ok(store) => store,
+            Err(error) => {
+                let _ = state_tx.send(StoreState::Unavailable(error.to_string()));
+                let _ = msg_tx.send(Msg::StoreFailed(error.to_string())).await;
+                return;
+            }
+        };
+        let _ = state_tx.send(StoreState::Open(Box::new(store.clone())));
+        let loaded = store.events(None).await;
+        let last_id = loaded
+            .as_ref()
+            .ok()
+            .and_then(|events| events.last())
+            .map_or(0, |e| e.id);
+        let _ = msg_tx
+            .send(match loaded {
+                Ok(events) => Msg::StoreLoaded(events),
+                Err(error) => Msg::StoreFailed(error.to_string()),
+            })
+            .await;
+        let mut changes = store.subscribe(last_id);
+        while let Some(change) = changes.recv().await {
+            let msg = match change {
+                StoreChange::Appended(events) => Msg::StoreAppended(events),
+                StoreChange::ReloadAll => match store.events(None).await {
+                    Ok(events) => Msg::StoreLoaded(events),
+                    Err(error) => Msg::StoreFailed(error.to_string()),
+                },
+                StoreChange::Failed(reason) => Msg::StoreFailed(reason),
+            };
+            if msg_tx.send(msg).await.is_err() {
+                break;
+            }
+        }
+    });
+    state_rx
+}
+
+/// Records a mark once the store has finished opening, and reports the outcome as a message.
+async fn record(mut store: watch::Receiver<StoreState>, event: NewEvent) -> Msg {
+    let task_id = event.task_id.clone();
+    let state = match store
+        .wait_for(|state| !matches!(state, StoreState::Opening))
+        .await
+    {
+        Ok(state) => state.clone(),
+        Err(_) => StoreState::Unavailable("the verification store stopped".into()),
+    };
+    match state {
+        StoreState::Open(store) => match store.append(event).await {
+            Ok(recorded) => Msg::MarkRecorded(recorded),
+            Err(error) => Msg::MarkFailed {
+                task_id,
+                error: error.to_string(),
+            },
+        },
+        StoreState::Unavailable(reason) => Msg::MarkFailed {
+            task_id,
+            error: reason,
+        },
+        StoreState::Opening => Msg::MarkFailed {
+            task_id,
+            error: "the verification store is still opening".into(),
+        },
+    }
+}
