@@ -1,0 +1,190 @@
+//! The real binary driven in tmux at 80×24 against the demo database, as a person would: move,
+//! read the detail, be refused on a failing task, verify a passing one with a note, quit; then
+//! the mark is in the store and the terminal is restored.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(dir: &Path, command: &str) -> Tmux {
+        let found = Command::new("tmux").arg("-V").output();
+        assert!(
+            found.is_ok_and(|o| o.status.success()),
+            "tmux is needed for this test: install it (Debian/Ubuntu: apt-get install -y tmux)"
+        );
+        let tmux = Tmux {
+            socket: format!("remtrack-test-{}", std::process::id()),
+        };
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-c",
+            dir.to_str().unwrap(),
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    fn type_text(&self, text: &str) {
+        assert!(
+            self.run(&["send-keys", "-t", "e2e", "-l", text])
+                .status
+                .success()
+        );
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn flag(&self, name: &str) -> String {
+        let out = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "e2e",
+            &format!("#{{{name}}}"),
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "\"{text}\" never appeared; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn remtrack(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("REMTRACK_STORE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_person_verifies_in_the_tracker_and_the_mark_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+        dir.path().join("plan.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        remtrack(dir.path(), &["demo", "--db", "demo.db", "--check"])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    let command = format!(
+        "{} --database-url sqlite:demo.db --as ana --refresh 2s; echo \"remtrack exited with $?\"; sleep 600",
+        env!("CARGO_BIN_EXE_remtrack")
+    );
+    let tmux = Tmux::start(dir.path(), &command);
+    tmux.wait_for("● live");
+    assert_eq!(
+        tmux.flag("alternate_on"),
+        "1",
+        "the tracker uses the alternate screen"
+    );
+
+    // Day 2, first task: its detail shows the failing evidence, and verifying it is refused.
+    tmux.keys(&["l"]);
+    let screen = tmux.wait_for("Day 2: Complete pending database migrations");
+    assert!(screen.contains("OVERCLAIMED"), "{screen}");
+    assert!(
+        screen.contains("column current_phase missing from"),
+        "{screen}"
+    );
+    tmux.keys(&["v"]);
+    tmux.wait_for("cannot verify: 7 checks are not passing");
+    tmux.keys(&["Escape"]);
+
+    // Day 1, second task: all checks pass; verify it with a note.
+    tmux.keys(&["h", "j", "v"]);
+    tmux.wait_for("Verify assets-multi-phase-columns");
+    tmux.type_text("looked at \\d assets in psql");
+    tmux.keys(&["Enter"]);
+    tmux.type_text("all three columns there");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("★ verified by ana");
+    assert!(
+        screen.contains("verified assets-multi-phase-columns"),
+        "{screen}"
+    );
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("remtrack exited with 0");
+    assert_eq!(
+        tmux.flag("alternate_on"),
+        "0",
+        "back on the normal screen:\n{screen}"
+    );
+    assert_eq!(tmux.flag("cursor_flag"), "1", "the cursor is visible again");
+    assert_eq!(
+        tmux.flag("mouse_any_flag"),
+        "0",
+        "mouse reporting is off again"
+    );
+
+    let log = remtrack(dir.path(), &["log", "--format", "json"]);
+    let events: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["task_id"], "assets-multi-phase-columns");
+    assert_eq!(events[0]["actor"], "ana");
+    assert_eq!(
+        events[0]["note"],
+        "looked at \\d assets in psql\nall three columns there"
+    );
+    assert_eq!(events[0]["evidence"]["all_pass"], true);
+}
