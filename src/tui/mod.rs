@@ -142,6 +142,7 @@ enum Input {
 }
 
 fn terminal_action(app: &App, event: TermEvent) -> Option<Input> {
+    inject_panic_for_tests(&event);
     match event {
         TermEvent::Key(key) => keymap::key_action(&app.mode, key).map(Input::Action),
         TermEvent::Mouse(mouse) => keymap::mouse_action(&app.mode, mouse).map(Input::Action),
@@ -151,6 +152,21 @@ fn terminal_action(app: &App, event: TermEvent) -> Option<Input> {
         TermEvent::FocusGained | TermEvent::FocusLost => None,
     }
 }
+
+/// Debug builds only: panics on the key named by `REMTRACK_TEST_PANIC_KEY`, so a test can prove
+/// the terminal is restored after a panic.
+#[cfg(debug_assertions)]
+fn inject_panic_for_tests(event: &TermEvent) {
+    if let TermEvent::Key(key) = event
+        && let crossterm::event::KeyCode::Char(c) = key.code
+        && std::env::var("REMTRACK_TEST_PANIC_KEY").is_ok_and(|k| k == c.to_string())
+    {
+        panic!("injected panic (REMTRACK_TEST_PANIC_KEY)");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn inject_panic_for_tests(_: &TermEvent) {}
 
 /// The store as the runtime sees it: still opening, open, or not available.
 #[derive(Clone)]

@@ -3,3 +3,4 @@
 
 pub mod checks;
 pub mod pg;
+pub mod tmux;

@@ -14,19 +14,6 @@ use crate::tui::app::{App, Connection};
 
 pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     let theme = &app.theme;
-    let connection = match (&app.connection, app.refreshing) {
-        (Connection::Connecting, _) => Span::styled("connecting…", theme.warn()),
-        (Connection::Live, true) => Span::styled(
-            format!("{} live · refreshing…", theme.live_dot()),
-            theme.pass(),
-        ),
-        (Connection::Live, false) => {
-            Span::styled(format!("{} live", theme.live_dot()), theme.pass())
-        }
-        (Connection::Offline { reason }, _) => {
-            Span::styled(format!("OFFLINE: {}", one_line(reason)), theme.fail())
-        }
-    };
     let checked = match &app.last_refresh {
         Some(refresh) => {
             let old = matches!(app.connection, Connection::Offline { .. });
@@ -39,11 +26,26 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         }
         None => Span::raw(""),
     };
-    let right = Line::from(vec![
-        connection,
-        checked,
-        Span::styled(format!(" · {}", one_line(&app.user)), theme.dim()),
-    ]);
+    let user = Span::styled(format!(" · {}", one_line(&app.user)), theme.dim());
+    // The reason for being offline gets what is left after the title's first word, the age and
+    // the user; the whole reason is in the log view.
+    let fixed = "remtrack ".len() + checked.width() + user.width();
+    let room = usize::from(areas.header.width).saturating_sub(fixed);
+    let connection = match (&app.connection, app.refreshing) {
+        (Connection::Connecting, _) => Span::styled("connecting…", theme.warn()),
+        (Connection::Live, true) => Span::styled(
+            format!("{} live · refreshing…", theme.live_dot()),
+            theme.pass(),
+        ),
+        (Connection::Live, false) => {
+            Span::styled(format!("{} live", theme.live_dot()), theme.pass())
+        }
+        (Connection::Offline { reason }, _) => Span::styled(
+            shorten(&format!("OFFLINE: {}", one_line(reason)), room),
+            theme.fail(),
+        ),
+    };
+    let right = Line::from(vec![connection, checked, user]);
     let right_width = right.width() as u16;
     let title = Line::from(vec![
         Span::styled("remtrack", theme.key()),
