@@ -26,7 +26,8 @@ pub fn one_line(text: &str) -> String {
     printable(&text.replace(['\n', '\t'], " ").replace('\r', "")).into_owned()
 }
 
-fn is_unsafe(c: char) -> bool {
+/// Control characters (but line breaks and tabs) and bidi overrides: never sent to a terminal raw.
+pub fn is_unsafe(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }

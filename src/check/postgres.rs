@@ -37,7 +37,7 @@ SELECT n.nspname AS schema_name,
        ), '[]'::json) AS indexes
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE lower(c.relname) = ANY($1::text[])
+ WHERE (c.relname = ANY($1::text[]) OR lower(c.relname) = ANY($1::text[]))
    AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 "#;
 

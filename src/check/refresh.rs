@@ -59,6 +59,13 @@ impl Needs {
     pub fn of(plan: &Plan, backend: Backend) -> Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
+        // The catalog is searched by exact name and by `lower(name)`, which lowercases only ASCII
+        // under the C collation and all letters under others: send every spelling that can match.
+        let mut name = |names: &mut BTreeSet<String>, table: &str| {
+            names.insert(table.to_string());
+            names.insert(table.to_lowercase());
+            names.insert(table.to_ascii_lowercase());
+        };
         let default_schema = backend.default_schema();
         for check in all_checks(plan) {
             let schema =
@@ -68,13 +75,11 @@ impl Needs {
                 | CheckSpec::TableAbsent { table, .. }
                 | CheckSpec::ColumnExists { table, .. }
                 | CheckSpec::ColumnAbsent { table, .. }
-                | CheckSpec::IndexExists { table, .. } => {
-                    names.insert(table.to_lowercase());
-                }
+                | CheckSpec::IndexExists { table, .. } => name(&mut names, table),
                 CheckSpec::RowCount {
                     table, schema: s, ..
                 } => {
-                    names.insert(table.to_lowercase());
+                    name(&mut names, table);
                     needs.row_counts.insert((schema(s), table.clone()));
                 }
                 CheckSpec::MigrationVersion {
@@ -89,7 +94,7 @@ impl Needs {
                     let column = column
                         .clone()
                         .unwrap_or_else(|| DEFAULT_MIGRATION_COLUMN.into());
-                    names.insert(table.to_lowercase());
+                    name(&mut names, &table);
                     needs.migrations.insert((schema(s), table, column));
                 }
                 CheckSpec::Sql { .. } => {}

@@ -17,7 +17,7 @@ SELECT m.name AS rel_name, m.type AS rel_type, p.name AS col_name, p.type AS col
   FROM sqlite_master AS m
   LEFT JOIN pragma_table_info(m.name) AS p
  WHERE m.type IN ('table', 'view')
-   AND lower(m.name) IN (SELECT value FROM json_each(?1))
+   AND (m.name IN (SELECT value FROM json_each(?1)) OR lower(m.name) IN (SELECT value FROM json_each(?1)))
  ORDER BY m.name, p.cid
 "#;
 
@@ -27,7 +27,7 @@ SELECT m.name AS rel_name, il.name AS index_name, ii.name AS col_name
   JOIN pragma_index_list(m.name) AS il
   JOIN pragma_index_info(il.name) AS ii
  WHERE m.type = 'table'
-   AND lower(m.name) IN (SELECT value FROM json_each(?1))
+   AND (m.name IN (SELECT value FROM json_each(?1)) OR lower(m.name) IN (SELECT value FROM json_each(?1)))
  ORDER BY m.name, il.name, ii.seqno
 "#;
 

@@ -43,12 +43,23 @@ pub enum PlanError {
     },
 }
 
+/// The most problems printed; a generated plan with a systematic mistake would otherwise print
+/// one line per task.
+const LISTED_ISSUES: usize = 200;
+
 fn list(issues: &[PlanIssue]) -> String {
-    issues
+    let mut lines: Vec<String> = issues
         .iter()
+        .take(LISTED_ISSUES)
         .map(|issue| format!("  {issue}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if issues.len() > LISTED_ISSUES {
+        lines.push(format!(
+            "  … and {} more (fix these first)",
+            issues.len() - LISTED_ISSUES
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Builds JSON paths as the loader walks down.

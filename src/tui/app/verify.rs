@@ -109,7 +109,15 @@ impl App {
                             dialog.note.input(key);
                         }
                         Action::Paste(text) => {
-                            dialog.note.insert_str(text);
+                            // Pasted escape sequences and bidi overrides never reach the screen.
+                            let clean: String = text
+                                .replace("\r\n", "\n")
+                                .chars()
+                                .filter(|&c| {
+                                    c == '\n' || c == '\t' || !crate::printable::is_unsafe(c)
+                                })
+                                .collect();
+                            dialog.note.insert_str(clean);
                         }
                         _ => {}
                     }

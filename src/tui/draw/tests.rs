@@ -139,3 +139,80 @@ fn ascii_mode_draws_no_unicode_glyphs() {
     let drawn = text(&screen(&app, 80, 24));
     assert!(drawn.is_ascii(), "{drawn}");
 }
+
+#[test]
+fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen() {
+    use crate::store::{Event, EventKind};
+    use std::sync::Arc;
+
+    let nasty = "\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}\r\u{202E}evil";
+    let mut plan = (*crate::tui::app::tests::shipped_plan()).clone();
+    plan.title = format!("Plan {nasty}");
+    plan.tasks[0].title = format!("Task {nasty}");
+    plan.tasks[0].description = Some(format!("Description {nasty}"));
+    let mut app = App::new(crate::tui::app::AppConfig {
+        plan: Arc::new(plan),
+        database: format!("sqlite:{nasty}.db"),
+        backend: crate::Backend::Sqlite,
+        user: format!("ana{nasty}"),
+        theme: Theme {
+            color: true,
+            ascii: false,
+        },
+        now: time::macros::datetime!(2026-11-24 10:00 UTC),
+    });
+    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
+    refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");
+    crate::tui::app::tests::finished(&mut app, 1, refresh);
+    let event = Event {
+        id: 1,
+        task_id: app.plan.tasks[0].id.clone(),
+        kind: EventKind::Note,
+        actor: format!("bo{nasty}"),
+        at: time::macros::datetime!(2026-11-24 09:00 UTC),
+        note: format!("note {nasty}"),
+        evidence: serde_json::json!({}),
+        fingerprint: String::new(),
+    };
+    app.receive(Msg::StoreAppended(vec![event]));
+    let mut screens = Vec::new();
+    for view in View::ALL {
+        app.act(Action::Show(view));
+        screens.push(screen(&app, 160, 48));
+    }
+    app.act(Action::Show(View::Days));
+    app.act(Action::Verify);
+    app.act(Action::Paste(format!("pasted {nasty}\r\nline two")));
+    screens.push(screen(&app, 160, 48));
+    for terminal in &screens {
+        for cell in terminal.backend().buffer().content.iter() {
+            assert!(
+                !cell.symbol().chars().any(crate::printable::is_unsafe),
+                "a raw control or bidi character reached the screen: {:?}\n{}",
+                cell.symbol(),
+                text(terminal)
+            );
+        }
+    }
+    let shown = text(&screens[0]);
+    assert!(
+        shown.contains("\\u{1b}[2J"),
+        "shown escaped instead:\n{shown}"
+    );
+}
+
+#[test]
+fn resize_storms_and_every_size_from_one_cell_up_draw_without_panicking() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    for width in (1..=220).step_by(9) {
+        for height in (1..=70).step_by(7) {
+            app.receive(Msg::Resized { width, height });
+            let _ = screen(&app, width, height);
+        }
+    }
+    app.act(Action::Verify);
+    for size in [1, 5, 20, 59, 60, 61, 80] {
+        let _ = screen(&app, size, size / 3 + 1);
+    }
+}
