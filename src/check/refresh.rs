@@ -61,7 +61,7 @@ impl Needs {
         let mut names = BTreeSet::new();
         // The catalog is searched by exact name and by `lower(name)`, which lowercases only ASCII
         // under the C collation and all letters under others: send every spelling that can match.
-        let mut name = |names: &mut BTreeSet<String>, table: &str| {
+        let name = |names: &mut BTreeSet<String>, table: &str| {
             names.insert(table.to_string());
             names.insert(table.to_lowercase());
             names.insert(table.to_ascii_lowercase());
