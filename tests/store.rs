@@ -117,7 +117,11 @@ async fn postgres_appends_and_reads_back_in_schema_remtrack() {
     .unwrap();
     assert_eq!(
         tables,
-        ["remtrack._sqlx_migrations", "remtrack.events"],
+        [
+            "remtrack._sqlx_migrations",
+            "remtrack.events",
+            "remtrack.last_refresh"
+        ],
         "nothing outside schema remtrack"
     );
 }
@@ -559,4 +563,52 @@ async fn a_ten_megabyte_note_is_kept_whole() {
             made.note.len()
         );
     }
+}
+
+async fn remembers_the_last_verdicts_per_plan_and_target(location: &StoreLocation) {
+    use remtrack::store::{RefreshKey, plan_fingerprint};
+    let store = Store::open(location).await.unwrap();
+    let key = RefreshKey {
+        plan_fingerprint: plan_fingerprint(&plan("t")),
+        target: "postgres://a:***@h/db".into(),
+    };
+    assert_eq!(store.remembered(&key).await.unwrap(), None);
+    let verdicts = Verdicts {
+        tasks: vec![
+            TaskVerdicts {
+                checks: vec![Verdict::fail("table t is missing")],
+                guards: vec![],
+            },
+            TaskVerdicts::default(),
+        ],
+    };
+    let first = time::macros::datetime!(2026-11-24 09:00 UTC);
+    store.remember(&key, first, &verdicts).await.unwrap();
+    let later = time::macros::datetime!(2026-11-24 10:00 UTC);
+    store.remember(&key, later, &verdicts).await.unwrap();
+    assert_eq!(
+        store.remembered(&key).await.unwrap(),
+        Some((later, verdicts)),
+        "replaced, not added"
+    );
+    let other_plan = RefreshKey {
+        plan_fingerprint: plan_fingerprint(&plan("t2")),
+        ..key.clone()
+    };
+    assert_eq!(
+        store.remembered(&other_plan).await.unwrap(),
+        None,
+        "another plan's verdicts do not apply"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_remembers_the_last_verdicts() {
+    let (_dir, location) = sqlite_location().await;
+    remembers_the_last_verdicts_per_plan_and_target(&location).await;
+}
+
+#[tokio::test]
+async fn postgres_remembers_the_last_verdicts() {
+    remembers_the_last_verdicts_per_plan_and_target(&postgres_location().await).await;
 }

@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_MIGRATION_TABLE: &str = "alembic_version";
 pub(crate) const DEFAULT_MIGRATION_COLUMN: &str = "version_num";
 
 /// The result of one refresh.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Refresh {
     pub verdicts: Verdicts,
     pub checked_at: OffsetDateTime,

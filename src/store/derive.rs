@@ -21,6 +21,27 @@ pub fn task_fingerprint(task: &Task) -> String {
     format!("sha256:{hex}")
 }
 
+/// A fingerprint of everything verdicts are aligned with: the tasks in order, with their checks
+/// and guards. Remembered verdicts are used only for a plan with the same fingerprint.
+pub fn plan_fingerprint(plan: &Plan) -> String {
+    let shape: Vec<(&str, String, Vec<(&str, &crate::plan::CheckSpec)>)> = plan
+        .tasks
+        .iter()
+        .map(|task| {
+            let guards = task
+                .fix
+                .iter()
+                .flat_map(|fix| fix.guards.iter())
+                .map(|check| (check.id.as_str(), &check.spec))
+                .collect();
+            (task.id.as_str(), task_fingerprint(task), guards)
+        })
+        .collect();
+    let digest = Sha256::digest(serde_json::to_string(&shape).unwrap_or_default().as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
 /// The standing mark of every task in the plan, from events oldest first. Events about tasks no
 /// longer in the plan stay in the history but mark nothing.
 pub fn to_status_marks(plan: &Plan, events: &[Event]) -> Marks {

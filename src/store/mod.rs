@@ -14,7 +14,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-pub use derive::{task_fingerprint, to_status_marks};
+use crate::check::Verdicts;
+
+pub use derive::{plan_fingerprint, task_fingerprint, to_status_marks};
 pub use evidence::evidence_snapshot;
 pub use rules::{FailingCheck, Refusal, may_unverify, may_verify};
 
@@ -97,6 +99,15 @@ pub fn utc_text(at: OffsetDateTime) -> String {
         .unwrap_or(at)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// Which remembered verdicts apply: the same plan checks against the same database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshKey {
+    /// [`plan_fingerprint`] of the plan.
+    pub plan_fingerprint: String,
+    /// The target URL, password redacted.
+    pub target: String,
 }
 
 /// What a subscriber hears about the store.
@@ -236,6 +247,33 @@ impl Store {
         result
             .map(|id| Event::recorded(id, event))
             .map_err(|failure| failure.into_error(&self.location))
+    }
+
+    /// Keeps the verdicts of a refresh, replacing the ones kept before for the same plan and
+    /// target, so a session that starts while the database is down can show them, marked old.
+    pub async fn remember(
+        &self,
+        key: &RefreshKey,
+        checked_at: OffsetDateTime,
+        verdicts: &Verdicts,
+    ) -> Result<(), StoreError> {
+        let result = match &self.backend {
+            Backend::Sqlite(store) => store.remember(key, checked_at, verdicts).await,
+            Backend::Postgres(store) => store.remember(key, checked_at, verdicts).await,
+        };
+        result.map_err(|failure| failure.into_error(&self.location))
+    }
+
+    /// The verdicts last kept for this plan and target, and when they were checked.
+    pub async fn remembered(
+        &self,
+        key: &RefreshKey,
+    ) -> Result<Option<(OffsetDateTime, Verdicts)>, StoreError> {
+        let result = match &self.backend {
+            Backend::Sqlite(store) => store.remembered(key).await,
+            Backend::Postgres(store) => store.remembered(key).await,
+        };
+        result.map_err(|failure| failure.into_error(&self.location))
     }
 
     /// Every event (or one task's), oldest first.

@@ -11,7 +11,9 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use sqlx::types::Json;
 use tokio::sync::mpsc;
 
-use super::{Event, EventKind, Failure, NewEvent, StoreChange, StoreLocation};
+use super::{Event, EventKind, Failure, NewEvent, RefreshKey, StoreChange, StoreLocation};
+use crate::check::Verdicts;
+use time::OffsetDateTime;
 
 const SCHEMA: &str = "remtrack";
 const CHANNEL: &str = "remtrack_events";
@@ -20,13 +22,22 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("events"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("migrations/postgres/0001_events.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("events"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("migrations/postgres/0001_events.sql")),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("last refresh"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("migrations/postgres/0002_last_refresh.sql")),
+                false,
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }
@@ -87,6 +98,40 @@ impl PgStore {
             }
             _ => Failure::Write(e.to_string()),
         })
+    }
+
+    pub(super) async fn remember(
+        &self,
+        key: &RefreshKey,
+        at: OffsetDateTime,
+        verdicts: &Verdicts,
+    ) -> Result<(), Failure> {
+        sqlx::query(
+            "INSERT INTO last_refresh (plan_fingerprint, target, checked_at, verdicts) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (plan_fingerprint, target) DO UPDATE SET checked_at = excluded.checked_at, verdicts = excluded.verdicts",
+        )
+        .bind(&key.plan_fingerprint)
+        .bind(&key.target)
+        .bind(at)
+        .bind(Json(verdicts))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Failure::Write(e.to_string()))?;
+        Ok(())
+    }
+
+    pub(super) async fn remembered(
+        &self,
+        key: &RefreshKey,
+    ) -> Result<Option<(OffsetDateTime, Verdicts)>, Failure> {
+        let row: Option<(OffsetDateTime, Json<Verdicts>)> =
+            sqlx::query_as("SELECT checked_at, verdicts FROM last_refresh WHERE plan_fingerprint = $1 AND target = $2")
+                .bind(&key.plan_fingerprint)
+                .bind(&key.target)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| Failure::Read(e.to_string()))?;
+        Ok(row.map(|(at, Json(verdicts))| (at, verdicts)))
     }
 
     pub(super) async fn events(&self, task_id: Option<&str>) -> Result<Vec<Event>, Failure> {

@@ -16,20 +16,30 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
-use super::{Event, EventKind, Failure, NewEvent, StoreChange};
+use super::{Event, EventKind, Failure, NewEvent, RefreshKey, StoreChange};
+use crate::check::Verdicts;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
 fn migrator() -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("events"),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!("migrations/sqlite/0001_events.sql")),
-            false,
-        )]),
+        migrations: Cow::Owned(vec![
+            Migration::new(
+                1,
+                Cow::Borrowed("events"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("migrations/sqlite/0001_events.sql")),
+                false,
+            ),
+            Migration::new(
+                2,
+                Cow::Borrowed("last refresh"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("migrations/sqlite/0002_last_refresh.sql")),
+                false,
+            ),
+        ]),
         ..Migrator::DEFAULT
     }
 }
@@ -127,6 +137,57 @@ impl SqliteStore {
         .await
         .map_err(|e| Failure::Write(e.to_string()))?;
         row.try_get(0).map_err(|e| Failure::Write(e.to_string()))
+    }
+
+    pub(super) async fn remember(
+        &self,
+        key: &RefreshKey,
+        at: OffsetDateTime,
+        verdicts: &Verdicts,
+    ) -> Result<(), Failure> {
+        if !self.writable {
+            return Err(Failure::ReadOnly(format!(
+                "{} cannot be written by this user",
+                self.path.display()
+            )));
+        }
+        let at = at
+            .to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .map_err(|e| Failure::Write(e.to_string()))?;
+        let verdicts =
+            serde_json::to_string(verdicts).map_err(|e| Failure::Write(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO last_refresh (plan_fingerprint, target, checked_at, verdicts) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (plan_fingerprint, target) DO UPDATE SET checked_at = excluded.checked_at, verdicts = excluded.verdicts",
+        )
+        .bind(&key.plan_fingerprint)
+        .bind(&key.target)
+        .bind(at)
+        .bind(verdicts)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Failure::Write(e.to_string()))?;
+        Ok(())
+    }
+
+    pub(super) async fn remembered(
+        &self,
+        key: &RefreshKey,
+    ) -> Result<Option<(OffsetDateTime, Verdicts)>, Failure> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT checked_at, verdicts FROM last_refresh WHERE plan_fingerprint = ? AND target = ?")
+                .bind(&key.plan_fingerprint)
+                .bind(&key.target)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| Failure::Read(e.to_string()))?;
+        Ok(row.and_then(|(at, verdicts)| {
+            Some((
+                OffsetDateTime::parse(&at, &Rfc3339).ok()?,
+                serde_json::from_str(&verdicts).ok()?,
+            ))
+        }))
     }
 
     pub(super) async fn events(&self, task_id: Option<&str>) -> Result<Vec<Event>, Failure> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::check::{Refresh, Verdicts};
 use crate::engine::EngineUpdate;
 use crate::store::{Event, NewEvent};
 
@@ -102,6 +103,11 @@ pub enum Msg {
     MarkRecorded(Event),
     /// A mark this session asked for was not recorded; the note must not be lost.
     MarkFailed { task_id: String, error: String },
+    /// Verdicts the store kept from an earlier session, shown (marked old) until the database answers.
+    Remembered {
+        checked_at: OffsetDateTime,
+        verdicts: Verdicts,
+    },
     /// A second passed (ages on screen are computed from this, so drawing needs no clock).
     Tick(OffsetDateTime),
     /// The terminal changed size.
@@ -113,6 +119,8 @@ pub enum Msg {
 pub enum Effect {
     Refresh,
     Record(Arc<NewEvent>),
+    /// Keep these verdicts in the store for a session that starts while the database is down.
+    Remember(Arc<Refresh>),
     Copy(String),
     Quit,
 }

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use crate::check::Target;
 use crate::engine::{Engine, EngineRequest};
 use crate::plan::Plan;
-use crate::store::{NewEvent, Store, StoreChange, StoreLocation};
+use crate::store::{NewEvent, RefreshKey, Store, StoreChange, StoreLocation, plan_fingerprint};
 use action::{Action, Effect, Msg};
 use app::{App, AppConfig};
 use theme::Theme;
@@ -49,7 +49,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
     );
     let mut handle = engine.attach();
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
-    let store = connect_store(options.store.clone(), msg_tx.clone());
+    let refresh_key = RefreshKey {
+        plan_fingerprint: plan_fingerprint(&options.plan),
+        target: options.target.display_url().to_string(),
+    };
+    let store = connect_store(options.store.clone(), refresh_key.clone(), msg_tx.clone());
 
     let mut app = App::new(AppConfig {
         plan: options.plan.clone(),
@@ -119,6 +123,24 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                 Effect::Refresh => {
                     let _ = handle.requests.try_send(EngineRequest::RefreshNow);
                 }
+                Effect::Remember(refresh) => {
+                    let (mut store, key) = (store.clone(), refresh_key.clone());
+                    tokio::spawn(async move {
+                        let state =
+                            match store.wait_for(|s| !matches!(s, StoreState::Opening)).await {
+                                Ok(state) => state.clone(),
+                                Err(_) => return,
+                            };
+                        if let StoreState::Open(store) = state {
+                            if let Err(error) = store
+                                .remember(&key, refresh.checked_at, &refresh.verdicts)
+                                .await
+                            {
+                                tracing::warn!("cannot keep the verdicts in the store: {error}");
+                            }
+                        }
+                    });
+                }
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
                     let _ = out.write_all(clipboard::osc52(&text, inside_tmux).as_bytes());
@@ -180,6 +202,7 @@ enum StoreState {
 /// then forwards every change any session makes. Returns where to find the store for recording.
 fn connect_store(
     location: StoreLocation,
+    refresh_key: RefreshKey,
     msg_tx: mpsc::Sender<Msg>,
 ) -> watch::Receiver<StoreState> {
     let (state_tx, state_rx) = watch::channel(StoreState::Opening);
@@ -205,6 +228,18 @@ fn connect_store(
                 Err(error) => Msg::StoreFailed(error.to_string()),
             })
             .await;
+        match store.remembered(&refresh_key).await {
+            Ok(Some((checked_at, verdicts))) => {
+                let _ = msg_tx
+                    .send(Msg::Remembered {
+                        checked_at,
+                        verdicts,
+                    })
+                    .await;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!("cannot read the remembered verdicts: {error}"),
+        }
         let mut changes = store.subscribe(last_id);
         while let Some(change) = changes.recv().await {
             let msg = match change {

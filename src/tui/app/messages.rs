@@ -28,9 +28,15 @@ impl App {
                 match outcome.as_ref() {
                     Ok(refresh) => {
                         let was_offline = matches!(self.connection, Connection::Offline { .. });
-                        let first = self.last_refresh.is_none();
+                        let first = self.last_refresh.is_none() || self.verdicts_remembered;
+                        let changed = self
+                            .last_refresh
+                            .as_ref()
+                            .is_none_or(|old| old.verdicts != refresh.verdicts);
                         let before = self.status.clone();
-                        self.last_refresh = Some(std::sync::Arc::new(refresh.clone()));
+                        let refresh = std::sync::Arc::new(refresh.clone());
+                        self.last_refresh = Some(refresh.clone());
+                        self.verdicts_remembered = false;
                         self.connection = Connection::Live;
                         self.rederive();
                         if was_offline {
@@ -54,6 +60,13 @@ impl App {
                             );
                         }
                         self.log_changes(&before);
+                        let due = self
+                            .remembered_at
+                            .is_none_or(|at| self.now - at >= time::Duration::minutes(1));
+                        if changed || due {
+                            self.remembered_at = Some(self.now);
+                            return vec![Effect::Remember(refresh)];
+                        }
                     }
                     Err(error) => {
                         let reason = error.to_string();
@@ -131,6 +144,28 @@ impl App {
                     format!("mark on {task_id} NOT recorded: {error} (your note is kept)"),
                     true,
                 );
+            }
+            Msg::Remembered {
+                checked_at,
+                verdicts,
+            } => {
+                if self.last_refresh.is_none() && verdicts.tasks.len() == self.plan.tasks.len() {
+                    self.last_refresh = Some(std::sync::Arc::new(crate::check::Refresh {
+                        verdicts,
+                        checked_at,
+                        duration: std::time::Duration::ZERO,
+                        queries: 0,
+                    }));
+                    self.verdicts_remembered = true;
+                    self.rederive();
+                    self.log(
+                        format!(
+                            "showing the verdicts of {} (UTC), kept by the store, until the database answers",
+                            crate::store::utc_text(checked_at)
+                        ),
+                        true,
+                    );
+                }
             }
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),

@@ -81,6 +81,10 @@ pub struct App {
     pub latest_run: u64,
     /// The last successful refresh (kept while offline, shown as old).
     pub last_refresh: Option<Arc<Refresh>>,
+    /// `last_refresh` came from the store, from an earlier session: not live.
+    pub verdicts_remembered: bool,
+    /// When verdicts were last handed to the store to remember.
+    pub remembered_at: Option<OffsetDateTime>,
     pub status: PlanStatus,
 
     /// Every verification event, oldest first.
@@ -120,6 +124,8 @@ impl App {
             refreshing: false,
             latest_run: 0,
             last_refresh: None,
+            verdicts_remembered: false,
+            remembered_at: None,
             status,
             history: Vec::new(),
             marks: Marks::new(),

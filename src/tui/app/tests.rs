@@ -550,3 +550,56 @@ fn tasks_with_a_changed_definition_show_stale_marks() {
 pub(crate) fn type_text_pub(app: &mut App, text: &str) {
     type_text(app, text);
 }
+
+#[test]
+fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
+    let mut app = app();
+    let remembered = refresh_where_failing(&app.plan, SEED_FAILING);
+    app.receive(Msg::Remembered {
+        checked_at: datetime!(2026-11-24 07:00 UTC),
+        verdicts: remembered.verdicts,
+    });
+    assert!(app.verdicts_remembered);
+    assert_eq!(
+        app.status.overclaimed().count(),
+        4,
+        "the old verdicts are shown"
+    );
+    assert!(
+        app.activity
+            .back()
+            .unwrap()
+            .text
+            .contains("kept by the store")
+    );
+
+    let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 1,
+        outcome: Arc::new(Ok(refresh_where_failing(&app.plan, &[]))),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(!app.verdicts_remembered);
+    assert_eq!(app.status.overclaimed().count(), 0);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Remember(_)]),
+        "live verdicts are kept for next time"
+    );
+    let again = refresh_where_failing(&app.plan, &[]);
+    let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: Arc::new(Ok(again)),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(
+        effects.is_empty(),
+        "unchanged verdicts are not written again within a minute"
+    );
+
+    // Remembered verdicts never replace live ones.
+    let stale = refresh_where_failing(&app.plan, SEED_FAILING);
+    app.receive(Msg::Remembered {
+        checked_at: datetime!(2026-11-24 07:00 UTC),
+        verdicts: stale.verdicts,
+    });
+    assert_eq!(app.status.overclaimed().count(), 0);
+}

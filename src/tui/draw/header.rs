@@ -16,7 +16,8 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     let theme = &app.theme;
     let checked = match &app.last_refresh {
         Some(refresh) => {
-            let old = matches!(app.connection, Connection::Offline { .. });
+            let old =
+                matches!(app.connection, Connection::Offline { .. }) || app.verdicts_remembered;
             let text = format!(
                 " · checked {}{}",
                 age(app.now, refresh.checked_at),
