@@ -24,7 +24,8 @@ pub fn task_fingerprint(task: &Task) -> String {
 /// A fingerprint of everything verdicts are aligned with: the tasks in order, with their checks
 /// and guards. Remembered verdicts are used only for a plan with the same fingerprint.
 pub fn plan_fingerprint(plan: &Plan) -> String {
-    let shape: Vec<(&str, String, Vec<(&str, &crate::plan::CheckSpec)>)> = plan
+    type Guards<'p> = Vec<(&'p str, &'p crate::plan::CheckSpec)>;
+    let shape: Vec<(&str, String, Guards)> = plan
         .tasks
         .iter()
         .map(|task| {

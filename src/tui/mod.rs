@@ -131,13 +131,12 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                                 Ok(state) => state.clone(),
                                 Err(_) => return,
                             };
-                        if let StoreState::Open(store) = state {
-                            if let Err(error) = store
+                        if let StoreState::Open(store) = state
+                            && let Err(error) = store
                                 .remember(&key, refresh.checked_at, &refresh.verdicts)
                                 .await
-                            {
-                                tracing::warn!("cannot keep the verdicts in the store: {error}");
-                            }
+                        {
+                            tracing::warn!("cannot keep the verdicts in the store: {error}");
                         }
                     });
                 }
