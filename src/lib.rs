@@ -16,7 +16,23 @@ pub mod status;
 pub mod store;
 pub mod tui;
 
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Records when the process started; `main` calls it first. The tracker logs the time from here to
+/// its first frame (the benchmark reads it).
+pub fn mark_process_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// Time since [`mark_process_start`] (or since the first call, when it was never called).
+pub fn since_process_start() -> Duration {
+    STARTED.get_or_init(Instant::now).elapsed()
+}
 
 /// Which kind of database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

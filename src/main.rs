@@ -6,5 +6,6 @@ use clap::Parser;
 use remtrack::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    remtrack::mark_process_start();
     run(Cli::parse())
 }

@@ -61,12 +61,56 @@ pub struct Relation {
 /// The catalog entries for every relation whose name (in any case, any schema) the plan uses.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaSnapshot {
-    pub relations: Vec<Relation>,
+    /// Sorted by ASCII-lower-cased name, so a name and its case variants sit together.
+    relations: Vec<Relation>,
 }
 
 impl SchemaSnapshot {
+    pub fn new(mut relations: Vec<Relation>) -> SchemaSnapshot {
+        relations.sort_by_cached_key(|r| r.name.to_ascii_lowercase());
+        SchemaSnapshot { relations }
+    }
+
+    pub fn relations(&self) -> &[Relation] {
+        &self.relations
+    }
+
+    /// Adds relations not already known (same schema and name).
+    pub fn extend(&mut self, more: Vec<Relation>) {
+        let mut relations = std::mem::take(&mut self.relations);
+        for relation in more {
+            if !relations
+                .iter()
+                .any(|r| r.schema == relation.schema && r.name == relation.name)
+            {
+                relations.push(relation);
+            }
+        }
+        *self = SchemaSnapshot::new(relations);
+    }
+
+    /// Every relation whose name equals `name` ignoring ASCII case (a binary search: a refresh
+    /// judges thousands of checks against hundreds of relations).
+    fn same_name_any_case(&self, name: &str) -> &[Relation] {
+        let key = name.to_ascii_lowercase();
+        let start = self
+            .relations
+            .partition_point(|r| r.name.to_ascii_lowercase() < key);
+        let end = start
+            + self.relations[start..]
+                .iter()
+                .take_while(|r| r.name.eq_ignore_ascii_case(name))
+                .count();
+        &self.relations[start..end]
+    }
+
+    /// Whether a relation of exactly this name exists in any schema.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.same_name_any_case(name).iter().any(|r| r.name == name)
+    }
+
     pub fn find(&self, schema: &str, name: &str) -> Option<&Relation> {
-        self.relations
+        self.same_name_any_case(name)
             .iter()
             .find(|r| r.schema == schema && r.name == name)
     }
@@ -78,10 +122,9 @@ impl SchemaSnapshot {
 
     /// Relations that a person may have meant: same name elsewhere, or other case.
     pub fn near_misses(&self, schema: &str, name: &str) -> Vec<&Relation> {
-        self.relations
+        self.same_name_any_case(name)
             .iter()
             .filter(|r| !(r.schema == schema && r.name == name && r.kind.is_table()))
-            .filter(|r| r.name.eq_ignore_ascii_case(name))
             .collect()
     }
 }

@@ -13,20 +13,50 @@ use sqlx::{Executor as _, PgConnection, Row};
 use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
 use super::refresh::{DataItem, Needs};
 
-/// Every relation whose lower-cased name is in `$1`, with columns and index key columns.
-const CATALOG_QUERY: &str = r#"
+/// Every relation named in `$1` (exactly, in any schema), with columns and index key columns.
+const CATALOG_QUERY: &str = concat!(
+    catalog_select!(),
+    " WHERE c.relname = ANY($1::text[])",
+    catalog_kinds!()
+);
+
+/// The same for relations whose `lower(relname)` is in `$1`: only for names not found exactly,
+/// since no index serves it.
+const CASE_VARIANTS_QUERY: &str = concat!(
+    catalog_select!(),
+    " WHERE lower(c.relname) = ANY($1::text[])",
+    catalog_kinds!()
+);
+
+/// Tables, partitioned tables, views, materialized views and foreign tables.
+macro_rules! catalog_kinds {
+    () => {
+        " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+    };
+}
+use catalog_kinds;
+
+/// What is read of each relation; the two queries differ only in how they find them.
+///
+/// A default cannot refer to a column, so it is deparsed without the relation (`0`): that skips
+/// a relation lookup per default and made the query a third faster on 5,000 tables. Generated
+/// columns do refer to columns and keep the relation.
+macro_rules! catalog_select {
+    () => {
+        r#"
 SELECT n.nspname AS schema_name,
        c.relname AS rel_name,
        c.relkind::text AS rel_kind,
        has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') AS readable,
        COALESCE((
          SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                                          pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum)
+                                          CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
+                                               ELSE pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum)
            FROM pg_attribute a
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        ), '[]'::json) AS columns,
-       COALESCE((
+       CASE WHEN c.relname = ANY($2::text[]) THEN COALESCE((
          SELECT json_agg(json_build_array(i.relname, ARRAY(
                   SELECT a.attname
                     FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
@@ -34,12 +64,12 @@ SELECT n.nspname AS schema_name,
                    ORDER BY k.ord)) ORDER BY i.relname)
            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
           WHERE x.indrelid = c.oid
-       ), '[]'::json) AS indexes
+       ), '[]'::json) ELSE '[]'::json END AS indexes
   FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE (c.relname = ANY($1::text[]) OR lower(c.relname) = ANY($1::text[]))
-   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-"#;
+  JOIN pg_namespace n ON n.oid = c.relnamespace"#
+    };
+}
+use catalog_select;
 
 /// Row counts (no column) and column values, one row per item, in one statement.
 const DATA_QUERY: &str = r#"
@@ -58,21 +88,45 @@ pub(crate) async fn snapshot(
     needs: &Needs,
     limits: super::Limits,
 ) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
+    let started = std::time::Instant::now();
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    tracing::debug!("connection ready after {:?}", started.elapsed());
     let rows = sqlx::query(CATALOG_QUERY)
         .bind(needs.relation_names.clone())
+        .bind(needs.index_tables.clone())
         .fetch_all(&mut *tx)
         .await?;
-    let schema = SchemaSnapshot {
-        relations: rows
-            .iter()
+    let mut schema = SchemaSnapshot::new(
+        rows.iter()
             .map(relation_from_row)
             .collect::<Result<_, _>>()?,
-    };
+    );
+    tracing::debug!(
+        "catalog: {} relations after {:?}",
+        schema.relations().len(),
+        started.elapsed()
+    );
+    let mut queries = 1;
+    let variants = needs.case_variants(&schema);
+    if !variants.is_empty() {
+        let rows = sqlx::query(CASE_VARIANTS_QUERY)
+            .bind(variants)
+            .bind(needs.index_tables.clone())
+            .fetch_all(&mut *tx)
+            .await?;
+        queries += 1;
+        schema.extend(
+            rows.iter()
+                .map(relation_from_row)
+                .collect::<Result<_, _>>()?,
+        );
+    }
     let items = needs.data_items(&schema);
+    tracing::debug!("case variants read after {:?}", started.elapsed());
     let (data, data_queries) = read_data(&mut tx, &items, limits).await?;
+    tracing::debug!("data read after {:?}", started.elapsed());
     tx.rollback().await?;
-    Ok((schema, data, 1 + data_queries))
+    Ok((schema, data, queries + data_queries))
 }
 
 fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {

@@ -28,11 +28,39 @@ pub struct Refresh {
 /// What a refresh must read, gathered from every check and guard in the plan.
 #[derive(Debug, Clone, Default)]
 pub struct Needs {
-    /// Lower-cased names of every relation the plan mentions (any schema, any case, so that near
-    /// misses can be reported).
+    /// The names of every relation the plan mentions, as written (looked up in every schema).
     pub relation_names: Vec<String>,
+    /// Tables whose indexes the plan asks about; only theirs are read.
+    pub index_tables: Vec<String>,
     row_counts: BTreeSet<(String, String)>,
     migrations: BTreeSet<(String, String, String)>,
+}
+
+impl Needs {
+    /// Names the exact lookup found in no schema, lower-cased, to look up once more ignoring
+    /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
+    /// go through `lower(relname)`, which no catalog index serves.
+    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> Vec<String> {
+        let mut variants = BTreeSet::new();
+        for name in &self.relation_names {
+            if !found.has_name(name) {
+                variants.insert(name.to_lowercase());
+                variants.insert(name.to_ascii_lowercase());
+            }
+        }
+        variants.into_iter().collect()
+    }
+
+    /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
+    pub(crate) fn all_spellings(&self) -> Vec<String> {
+        let mut spellings = BTreeSet::new();
+        for name in &self.relation_names {
+            spellings.insert(name.clone());
+            spellings.insert(name.to_lowercase());
+            spellings.insert(name.to_ascii_lowercase());
+        }
+        spellings.into_iter().collect()
+    }
 }
 
 /// One value list to read: a row count (no column) or the values of a column.
@@ -59,12 +87,9 @@ impl Needs {
     pub fn of(plan: &Plan, backend: Backend) -> Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
-        // The catalog is searched by exact name and by `lower(name)`, which lowercases only ASCII
-        // under the C collation and all letters under others: send every spelling that can match.
+        let mut index_tables = BTreeSet::new();
         let name = |names: &mut BTreeSet<String>, table: &str| {
             names.insert(table.to_string());
-            names.insert(table.to_lowercase());
-            names.insert(table.to_ascii_lowercase());
         };
         let default_schema = backend.default_schema();
         for check in all_checks(plan) {
@@ -74,8 +99,11 @@ impl Needs {
                 CheckSpec::TableExists { table, .. }
                 | CheckSpec::TableAbsent { table, .. }
                 | CheckSpec::ColumnExists { table, .. }
-                | CheckSpec::ColumnAbsent { table, .. }
-                | CheckSpec::IndexExists { table, .. } => name(&mut names, table),
+                | CheckSpec::ColumnAbsent { table, .. } => name(&mut names, table),
+                CheckSpec::IndexExists { table, .. } => {
+                    name(&mut names, table);
+                    index_tables.insert(table.clone());
+                }
                 CheckSpec::RowCount {
                     table, schema: s, ..
                 } => {
@@ -110,6 +138,7 @@ impl Needs {
             }
         }
         needs.relation_names = names.into_iter().collect();
+        needs.index_tables = index_tables.into_iter().collect();
         needs
     }
 
@@ -170,8 +199,8 @@ fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
     })
 }
 
-/// Checks the whole plan against the target: one catalog snapshot, one data query, and the `sql`
-/// checks concurrently. Fails only when the database cannot be used at all.
+/// Checks the whole plan against the target: one catalog snapshot, one data query, then the `sql`
+/// checks concurrently on the pool. Fails only when the database cannot be used at all.
 pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetError> {
     let started = Instant::now();
     let checked_at = OffsetDateTime::now_utc();
@@ -186,10 +215,13 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     };
 
     let snapshot = async {
-        match target {
+        let started = Instant::now();
+        let snapshot = match target {
             Target::Postgres { pool, .. } => postgres::snapshot(pool, &needs, limits).await,
             Target::Sqlite { pool, .. } => sqlite::snapshot(pool, &needs).await,
-        }
+        };
+        tracing::debug!("catalog and data read in {:?}", started.elapsed());
+        snapshot
     };
     // Owned inputs keep each job's future free of borrowed lifetimes, so a refresh can run on
     // a spawned task.
@@ -197,7 +229,17 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         .map(|check| run_sql_check(target.clone(), check.spec.clone()))
         .collect();
     let (snapshot, sql_results) = tokio::time::timeout(deadline, async {
-        tokio::join!(snapshot, join_all(sql_jobs))
+        // After the snapshot, not beside it: on a small server the catalog query is CPU-bound,
+        // and `sql` checks competing with it made the whole refresh slower, not faster.
+        let snapshot = snapshot.await;
+        // A database that could not give the snapshot is not asked again for each `sql` check:
+        // each would wait out its own connect timeout before the refresh could say "offline".
+        let sql_results = if snapshot.is_ok() {
+            join_all(sql_jobs).await
+        } else {
+            Vec::new()
+        };
+        (snapshot, sql_results)
     })
     .await
     .map_err(|_| unreachable(format!("no answer within {}", postgres::seconds(deadline))))?;
@@ -208,6 +250,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         sql_outcomes.push(result.map_err(|error| unreachable(connection_reason(&error)))?);
     }
 
+    tracing::debug!("all queries answered after {:?}", started.elapsed());
     let mut sql_outcomes = sql_outcomes.into_iter();
     let mut judge = |check: &Check| {
         let sql = matches!(check.spec, CheckSpec::Sql { .. })
@@ -230,6 +273,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
             })
             .collect(),
     };
+    tracing::debug!("judged after {:?}", started.elapsed());
     Ok(Refresh {
         verdicts,
         checked_at,

@@ -37,7 +37,7 @@ pub(crate) async fn snapshot(
     needs: &Needs,
 ) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    let names = Value::from(needs.relation_names.clone()).to_string();
+    let names = Value::from(needs.all_spellings()).to_string();
     let column_rows = sqlx::query(COLUMNS_QUERY)
         .bind(&names)
         .fetch_all(&mut *conn)
@@ -46,9 +46,7 @@ pub(crate) async fn snapshot(
         .bind(&names)
         .fetch_all(&mut *conn)
         .await?;
-    let schema = SchemaSnapshot {
-        relations: relations_from_rows(&column_rows, &index_rows)?,
-    };
+    let schema = SchemaSnapshot::new(relations_from_rows(&column_rows, &index_rows)?);
 
     let items = needs.data_items(&schema);
     let mut data = DataFacts::default();

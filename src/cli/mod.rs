@@ -274,6 +274,17 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Headless commands log to stderr, and only when asked (RUST_LOG); the tracker logs to a file.
+    let tracker = matches!(
+        cli.command,
+        None | Some(Command::Tui(_)) | Some(Command::Demo(_))
+    );
+    if !tracker && let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let code = match cli.command {
         Some(Command::Tui(args)) => runtime.block_on(tui_cmd::run_tui(&args)),
         None => runtime.block_on(tui_cmd::run_tui(&cli.tui)),

@@ -76,11 +76,17 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
     let mut hangup = signal(SignalKind::hangup())?;
     let inside_tmux = std::env::var_os("TMUX").is_some();
     let mut dirty = true;
+    let mut first_frame = true;
 
     loop {
         if dirty {
             guard.terminal.draw(|frame| draw::render(frame, &app))?;
             dirty = false;
+            if first_frame {
+                first_frame = false;
+                let ms = crate::since_process_start().as_secs_f64() * 1000.0;
+                tracing::info!("first frame drawn {ms:.1} ms after start");
+            }
         }
         let effects = tokio::select! {
             event = events.next() => match event {
