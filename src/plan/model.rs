@@ -274,6 +274,20 @@ impl CheckSpec {
             CheckSpec::Sql { .. } => "sql",
         }
     }
+
+    /// The table the check reads, when it names one.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            CheckSpec::TableExists { table, .. }
+            | CheckSpec::TableAbsent { table, .. }
+            | CheckSpec::ColumnExists { table, .. }
+            | CheckSpec::ColumnAbsent { table, .. }
+            | CheckSpec::IndexExists { table, .. }
+            | CheckSpec::RowCount { table, .. } => Some(table),
+            CheckSpec::MigrationVersion { table, .. } => table.as_deref(),
+            CheckSpec::Sql { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -341,8 +341,15 @@ impl App {
                 self.mode = Mode::Normal;
             }
             Action::Edit(key) => {
-                use crossterm::event::KeyCode;
+                use crossterm::event::{KeyCode, KeyModifiers};
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
                 match key.code {
+                    KeyCode::Char('u') if ctrl => self.filter.clear(),
+                    KeyCode::Char('w') if ctrl => {
+                        let kept = self.filter.trim_end().rfind(' ').map_or(0, |at| at + 1);
+                        self.filter.truncate(kept);
+                    }
+                    KeyCode::Char(_) if ctrl => {}
                     KeyCode::Char(c) => self.filter.push(c),
                     KeyCode::Backspace => {
                         self.filter.pop();
@@ -360,13 +367,18 @@ impl App {
     }
 }
 
+/// Whether the task's id, title, description, or the id or table of one of its checks or
+/// guards contains the (lower-cased) filter text.
 fn matches_filter(task: &Task, filter: &str) -> bool {
-    task.id.to_lowercase().contains(filter)
-        || task.title.to_lowercase().contains(filter)
+    let has = |text: &str| text.to_lowercase().contains(filter);
+    has(&task.id)
+        || has(&task.title)
+        || task.description.as_deref().is_some_and(has)
         || task
-            .description
-            .as_deref()
-            .is_some_and(|d| d.to_lowercase().contains(filter))
+            .checks
+            .iter()
+            .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
+            .any(|check| has(&check.id) || check.spec.table().is_some_and(has))
 }
 
 #[cfg(test)]

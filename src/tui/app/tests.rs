@@ -232,9 +232,40 @@ fn the_filter_matches_ids_titles_and_descriptions_and_esc_clears_it() {
         app.filter, "DROp[31m",
         "pasted control characters are dropped"
     );
+    app.act(Action::Edit(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.filter.is_empty(), "Ctrl-U clears the filter");
     app.act(Action::Cancel);
     assert!(app.filter.is_empty());
     assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn the_filter_finds_tasks_by_their_check_ids_and_tables() {
+    let mut app = live_app();
+    app.act(Action::StartFilter);
+    type_text(&mut app, "rows-migrated");
+    let ids: Vec<&str> = app
+        .visible_tasks()
+        .iter()
+        .map(|&i| app.plan.tasks[i].id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["drop-discovery-assets"],
+        "a guard's id finds its task"
+    );
+    app.act(Action::Cancel);
+    app.act(Action::StartFilter);
+    type_text(&mut app, "data_import_sessions");
+    assert!(
+        app.visible_tasks()
+            .iter()
+            .any(|&i| app.plan.tasks[i].id == "drop-data-import-sessions"),
+        "a checked table finds its tasks"
+    );
 }
 
 #[test]
