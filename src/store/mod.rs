@@ -8,9 +8,11 @@ mod postgres;
 mod rules;
 mod sqlite;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -345,6 +347,30 @@ impl Failure {
                 reason: clean(reason),
             },
         }
+    }
+}
+
+/// The store's schema steps, the same for every backend, each given as that backend's SQL.
+fn migrator(steps: [&'static str; 2]) -> Migrator {
+    const NAMES: [&str; 2] = ["events", "last refresh"];
+    Migrator {
+        migrations: Cow::Owned(
+            steps
+                .iter()
+                .zip(NAMES)
+                .zip(1..)
+                .map(|((sql, name), version)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(name),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
+        ..Migrator::DEFAULT
     }
 }
 

@@ -2,11 +2,10 @@
 //! so a team on many machines keeps one record. New events are announced with NOTIFY by a
 //! trigger; after a lost listener connection everything is read again.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use sqlx::Row as _;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use tokio::sync::mpsc;
@@ -21,25 +20,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![
-            Migration::new(
-                1,
-                Cow::Borrowed("events"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("migrations/postgres/0001_events.sql")),
-                false,
-            ),
-            Migration::new(
-                2,
-                Cow::Borrowed("last refresh"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("migrations/postgres/0002_last_refresh.sql")),
-                false,
-            ),
-        ]),
-        ..Migrator::DEFAULT
-    }
+    super::migrator([
+        include_str!("migrations/postgres/0001_events.sql"),
+        include_str!("migrations/postgres/0002_last_refresh.sql"),
+    ])
 }
 
 #[derive(Debug, Clone)]

@@ -2,11 +2,10 @@
 //! writes are noticed by polling `PRAGMA data_version`, which changes only when another
 //! connection commits.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -23,25 +22,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
 fn migrator() -> Migrator {
-    Migrator {
-        migrations: Cow::Owned(vec![
-            Migration::new(
-                1,
-                Cow::Borrowed("events"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("migrations/sqlite/0001_events.sql")),
-                false,
-            ),
-            Migration::new(
-                2,
-                Cow::Borrowed("last refresh"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("migrations/sqlite/0002_last_refresh.sql")),
-                false,
-            ),
-        ]),
-        ..Migrator::DEFAULT
-    }
+    super::migrator([
+        include_str!("migrations/sqlite/0001_events.sql"),
+        include_str!("migrations/sqlite/0002_last_refresh.sql"),
+    ])
 }
 
 #[derive(Debug, Clone)]

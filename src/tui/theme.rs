@@ -1,6 +1,8 @@
 //! Every style and glyph the screen uses, in one place: `NO_COLOR` and `--ascii` are one switch each.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
 
 use crate::check::CheckStatus;
 use crate::status::{RiskLevel, TaskStatus, Verification};
@@ -153,6 +155,14 @@ impl Theme {
         } else {
             ('█', '░')
         }
+    }
+
+    /// A bordered panel with its title, in this theme's borders.
+    pub fn panel(&self, title: impl Into<String>) -> Block<'static> {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_set(self.border_set())
+            .title(Span::styled(title.into(), self.title()))
     }
 
     pub fn border_set(&self) -> ratatui::symbols::border::Set<'static> {

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::age;
 use crate::check::{CheckStatus, Verdict};
@@ -15,10 +15,7 @@ use crate::tui::app::App;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(" Detail (J/K scroll) ", theme.title()));
+    let block = theme.panel(" Detail (J/K scroll) ");
     let Some(index) = app.selected_task_index() else {
         frame.render_widget(
             Paragraph::new(Span::styled("no task selected", theme.dim())).block(block),

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::printable::one_line;
 use crate::tui::app::App;
@@ -36,13 +36,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             theme.dim(),
         )));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(
-            " Activity, newest first (UTC) ",
-            theme.title(),
-        ));
+    let block = theme.panel(" Activity, newest first (UTC) ");
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

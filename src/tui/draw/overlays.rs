@@ -32,10 +32,7 @@ pub fn help(frame: &mut Frame, app: &App, area: Rect) {
             ])
         })
         .collect();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(" Keys (any key closes) ", theme.title()));
+    let block = theme.panel(" Keys (any key closes) ");
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
@@ -53,13 +50,7 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
         MarkKind::Verify => "Verify",
         MarkKind::Unverify => "Withdraw verification of",
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(
-            format!(" {verb} {} ", one_line(&task.id)),
-            theme.title(),
-        ));
+    let block = theme.panel(format!(" {verb} {} ", one_line(&task.id)));
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);

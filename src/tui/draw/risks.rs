@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::check::CheckStatus;
 use crate::printable::one_line;
@@ -153,13 +153,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         )));
     }
 
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(
-            " Risks, overclaims, blocked, timeline (J/K scroll) ",
-            theme.title(),
-        ));
+    let block = theme.panel(" Risks, overclaims, blocked, timeline (J/K scroll) ");
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState};
+use ratatui::widgets::{List, ListItem, ListState};
 
 use super::layout::list_offset;
 use crate::plan::Claimed;
@@ -91,10 +91,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let empty = items.is_empty();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_set(theme.border_set())
-        .title(Span::styled(format!(" {title} "), theme.title()));
+    let block = theme.panel(format!(" {title} "));
     let list = List::new(items)
         .block(block)
         .highlight_style(theme.selected());
