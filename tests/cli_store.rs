@@ -165,3 +165,58 @@ fn an_unreachable_store_keeps_the_note_on_screen() {
     );
     assert!(!stderr.contains("hunter2"));
 }
+
+#[test]
+fn a_verified_task_whose_checks_fail_later_is_regressed_in_every_report() {
+    let ws = Workspace::new();
+    let out = ws.run(&[
+        "verify",
+        "workflow-states-dropped",
+        "--note",
+        "table is gone",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // Someone restores the legacy table behind the team's back.
+    let db = ws.dir.path().join("demo.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql("CREATE TABLE workflow_states (id INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+
+    let json = ws.run(&["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["regressed"], 1, "{report:#}");
+    let task = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "workflow-states-dropped")
+        .unwrap();
+    assert_eq!(task["verification"]["state"], "regressed");
+    assert_eq!(task["verification"]["by"], "ana");
+
+    let plain = text(&ws.run(&["check"]).stdout);
+    assert!(
+        plain.contains("Regressed: 1 task verified by a person whose checks fail now"),
+        "{plain}"
+    );
+    assert!(plain.contains("REGRESSED: verified by ana at "), "{plain}");
+
+    let markdown = text(&ws.run(&["check", "--format", "markdown"]).stdout);
+    assert!(
+        markdown.contains("## Regressed: verified by a person, failing now"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("table workflow_states still exists"),
+        "{markdown}"
+    );
+}

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::Report;
 use crate::check::CheckStatus;
 use crate::printable::one_line;
-use crate::status::TaskStatus;
+use crate::status::{TaskStatus, Verification};
 
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -61,6 +61,37 @@ pub fn render_markdown(report: &Report) -> String {
         }
     }
 
+    let regressed: Vec<_> = report
+        .tasks
+        .iter()
+        .filter(|t| {
+            t.verification
+                .as_ref()
+                .is_some_and(|v| v.state == Verification::Regressed)
+        })
+        .collect();
+    if !regressed.is_empty() {
+        let _ = writeln!(out, "\n## Regressed: verified by a person, failing now\n");
+        for task in regressed {
+            let _ = writeln!(
+                out,
+                "- **{}** `{}`: {}",
+                cell(&task.title),
+                task.id,
+                cell(&task.verification_text())
+            );
+            for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
+                let _ = writeln!(
+                    out,
+                    "  - {} `{}`: {}",
+                    check.status.as_str(),
+                    check.id,
+                    cell(&check.evidence)
+                );
+            }
+        }
+    }
+
     for day in &report.days {
         let number = day.day.unwrap_or_default();
         let _ = writeln!(
@@ -84,11 +115,14 @@ pub fn render_markdown(report: &Report) -> String {
                     .map(|c| format!("{}: {}", c.id, cell(&c.evidence)))
                     .collect(),
             };
-            let status = if task.overclaimed {
+            let mut status = if task.overclaimed {
                 format!("**{} (overclaimed)**", task.status.as_str())
             } else {
                 task.status.as_str().to_string()
             };
+            if task.verification.is_some() {
+                let _ = write!(status, "<br>{}", cell(&task.verification_text()));
+            }
             let _ = writeln!(
                 out,
                 "| {status} | {} `{}` | {} |",

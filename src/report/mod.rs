@@ -114,6 +114,28 @@ pub struct TaskReport {
     pub guards: Vec<CheckReport>,
 }
 
+impl TaskReport {
+    /// "verified by ana at …", with what the verification means now when that is not simply
+    /// verified; empty without one.
+    pub fn verification_text(&self) -> String {
+        let Some(v) = &self.verification else {
+            return String::new();
+        };
+        let who = format!(
+            "verified by {}{}",
+            crate::printable::one_line(&v.by),
+            v.at.as_deref()
+                .map(|at| format!(" at {at}"))
+                .unwrap_or_default()
+        );
+        match v.state {
+            Verification::Verified => who,
+            Verification::Stale => format!("stale: {who}, checks changed since"),
+            Verification::Regressed => format!("REGRESSED: {who}, checks fail now"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct VerificationReport {
     pub state: Verification,

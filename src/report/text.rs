@@ -108,7 +108,7 @@ pub fn render_text(report: &Report) -> String {
             if regressed.len() == 1 { "" } else { "s" }
         );
         for task in regressed {
-            let _ = writeln!(out, "  {} ({})", task.id, verification_text(task));
+            let _ = writeln!(out, "  {} ({})", task.id, task.verification_text());
         }
     }
 
@@ -159,7 +159,7 @@ fn task_lines(out: &mut String, task: &TaskReport) {
             Verification::Stale => YELLOW,
             Verification::Regressed => RED,
         };
-        let _ = write!(flag, "  {style}{}{style:#}", verification_text(task));
+        let _ = write!(flag, "  {style}{}{style:#}", task.verification_text());
     }
     let _ = writeln!(
         out,
@@ -186,24 +186,6 @@ fn task_lines(out: &mut String, task: &TaskReport) {
 }
 
 /// "verified by ana at 2026-11-24T10:00:00Z", "REGRESSED (verified by ...)", "stale (...)".
-fn verification_text(task: &TaskReport) -> String {
-    let Some(v) = &task.verification else {
-        return String::new();
-    };
-    let who = format!(
-        "verified by {}{}",
-        one_line(&v.by),
-        v.at.as_deref()
-            .map(|at| format!(" at {at}"))
-            .unwrap_or_default()
-    );
-    match v.state {
-        Verification::Verified => who,
-        Verification::Stale => format!("stale: {who}, checks changed since"),
-        Verification::Regressed => format!("REGRESSED: {who}, checks fail now"),
-    }
-}
-
 fn check_line(out: &mut String, check: &CheckReport, prefix: &str) {
     let (mark, style) = match check.status {
         CheckStatus::Pass => ("✓", GREEN),
