@@ -135,6 +135,12 @@ async fn every_wrong_part_of_a_database_url_gets_a_clear_one_line_error() {
             "bad database URL",
         ),
         (
+            // Nothing listens on port 1: the reason, not just "timed out".
+            "postgres://app:pw@127.0.0.1:1/db".to_string(),
+            3,
+            "Connection refused",
+        ),
+        (
             "postgres://app:pw@no-such-host.invalid/db".to_string(),
             3,
             "cannot reach",

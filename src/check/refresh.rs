@@ -243,8 +243,17 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     })
     .await
     .map_err(|_| unreachable(format!("no answer within {}", postgres::seconds(deadline))))?;
-    let (schema, data, statements) =
-        snapshot.map_err(|error| unreachable(connection_reason(&error)))?;
+    let (schema, data, statements) = match snapshot {
+        Ok(snapshot) => snapshot,
+        Err(sqlx::Error::PoolTimedOut) => {
+            let reason = match target.connect_failure().await {
+                Some(error) => connection_reason(&error),
+                None => connection_reason(&sqlx::Error::PoolTimedOut),
+            };
+            return Err(unreachable(reason));
+        }
+        Err(error) => return Err(unreachable(connection_reason(&error))),
+    };
     let mut sql_outcomes = Vec::with_capacity(sql_results.len());
     for result in sql_results {
         sql_outcomes.push(result.map_err(|error| unreachable(connection_reason(&error)))?);

@@ -134,6 +134,28 @@ impl Target {
         }
     }
 
+    /// Why a fresh connection fails right now, if it does. The pool retries a refused
+    /// connection until its timeout (the server may be starting) and then reports only that it
+    /// timed out; one direct attempt recovers the reason ("Connection refused", an auth error).
+    pub(crate) async fn connect_failure(&self) -> Option<sqlx::Error> {
+        use sqlx::{ConnectOptions as _, Connection as _};
+        let limits = self.limits();
+        let attempt = async {
+            match self {
+                Target::Postgres { pool, .. } => {
+                    pool.connect_options().connect().await?.close().await
+                }
+                Target::Sqlite { pool, .. } => {
+                    pool.connect_options().connect().await?.close().await
+                }
+            }
+        };
+        match tokio::time::timeout(limits.connect_timeout, attempt).await {
+            Ok(Err(error)) => Some(error),
+            Ok(Ok(())) | Err(_) => None,
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Target::Postgres { pool, .. } => pool.close().await,
