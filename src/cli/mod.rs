@@ -160,6 +160,9 @@ impl ActorArgs {
             .or_else(|| std::env::var("USER").ok())
             .or_else(|| std::env::var("LOGNAME").ok())
             .filter(|name| !name.trim().is_empty())
+            // Sessions started by sshd without a login shell, cron or tmux may lack both.
+            .or_else(|| whoami::fallible::username().ok())
+            .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| "unknown".into())
     }
 }
