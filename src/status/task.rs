@@ -167,10 +167,16 @@ pub(crate) fn derive_tasks(
                         Verification::Verified
                     }
                 });
+            // Overclaimed only where the database (or the missing verification) says "not
+            // done": a check that could not be evaluated proves nothing either way.
+            let says_not_done = matches!(
+                own_status[task.id.as_str()],
+                TaskStatus::Failing | TaskStatus::Manual
+            );
             TaskState {
                 verification,
                 status,
-                overclaimed: task.claimed == Some(Claimed::Done) && status != TaskStatus::Done,
+                overclaimed: task.claimed == Some(Claimed::Done) && says_not_done,
                 blocked_by,
                 passing,
                 failing,

@@ -153,8 +153,22 @@ fn offline_means_unknown_for_checked_tasks_and_nothing_is_done() {
     );
     assert_eq!(s.progress.overall.done, 0);
     assert!(
-        s.tasks[0].overclaimed,
-        "claimed done and not proven done is overclaimed"
+        s.tasks.iter().all(|t| !t.overclaimed),
+        "an unreachable database says nothing, so nothing is called overclaimed"
+    );
+}
+
+#[test]
+fn a_check_that_could_not_be_evaluated_is_not_an_overclaim() {
+    let s = derive(
+        &plan(),
+        Some(&verdicts(["pe", "f", "", "f"])),
+        &Marks::new(),
+    );
+    assert_eq!(s.tasks[0].status, TaskStatus::Unknown);
+    assert!(
+        !s.tasks[0].overclaimed,
+        "an error proves nothing either way"
     );
 }
 

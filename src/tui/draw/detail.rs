@@ -56,10 +56,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     ];
     if state.overclaimed {
         meta.push(Span::raw(" "));
-        meta.push(Span::styled(
-            " OVERCLAIMED: the database says it is not done ",
-            theme.alarm(),
-        ));
+        let why = if task.is_manual() {
+            "claimed done, nobody has verified it"
+        } else {
+            "the database says it is not done"
+        };
+        meta.push(Span::styled(format!(" OVERCLAIMED: {why} "), theme.alarm()));
     }
     lines.push(Line::from(meta));
     if let Some(verification) = state.verification {
