@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod identity;
 pub mod plan;
 pub mod printable;
 pub mod redact;

@@ -220,3 +220,46 @@ fn a_verified_task_whose_checks_fail_later_is_regressed_in_every_report() {
         "{markdown}"
     );
 }
+
+#[test]
+fn a_verification_belongs_to_the_database_it_was_made_against() {
+    let ws = Workspace::new();
+    let out = ws.run(&["verify", "workflow-states-dropped", "--note", "gone"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let built = ws.run(&["demo", "--db", "staging.db", "--check"]);
+    assert_eq!(built.status.code(), Some(1), "{}", text(&built.stderr));
+
+    let verification_on = |url: &str| {
+        let out = ws.run(&["check", "--format", "json", "--database-url", url]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "workflow-states-dropped")
+            .unwrap()["verification"]
+            .clone()
+    };
+    let absolute = format!("sqlite:{}", ws.dir.path().join("demo.db").display());
+    assert_eq!(
+        verification_on(&absolute)["by"],
+        "ana",
+        "same file, spelled another way"
+    );
+    assert_eq!(
+        verification_on("sqlite:staging.db"),
+        Value::Null,
+        "a mark on one database says nothing about another"
+    );
+
+    let refused = ws.run(&[
+        "unverify",
+        "workflow-states-dropped",
+        "--note",
+        "wrong db",
+        "--database-url",
+        "sqlite:staging.db",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("is not verified"));
+}

@@ -41,6 +41,9 @@ fn plan(table: &str) -> Plan {
     parse_plan(plan.to_string().as_bytes(), Path::new("t.json")).unwrap()
 }
 
+/// The database every mark in these tests was made against.
+const TARGET: &str = "postgres://ana:***@db.example.com/app";
+
 fn mark(plan: &Plan, task: &str, kind: EventKind, actor: &str, note: &str) -> NewEvent {
     NewEvent {
         task_id: task.into(),
@@ -48,7 +51,7 @@ fn mark(plan: &Plan, task: &str, kind: EventKind, actor: &str, note: &str) -> Ne
         actor: actor.into(),
         at: OffsetDateTime::now_utc(),
         note: note.into(),
-        evidence: json!({ "checks": [{ "id": "a", "status": "pass" }] }),
+        evidence: json!({ "database": TARGET, "checks": [{ "id": "a", "status": "pass" }] }),
         fingerprint: task_fingerprint(plan.task(task).unwrap()),
     }
 }
@@ -148,7 +151,7 @@ async fn derived_state_follows_the_events(location: &StoreLocation) {
         ],
     };
     let verification = |events: &[remtrack::store::Event], verdicts: &Verdicts, plan: &Plan| {
-        derive(plan, Some(verdicts), &to_status_marks(plan, events)).tasks[0].verification
+        derive(plan, Some(verdicts), &to_status_marks(plan, events, TARGET)).tasks[0].verification
     };
 
     store
@@ -160,7 +163,7 @@ async fn derived_state_follows_the_events(location: &StoreLocation) {
         verification(&events, &passing, &plan),
         Some(Verification::Verified)
     );
-    assert_eq!(to_status_marks(&plan, &events)["db1"].by, "ana");
+    assert_eq!(to_status_marks(&plan, &events, TARGET)["db1"].by, "ana");
     // The database changes under the mark: regressed.
     assert_eq!(
         verification(&events, &failing, &plan),
@@ -191,7 +194,7 @@ async fn derived_state_follows_the_events(location: &StoreLocation) {
         verification(&events, &passing, &plan),
         Some(Verification::Verified)
     );
-    assert_eq!(to_status_marks(&plan, &events)["db1"].by, "cy");
+    assert_eq!(to_status_marks(&plan, &events, TARGET)["db1"].by, "cy");
     assert_eq!(events.len(), 4, "nothing is replaced: every event stays");
 }
 

@@ -62,7 +62,7 @@ pub(crate) async fn check_and_report(
         }
     };
     let marks = match store {
-        Some(store) => read_marks(plan, store).await,
+        Some(store) => read_marks(plan, store, url).await,
         None => Marks::new(),
     };
     let status = derive(plan, Some(&refreshed.verdicts), &marks);
@@ -100,7 +100,7 @@ pub(crate) async fn check_and_report(
 
 /// People's marks, for the report. A read-only command creates no store; one that cannot be read
 /// costs the report its verifications, not its verdicts, and says so.
-async fn read_marks(plan: &Plan, location: &StoreLocation) -> Marks {
+async fn read_marks(plan: &Plan, location: &StoreLocation, database: &str) -> Marks {
     let events = match Store::open_existing(location).await {
         Ok(Some(store)) => {
             let events = store.events(None).await;
@@ -111,7 +111,7 @@ async fn read_marks(plan: &Plan, location: &StoreLocation) -> Marks {
         Err(error) => Err(error),
     };
     match events {
-        Ok(events) => to_status_marks(plan, &events),
+        Ok(events) => to_status_marks(plan, &events, database),
         Err(error) => {
             eprintln!("remtrack: warning: {error}; verifications are left out of this report");
             Marks::new()

@@ -6,6 +6,7 @@ use super::{MarkArgs, exit};
 use crate::check::{Target, refresh};
 use crate::plan::{Plan, Task, load_plan};
 use crate::printable::{one_line, printable};
+use crate::redact::redact_url;
 use crate::store::{
     EventKind, NewEvent, Store, evidence_snapshot, may_unverify, may_verify, task_fingerprint,
     to_status_marks,
@@ -40,7 +41,20 @@ pub async fn run(args: &MarkArgs, kind: MarkKind) -> u8 {
                 eprintln!("remtrack: {refusal}");
                 return exit::BAD_INPUT;
             }
-            serde_json::json!({ "manual": task.is_manual() })
+            if task.is_manual() {
+                serde_json::json!({ "manual": true })
+            } else {
+                // A verification of a task with checks belongs to one database; so does its
+                // withdrawal.
+                let Some(url) = &args.database_url else {
+                    eprintln!(
+                        "remtrack: {} has checks, and its verification belongs to one database: pass --database-url or set DATABASE_URL",
+                        task.id
+                    );
+                    return exit::BAD_INPUT;
+                };
+                serde_json::json!({ "manual": false, "database": redact_url(url) })
+            }
         }
         MarkKind::Note => {
             if note.is_empty() {
@@ -64,9 +78,11 @@ pub async fn run(args: &MarkArgs, kind: MarkKind) -> u8 {
     };
     if kind == MarkKind::Unverify {
         let verified = match store.events(Some(&task.id)).await {
-            Ok(events) => to_status_marks(&plan, &events)
-                .get(&task.id)
-                .is_some_and(|mark| mark.verified),
+            Ok(events) => {
+                to_status_marks(&plan, &events, args.database_url.as_deref().unwrap_or(""))
+                    .get(&task.id)
+                    .is_some_and(|mark| mark.verified)
+            }
             Err(error) => {
                 eprintln!("remtrack: {error}");
                 return exit::UNREACHABLE;

@@ -4,6 +4,7 @@
 use sha2::{Digest as _, Sha256};
 
 use super::{Event, EventKind};
+use crate::identity::database_identity;
 use crate::plan::{Plan, Task};
 use crate::status::{Mark, Marks};
 
@@ -43,14 +44,18 @@ pub fn plan_fingerprint(plan: &Plan) -> String {
     format!("sha256:{hex}")
 }
 
-/// The standing mark of every task in the plan, from events oldest first. Events about tasks no
-/// longer in the plan stay in the history but mark nothing.
-pub fn to_status_marks(plan: &Plan, events: &[Event]) -> Marks {
+/// The standing mark of every task in the plan for the database at `database` (a URL, password
+/// redacted or not), from events oldest first. A mark on a task with checks counts only for the
+/// database it was made against (its evidence names it); a manual task's mark counts everywhere.
+/// Events about tasks no longer in the plan stay in the history but mark nothing.
+pub fn to_status_marks(plan: &Plan, events: &[Event], database: &str) -> Marks {
+    let here = database_identity(database);
     let mut marks = Marks::new();
     for task in &plan.tasks {
         let last = events.iter().rev().find(|event| {
             event.task_id == task.id
                 && matches!(event.kind, EventKind::Verified | EventKind::Unverified)
+                && (task.is_manual() || event_database(event).is_none_or(|there| there == here))
         });
         if let Some(event) = last {
             marks.insert(
@@ -66,4 +71,13 @@ pub fn to_status_marks(plan: &Plan, events: &[Event]) -> Marks {
         }
     }
     marks
+}
+
+/// The identity of the database an event's evidence was taken from, when it names one.
+pub fn event_database(event: &Event) -> Option<String> {
+    event
+        .evidence
+        .get("database")
+        .and_then(serde_json::Value::as_str)
+        .map(database_identity)
 }

@@ -22,6 +22,8 @@ fn plan_with_check(table: &str) -> Plan {
     parse_plan(plan.to_string().as_bytes(), Path::new("t.json")).unwrap()
 }
 
+const PROD: &str = "postgres://ana:***@prod.example.com/app";
+
 fn event(id: i64, task: &str, kind: EventKind, fingerprint: &str) -> Event {
     Event {
         id,
@@ -30,7 +32,7 @@ fn event(id: i64, task: &str, kind: EventKind, fingerprint: &str) -> Event {
         actor: format!("person{id}"),
         at: datetime!(2026-11-24 10:00 UTC),
         note: String::new(),
-        evidence: json!({}),
+        evidence: json!({ "database": PROD }),
         fingerprint: fingerprint.into(),
     }
 }
@@ -60,7 +62,7 @@ fn the_last_verify_or_unverify_wins_and_notes_change_nothing() {
         event(4, "db1", EventKind::Note, &fp),
         event(5, "gone", EventKind::Verified, &fp),
     ];
-    let marks = to_status_marks(&plan, &events);
+    let marks = to_status_marks(&plan, &events, PROD);
     let mark = &marks["db1"];
     assert!(mark.verified && !mark.stale);
     assert_eq!(mark.by, "person3");
@@ -69,8 +71,47 @@ fn the_last_verify_or_unverify_wins_and_notes_change_nothing() {
         "tasks no longer in the plan mark nothing"
     );
 
-    let marks = to_status_marks(&plan, &events[..2]);
+    let marks = to_status_marks(&plan, &events[..2], PROD);
     assert!(!marks["db1"].verified);
+}
+
+#[test]
+fn a_verification_counts_for_the_database_it_was_made_against_and_manual_ones_everywhere() {
+    let plan = plan_with_check("t");
+    let fp = task_fingerprint(&plan.tasks[0]);
+    let manual_fp = task_fingerprint(&plan.tasks[1]);
+    let mut staging_mark = event(1, "db1", EventKind::Verified, &fp);
+    staging_mark.evidence = json!({ "database": "postgres://ci@staging.example.com/app" });
+    let mut code_review = event(2, "manual", EventKind::Verified, &manual_fp);
+    code_review.evidence = json!({ "database": "" });
+    let events = vec![staging_mark, code_review];
+
+    let on_staging = to_status_marks(
+        &plan,
+        &events,
+        "postgres://ana:pw@staging.example.com:5432/app",
+    );
+    assert!(
+        on_staging["db1"].verified,
+        "same database, another role and port spelling"
+    );
+    let on_prod = to_status_marks(&plan, &events, PROD);
+    assert!(
+        !on_prod.contains_key("db1"),
+        "a mark made on staging says nothing about production"
+    );
+    assert!(
+        on_prod["manual"].verified,
+        "code work is verified once, for every database"
+    );
+
+    let mut withdrawn_everywhere = event(3, "db1", EventKind::Unverified, &fp);
+    withdrawn_everywhere.evidence = json!({ "manual": false });
+    let events = [events.to_vec(), vec![withdrawn_everywhere]].concat();
+    assert!(
+        !to_status_marks(&plan, &events, "postgres://x@staging.example.com/app")["db1"].verified,
+        "an event that names no database (older stores) applies to every one"
+    );
 }
 
 #[test]
@@ -81,10 +122,10 @@ fn changing_a_check_definition_makes_the_verification_stale_but_a_note_does_not(
 
     let mut renoted = before.clone();
     renoted.tasks[0].checks[0].note = Some("reworded".into());
-    assert!(!to_status_marks(&renoted, &events)["db1"].stale);
+    assert!(!to_status_marks(&renoted, &events, PROD)["db1"].stale);
 
     let changed = plan_with_check("t2");
-    assert!(to_status_marks(&changed, &events)["db1"].stale);
+    assert!(to_status_marks(&changed, &events, PROD)["db1"].stale);
     assert_ne!(task_fingerprint(&changed.tasks[0]), fp);
 }
 

@@ -174,7 +174,16 @@ impl App {
     }
 
     fn remark(&mut self) {
-        self.marks = to_status_marks(&self.plan, &self.history);
+        self.marks = to_status_marks(&self.plan, &self.history, &self.database);
+        let here = crate::identity::database_identity(&self.database);
+        self.made_elsewhere = self
+            .history
+            .iter()
+            .filter_map(|event| {
+                let there = crate::store::event_database(event)?;
+                (!there.is_empty() && there != here).then_some((event.id, there))
+            })
+            .collect();
         self.rederive();
     }
 

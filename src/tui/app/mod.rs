@@ -89,6 +89,9 @@ pub struct App {
 
     /// Every verification event, oldest first.
     pub history: Vec<Event>,
+    /// Events made against another database than this one, by id, with that database's
+    /// identity: their marks do not count here, and the history says where they were made.
+    pub made_elsewhere: std::collections::HashMap<i64, String>,
     pub marks: Marks,
     /// Why the store cannot be used, when it cannot.
     pub store_problem: Option<String>,
@@ -128,6 +131,7 @@ impl App {
             remembered_at: None,
             status,
             history: Vec::new(),
+            made_elsewhere: std::collections::HashMap::new(),
             marks: Marks::new(),
             store_problem: None,
             view: View::Days,

@@ -577,6 +577,36 @@ fn tasks_with_a_changed_definition_show_stale_marks() {
     let _ = CheckStatus::Pass;
 }
 
+#[test]
+fn marks_made_against_another_database_do_not_count_here_and_say_where_they_were_made() {
+    let mut app = live_app();
+    let mut elsewhere = recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "bo",
+    );
+    elsewhere.evidence =
+        serde_json::json!({ "database": "postgres://bo:***@prod.example.com/app" });
+    let mut here = recorded(
+        &app,
+        2,
+        EventKind::Verified,
+        "workflow-states-dropped",
+        "cy",
+    );
+    here.evidence = serde_json::json!({ "database": app.database.clone() });
+    app.receive(Msg::StoreLoaded(vec![elsewhere, here]));
+    assert!(!app.marks.contains_key("assets-multi-phase-columns"));
+    assert!(app.marks["workflow-states-dropped"].verified);
+    assert_eq!(
+        app.made_elsewhere.get(&1).map(String::as_str),
+        Some("postgres://prod.example.com:5432/app")
+    );
+    assert!(!app.made_elsewhere.contains_key(&2));
+}
+
 /// For the drawing tests: types into whatever is being edited.
 pub(crate) fn type_text_pub(app: &mut App, text: &str) {
     type_text(app, text);

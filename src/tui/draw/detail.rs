@@ -178,14 +178,25 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(Span::styled("  none yet", theme.dim())));
     }
     for event in history.iter().rev() {
-        let when = event
-            .at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        lines.push(Line::from(vec![
+        let mut line = vec![
             Span::styled(format!("  {} ", event.kind.as_str()), theme.title()),
-            Span::raw(format!("by {} at {when}", one_line(&event.actor))),
-        ]));
+            Span::raw(format!(
+                "by {} at {}",
+                one_line(&event.actor),
+                crate::store::utc_text(event.at)
+            )),
+        ];
+        if let Some(there) = app
+            .made_elsewhere
+            .get(&event.id)
+            .filter(|_| !task.is_manual())
+        {
+            line.push(Span::styled(
+                format!(" on {} (not this database)", one_line(there)),
+                theme.warn(),
+            ));
+        }
+        lines.push(Line::from(line));
         for text in printable(&event.note).lines() {
             lines.push(Line::styled(format!("    {text}"), theme.dim()));
         }
