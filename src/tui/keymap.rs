@@ -22,7 +22,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("J K", "scroll the detail pane"),
     ("mouse", "click selects, wheel scrolls"),
     ("?", "this help"),
-    ("q Ctrl-C", "quit"),
+    ("q Ctrl-C", "quit (in help, q only closes it)"),
     (
         "in a dialog",
         "type the note · Ctrl-S save · Esc close (the note is kept)",
@@ -51,10 +51,8 @@ pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Up => Action::Up,
             _ => Action::Edit(key),
         }),
-        Mode::Help => Some(match key.code {
-            KeyCode::Char('q') => Action::Quit,
-            _ => Action::Cancel,
-        }),
+        // "any key closes", q included: quitting from help would surprise.
+        Mode::Help => Some(Action::Cancel),
         Mode::Normal => normal_key(key),
     }
 }
@@ -104,5 +102,37 @@ pub fn mouse_action(mode: &Mode, mouse: MouseEvent) -> Option<Action> {
         MouseEventKind::ScrollDown => Some(Action::Down),
         MouseEventKind::ScrollUp => Some(Action::Up),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::key_action;
+    use crate::tui::action::Action;
+    use crate::tui::app::Mode;
+
+    fn press(mode: &Mode, code: KeyCode, modifiers: KeyModifiers) -> Option<Action> {
+        key_action(mode, KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn q_closes_help_and_quits_elsewhere_and_ctrl_c_always_quits() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            press(&Mode::Help, KeyCode::Char('q'), none),
+            Some(Action::Cancel)
+        );
+        assert_eq!(
+            press(&Mode::Normal, KeyCode::Char('q'), none),
+            Some(Action::Quit)
+        );
+        for mode in [Mode::Help, Mode::Normal, Mode::Filter] {
+            assert_eq!(
+                press(&mode, KeyCode::Char('c'), KeyModifiers::CONTROL),
+                Some(Action::Quit)
+            );
+        }
     }
 }

@@ -104,6 +104,8 @@ pub struct App {
     pub filter: String,
     pub only_open: bool,
     pub detail_scroll: u16,
+    /// The task selected before the risks or log view was shown, to select again after it.
+    pub task_before_panel: Option<usize>,
     pub mode: Mode,
     /// Notes typed but not yet recorded, by task id: closing a dialog never loses them.
     pub drafts: HashMap<String, String>,
@@ -141,6 +143,7 @@ impl App {
             filter: String::new(),
             only_open: false,
             detail_scroll: 0,
+            task_before_panel: None,
             mode: Mode::Normal,
             drafts: HashMap::new(),
             activity: VecDeque::new(),
@@ -211,14 +214,17 @@ impl App {
             Action::Help => self.mode = Mode::Help,
             Action::CopyFix => return self.copy_fix(),
             Action::ScrollDetail(lines) => {
-                self.detail_scroll = self.detail_scroll.saturating_add_signed(lines);
+                self.detail_scroll = self
+                    .detail_scroll
+                    .saturating_add_signed(lines)
+                    .min(crate::tui::draw::detail_scroll_limit(self));
             }
             Action::Click { column, row } => self.click(column, row),
             Action::Cancel => {
                 if !self.filter.is_empty() {
                     let current = self.selected_task_index();
                     self.filter.clear();
-                    self.keep_selection(current);
+                    self.reveal(current);
                 }
             }
             Action::Submit | Action::Edit(_) | Action::Paste(_) => {}
@@ -366,7 +372,12 @@ impl App {
             Action::Down => self.move_selection(1),
             _ => {}
         }
-        self.keep_selection(current);
+        if self.filter.is_empty() {
+            // Back to the day or phase view: the one holding the task the filter found.
+            self.reveal(current);
+        } else {
+            self.keep_selection(current);
+        }
         vec![]
     }
 }

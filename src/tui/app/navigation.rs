@@ -46,33 +46,41 @@ impl App {
     }
 
     pub(super) fn show(&mut self, view: View) {
-        if self.view != view {
-            let current = self.selected_task_index();
-            self.view = view;
-            if let Some(task) = current.map(|index| &self.plan.tasks[index]) {
-                // Keep the selected task in view when switching between days and phases.
-                match view {
-                    View::Days => {
-                        self.day = self
-                            .plan
-                            .days
-                            .iter()
-                            .position(|d| d.day == task.day)
-                            .unwrap_or(self.day)
-                    }
-                    View::Phases => {
-                        self.phase = self
-                            .plan
-                            .phases
-                            .iter()
-                            .position(|p| p.id == task.phase)
-                            .unwrap_or(self.phase)
-                    }
-                    View::Risks | View::Log => {}
-                }
-            }
-            self.keep_selection(current);
+        if self.view == view {
+            return;
         }
+        // The risks and log views select no task; coming back selects the one left behind.
+        let current = self.selected_task_index().or(self.task_before_panel);
+        self.task_before_panel = current;
+        self.view = view;
+        self.detail_scroll = 0;
+        self.reveal(current);
+    }
+
+    /// Shows the day or phase holding `task` (an index into `plan.tasks`) and selects it there.
+    pub(super) fn reveal(&mut self, task: Option<usize>) {
+        if let Some(task) = task.map(|index| &self.plan.tasks[index]) {
+            match self.view {
+                View::Days => {
+                    self.day = self
+                        .plan
+                        .days
+                        .iter()
+                        .position(|d| d.day == task.day)
+                        .unwrap_or(self.day)
+                }
+                View::Phases => {
+                    self.phase = self
+                        .plan
+                        .phases
+                        .iter()
+                        .position(|p| p.id == task.phase)
+                        .unwrap_or(self.phase)
+                }
+                View::Risks | View::Log => {}
+            }
+        }
+        self.keep_selection(task);
     }
 
     /// Selects the first task after the selected one (in plan order, wrapping) that satisfies

@@ -664,3 +664,63 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
     });
     assert_eq!(app.status.overclaimed().count(), 0);
 }
+
+#[test]
+fn the_selected_task_survives_the_risks_and_log_views() {
+    let mut app = live_app();
+    app.act(Action::NextTodo);
+    let chosen = app.selected_task().unwrap().id.clone();
+    assert_ne!(app.day, 0, "the first open task is past day 1");
+    app.act(Action::Show(View::Log));
+    app.act(Action::Show(View::Risks));
+    app.act(Action::Show(View::Days));
+    assert_eq!(app.selected_task().unwrap().id, chosen);
+    app.act(Action::Show(View::Phases));
+    assert_eq!(app.selected_task().unwrap().id, chosen);
+}
+
+#[test]
+fn clearing_the_filter_keeps_the_task_it_found() {
+    let mut app = live_app();
+    app.act(Action::StartFilter);
+    type_text(&mut app, "drop-session");
+    app.act(Action::Submit);
+    assert_eq!(app.selected_task().unwrap().id, "drop-session-id-columns");
+    app.act(Action::Cancel);
+    assert!(app.filter.is_empty());
+    assert_eq!(app.selected_task().unwrap().id, "drop-session-id-columns");
+    let day = app.plan.task("drop-session-id-columns").unwrap().day;
+    assert_eq!(
+        app.plan.days[app.day].day, day,
+        "the day holding it is shown"
+    );
+
+    app.act(Action::StartFilter);
+    type_text(&mut app, "integration");
+    app.act(Action::Cancel);
+    assert_eq!(
+        app.selected_task().unwrap().id,
+        "integration-tests",
+        "Esc while typing clears the filter and stays on the task"
+    );
+}
+
+#[test]
+fn scrolling_stops_at_the_end_of_the_panel_and_each_view_starts_at_the_top() {
+    let mut app = live_app();
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    app.act(Action::Show(View::Risks));
+    let limit = crate::tui::draw::detail_scroll_limit(&app);
+    assert!(limit > 0, "the risks view is longer than 80x24");
+    for _ in 0..50 {
+        app.act(Action::ScrollDetail(3));
+    }
+    assert_eq!(app.detail_scroll, limit, "J stops at the last line");
+    app.act(Action::ScrollDetail(-3));
+    assert_eq!(app.detail_scroll, limit - 3, "and K answers at once");
+    app.act(Action::Show(View::Log));
+    assert_eq!(app.detail_scroll, 0, "another view starts at its top");
+}

@@ -1,8 +1,6 @@
 //! The selected task in full: description, every check with its verdict and evidence, the fix and
 //! its guards, dependencies, and who verified it when.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -13,15 +11,12 @@ use crate::printable::{one_line, printable};
 use crate::status::TaskStatus;
 use crate::tui::app::App;
 
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+/// The selected task's whole detail, unscrolled.
+pub fn paragraph(app: &App) -> Paragraph<'static> {
     let theme = &app.theme;
     let block = theme.panel(" Detail (J/K scroll) ");
     let Some(index) = app.selected_task_index() else {
-        frame.render_widget(
-            Paragraph::new(Span::styled("no task selected", theme.dim())).block(block),
-            area,
-        );
-        return;
+        return Paragraph::new(Span::styled("no task selected", theme.dim())).block(block);
     };
     let task = &app.plan.tasks[index];
     let state = &app.status.tasks[index];
@@ -202,11 +197,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
 
-    let paragraph = Paragraph::new(lines)
+    Paragraph::new(lines)
         .block(block)
         .wrap(Wrap { trim: false })
-        .scroll((app.detail_scroll, 0));
-    frame.render_widget(paragraph, area);
 }
 
 fn push_checks(app: &App, lines: &mut Vec<Line>, checks: &[Check], verdicts: &[Verdict]) {

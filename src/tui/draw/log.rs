@@ -1,14 +1,13 @@
 //! The activity log: refreshes that changed something, marks made here and elsewhere, faults.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::printable::one_line;
 use crate::tui::app::App;
 
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+/// The whole activity log, unscrolled.
+pub fn paragraph(app: &App) -> Paragraph<'static> {
     let theme = &app.theme;
     let format = time::macros::format_description!("[hour]:[minute]:[second]");
     let mut lines: Vec<Line> = app
@@ -36,12 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             theme.dim(),
         )));
     }
-    let block = theme.panel(" Activity, newest first (UTC) ");
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    Paragraph::new(lines)
+        .block(theme.panel(" Activity, newest first (UTC) "))
+        .wrap(Wrap { trim: false })
 }

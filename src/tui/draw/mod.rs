@@ -11,7 +11,7 @@ mod risks;
 mod tasks;
 
 use ratatui::Frame;
-use ratatui::layout::Alignment;
+use ratatui::layout::{Alignment, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::View;
@@ -36,14 +36,12 @@ pub fn render(frame: &mut Frame, app: &App) {
         return;
     }
     header::render(frame, app, &areas);
-    match app.view {
-        View::Days | View::Phases => {
-            tasks::render(frame, app, areas.list);
-            detail::render(frame, app, areas.detail);
-        }
-        View::Risks => risks::render(frame, app, areas.body),
-        View::Log => log::render(frame, app, areas.body),
+    if matches!(app.view, View::Days | View::Phases) {
+        tasks::render(frame, app, areas.list);
     }
+    let (panel, area) = scrolled_panel(app, &areas);
+    let scroll = app.detail_scroll.min(scroll_limit(&panel, area));
+    frame.render_widget(panel.scroll((scroll, 0)), area);
     footer::render(frame, app, areas.footer);
     match &app.mode {
         Mode::Help => overlays::help(frame, app, size),
@@ -53,6 +51,34 @@ pub fn render(frame: &mut Frame, app: &App) {
     if app.theme.ascii {
         asciify(frame.buffer_mut());
     }
+}
+
+/// The panel J/K scroll in this view (the detail, the risks or the log), unscrolled, and where.
+fn scrolled_panel(app: &App, areas: &Areas) -> (Paragraph<'static>, Rect) {
+    match app.view {
+        View::Days | View::Phases => (detail::paragraph(app), areas.detail),
+        View::Risks => (risks::paragraph(app), areas.body),
+        View::Log => (log::paragraph(app), areas.body),
+    }
+}
+
+/// How far `panel` can scroll in `area` before its last line leaves the bottom.
+fn scroll_limit(panel: &Paragraph, area: Rect) -> u16 {
+    let inner_width = area.width.saturating_sub(2);
+    let lines = panel.line_count(inner_width);
+    u16::try_from(lines.saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX)
+}
+
+/// How far J can scroll the current view's panel at the app's terminal size; the app keeps its
+/// scroll within this, so K answers at once after scrolling to the end.
+pub fn detail_scroll_limit(app: &App) -> u16 {
+    let (width, height) = app.size;
+    let areas = Areas::compute(width, height, app.view);
+    if areas.too_small {
+        return 0;
+    }
+    let (panel, area) = scrolled_panel(app, &areas);
+    scroll_limit(&panel, area)
 }
 
 /// For terminals without Unicode: every cell the panels drew becomes plain ASCII, whatever the

@@ -1,8 +1,6 @@
 //! The leads' view: each risk with its live level and what keeps it open, the overclaims with
 //! their evidence, what is blocked and by what, and the timeline beside live progress.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -11,7 +9,8 @@ use crate::printable::one_line;
 use crate::status::{TaskStatus, Verification};
 use crate::tui::app::App;
 
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+/// The whole risks view, unscrolled.
+pub fn paragraph(app: &App) -> Paragraph<'static> {
     let theme = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
 
@@ -153,12 +152,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         )));
     }
 
-    let block = theme.panel(" Risks, overclaims, blocked, timeline (J/K scroll) ");
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    Paragraph::new(lines)
+        .block(theme.panel(" Risks, overclaims, blocked, timeline (J/K scroll) "))
+        .wrap(Wrap { trim: false })
 }
