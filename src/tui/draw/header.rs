@@ -41,10 +41,16 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         (Connection::Live, false) => {
             Span::styled(format!("{} live", theme.live_dot()), theme.pass())
         }
-        (Connection::Offline { reason }, _) => Span::styled(
-            shorten(&format!("OFFLINE: {}", one_line(reason)), room),
-            theme.fail(),
-        ),
+        (Connection::Offline { reason }, _) => {
+            // The URL is on the next line: the header keeps its room for the reason.
+            let reason = reason
+                .strip_prefix(&format!("cannot reach {}: ", app.database))
+                .unwrap_or(reason);
+            Span::styled(
+                shorten(&format!("OFFLINE: {}", one_line(reason)), room),
+                theme.fail(),
+            )
+        }
     };
     let right = Line::from(vec![connection, checked, user]);
     let right_width = right.width() as u16;
@@ -53,7 +59,11 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         Span::raw(" · "),
         Span::styled(one_line(&app.plan.title), theme.title()),
     ]);
-    frame.render_widget(Paragraph::new(title), areas.header);
+    let title_area = Rect {
+        width: areas.header.width.saturating_sub(right_width + 1),
+        ..areas.header
+    };
+    frame.render_widget(Paragraph::new(title), title_area);
     let right_area = Rect {
         x: areas.header.x + areas.header.width.saturating_sub(right_width),
         width: right_width.min(areas.header.width),
@@ -70,8 +80,14 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     // the progress off the line.
     let bars_width: usize = bars.iter().map(Span::width).sum();
     let room = usize::from(areas.progress.width).saturating_sub(bars_width + 2);
+    let full = one_line(&app.database);
+    let shown = if full.chars().count() <= room {
+        full
+    } else {
+        shorten(&one_line(&compact_database(&app.database)), room)
+    };
     let mut spans = vec![
-        Span::styled(shorten(&one_line(&app.database), room), theme.dim()),
+        Span::styled(shown, theme.dim()),
         Span::raw("  "),
     ];
     spans.extend(bars);
@@ -158,6 +174,23 @@ fn progress_spans(
 }
 
 /// `text` cut to `width` columns, ending in an ellipsis when cut.
+/// Where the database is, for a narrow header: `host:port/name` without scheme or user, or the
+/// SQLite file's name.
+fn compact_database(url: &str) -> String {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.split('?').next().unwrap_or_default();
+        return std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| url.to_string(), |name| name.to_string_lossy().into_owned());
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{host}{port}{}", parsed.path())
+}
+
 fn shorten(text: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar as _;
     let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
