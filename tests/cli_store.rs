@@ -263,3 +263,33 @@ fn a_verification_belongs_to_the_database_it_was_made_against() {
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
     assert!(text(&refused.stderr).contains("is not verified"));
 }
+
+#[test]
+fn junit_passes_a_verified_manual_task_and_skips_an_unverified_one() {
+    let ws = Workspace::new();
+    let out = ws.run(&[
+        "verify",
+        "integration-tests",
+        "--note",
+        "CI run 4812: 212 passed",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let junit = text(&ws.run(&["check", "--format", "junit"]).stdout);
+    let case = |name: &str| {
+        let start = junit
+            .find(&format!("name=\"{name}\""))
+            .unwrap_or_else(|| panic!("no test case {name}:\n{junit}"));
+        let end = junit[start..]
+            .find("</testcase>")
+            .map_or(junit.len(), |e| start + e);
+        junit[start..end].to_string()
+    };
+    let verified = case("integration-tests/verified");
+    assert!(!verified.contains("<skipped"), "{verified}");
+    assert!(verified.contains("verified by ana"), "{verified}");
+    let open = case("websocket-system/verified");
+    assert!(
+        open.contains("<skipped") && open.contains("not yet verified by a person"),
+        "{open}"
+    );
+}

@@ -4,18 +4,33 @@ use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatu
 
 use super::Report;
 use crate::check::CheckStatus;
+use crate::status::Verification;
 
 pub fn render_junit(report: &Report) -> String {
     let mut junit = JunitReport::new(format!("remtrack: {}", report.plan.title));
     for task in &report.tasks {
         let mut suite = TestSuite::new(format!("{} ({})", task.id, task.title));
         if task.manual {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message("manual task: only a person can verify it");
-            suite.add_test_case(TestCase::new(
-                format!("{}: verified by a person", task.id),
-                status,
-            ));
+            let verified = task
+                .verification
+                .as_ref()
+                .is_some_and(|v| v.state == Verification::Verified);
+            let mut case = if verified {
+                let mut case =
+                    TestCase::new(format!("{}/verified", task.id), TestCaseStatus::success());
+                case.set_system_out(task.verification_text());
+                case
+            } else {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(if task.verification.is_some() {
+                    format!("manual task: {}", task.verification_text())
+                } else {
+                    "manual task: not yet verified by a person".into()
+                });
+                TestCase::new(format!("{}/verified", task.id), status)
+            };
+            case.set_classname(format!("remtrack.day{}.{}", task.day, task.id));
+            suite.add_test_case(case);
         }
         let checks = task
             .checks

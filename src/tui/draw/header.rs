@@ -86,10 +86,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     } else {
         shorten(&one_line(&compact_database(&app.database)), room)
     };
-    let mut spans = vec![
-        Span::styled(shown, theme.dim()),
-        Span::raw("  "),
-    ];
+    let mut spans = vec![Span::styled(shown, theme.dim()), Span::raw("  ")];
     spans.extend(bars);
     frame.render_widget(Paragraph::new(Line::from(spans)), areas.progress);
 
@@ -179,9 +176,10 @@ fn progress_spans(
 fn compact_database(url: &str) -> String {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.split('?').next().unwrap_or_default();
-        return std::path::Path::new(path)
-            .file_name()
-            .map_or_else(|| url.to_string(), |name| name.to_string_lossy().into_owned());
+        return std::path::Path::new(path).file_name().map_or_else(
+            || url.to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
     }
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();
