@@ -244,6 +244,10 @@ fn plan_validate_accepts_the_shipped_plan_and_schema_matches_the_committed_file(
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plan.schema.json")).unwrap();
     assert_eq!(schema.trim_end(), committed.trim_end());
+    let example = text(&remtrack(&["plan", "example"]).stdout);
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plan.json")).unwrap();
+    assert_eq!(example, shipped, "plan example prints the demo's plan");
 }
 
 #[test]

@@ -38,6 +38,13 @@ pub async fn run(args: &LogArgs) -> u8 {
             return exit::UNREACHABLE;
         }
     };
+    if let (Some(task), Some(plan), true) = (&args.task, &plan, events.is_empty())
+        && plan.task(task).is_none()
+    {
+        // A typo, not an empty history (a task removed from the plan keeps its events).
+        super::mark_cmd::find_task(plan, task);
+        return exit::BAD_INPUT;
+    }
     events.reverse();
     let mut out = String::new();
     match args.format {

@@ -64,6 +64,9 @@ pub enum PlanCommand {
     },
     /// Print the JSON Schema of the plan format (committed as plan.schema.json).
     Schema,
+    /// Print the demo's plan (the seed report's remediation), a starting point for your own:
+    /// `remtrack plan example > plan.json`.
+    Example,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -294,6 +297,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Check(args)) => runtime.block_on(check_cmd::run(&args)),
         Some(Command::Plan(PlanCommand::Validate { file })) => plan_cmd::validate(&file),
         Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
+        Some(Command::Plan(PlanCommand::Example)) => {
+            print!("{}", crate::demo::SHIPPED_PLAN);
+            exit::OK
+        }
         Some(Command::Demo(args)) => runtime.block_on(demo_cmd::run(&args)),
         Some(Command::Verify(args)) => {
             runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Verify))

@@ -9,14 +9,16 @@ pub fn validate(file: &Path) -> u8 {
     match load_plan(file) {
         Ok(plan) => {
             let checks: usize = plan.tasks.iter().map(|t| t.checks.len()).sum();
+            let count =
+                |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
             println!(
-                "{} is valid: {} days, {} phases, {} tasks ({} checks), {} risks",
+                "{} is valid: {}, {}, {} ({}), {}",
                 file.display(),
-                plan.days.len(),
-                plan.phases.len(),
-                plan.tasks.len(),
-                checks,
-                plan.risks.len()
+                count(plan.days.len(), "day"),
+                count(plan.phases.len(), "phase"),
+                count(plan.tasks.len(), "task"),
+                count(checks, "check"),
+                count(plan.risks.len(), "risk")
             );
             exit::OK
         }

@@ -23,7 +23,7 @@ impl fmt::Display for PlanIssue {
 /// Why a plan could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("cannot read plan {}: {source}", file.display())]
+    #[error("cannot read plan {}: {source}{}", file.display(), missing_hint(source))]
     Read {
         file: PathBuf,
         #[source]
@@ -120,5 +120,14 @@ mod tests {
             .index(1)
             .field("kind");
         assert_eq!(path.as_str(), "tasks[3].checks[1].kind");
+    }
+}
+
+/// For a plan that is not there: where plans come from.
+fn missing_hint(error: &std::io::Error) -> &'static str {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        " (give one with --plan FILE, or start from the demo's: remtrack plan example > plan.json)"
+    } else {
+        ""
     }
 }

@@ -15,7 +15,7 @@ pub fn render_markdown(report: &Report) -> String {
         out,
         "Checked live against `{}` at {}.\n",
         cell(&report.database),
-        report.checked_at
+        report.checked_at_seconds()
     );
     let _ = writeln!(out, "| Work | Live | Claimed |\n|---|---|---|");
     for (name, progress) in [
@@ -146,7 +146,7 @@ pub fn render_markdown(report: &Report) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "| {} | {:?} | {} | {} |",
+                "| {} | {} | {} | {} |",
                 cell(&risk.title),
                 risk.severity.as_str(),
                 risk.level.as_str(),

@@ -114,6 +114,16 @@ pub struct TaskReport {
     pub guards: Vec<CheckReport>,
 }
 
+impl Report {
+    /// When the database was checked, to the second, for people (JSON keeps the full time).
+    pub fn checked_at_seconds(&self) -> String {
+        match self.checked_at.split_once('.') {
+            Some((seconds, fraction)) if fraction.ends_with('Z') => format!("{seconds}Z"),
+            _ => self.checked_at.clone(),
+        }
+    }
+}
+
 impl TaskReport {
     /// "verified by ana at …", with what the verification means now when that is not simply
     /// verified; empty without one.

@@ -25,7 +25,7 @@ pub fn render_text(report: &Report) -> String {
         "{DIM}checked {} ({}) at {} in {} ms{DIM:#}",
         one_line(&report.database),
         report.backend,
-        report.checked_at,
+        report.checked_at_seconds(),
         report.duration_ms
     );
     for day in &report.days {

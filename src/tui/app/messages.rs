@@ -98,10 +98,11 @@ impl App {
                         continue;
                     }
                     let text = format!(
-                        "{} {} {}",
+                        "{} {} {}{}",
                         event.actor,
                         kind_verb(event.kind),
-                        event.task_id
+                        event.task_id,
+                        quoted_note(&event.note)
                     );
                     self.log_at(event.at, text, true);
                     self.history.push(event);
@@ -126,7 +127,12 @@ impl App {
                 }
                 self.notice = Some(format!("{} {}", kind_verb(event.kind), event.task_id));
                 self.log(
-                    format!("you {} {}", kind_verb(event.kind), event.task_id),
+                    format!(
+                        "you {} {}{}",
+                        kind_verb(event.kind),
+                        event.task_id,
+                        quoted_note(&event.note)
+                    ),
                     false,
                 );
                 if !self.history.iter().any(|known| known.id == event.id) {
@@ -219,6 +225,14 @@ impl App {
             let important = change.contains("REGRESSED");
             self.log(change, important);
         }
+    }
+}
+
+/// The note's first line, for the activity log: `: "checked in psql"`, or nothing.
+fn quoted_note(note: &str) -> String {
+    match note.lines().map(str::trim).find(|line| !line.is_empty()) {
+        Some(line) => format!(": \"{line}\""),
+        None => String::new(),
     }
 }
 

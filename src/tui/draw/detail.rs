@@ -72,21 +72,17 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         } else {
             theme.pass()
         };
-        let meaning = match verification {
-            crate::status::Verification::Verified => "",
-            crate::status::Verification::Stale => {
-                " (its checks changed in the plan since: verify again)"
-            }
-            crate::status::Verification::Regressed => " (its checks FAIL now)",
-        };
-        lines.push(Line::from(Span::styled(
-            format!(
-                "{} {}{who}{meaning}",
-                theme.verification_glyph(verification),
-                verification.as_str()
+        let glyph = theme.verification_glyph(verification);
+        let text = match verification {
+            crate::status::Verification::Verified => format!("{glyph} verified{who}"),
+            crate::status::Verification::Stale => format!(
+                "{glyph} stale: verified{who}, but its checks changed in the plan since: verify again"
             ),
-            style,
-        )));
+            crate::status::Verification::Regressed => {
+                format!("{glyph} REGRESSED: verified{who}, but its checks FAIL now")
+            }
+        };
+        lines.push(Line::from(Span::styled(text, style)));
     }
     if !state.blocked_by.is_empty() && state.status == TaskStatus::Blocked {
         lines.push(Line::from(Span::styled(
