@@ -99,6 +99,15 @@ pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .map(|(_, candidate)| candidate)
 }
 
+/// For a plan that is not there: where plans come from.
+fn missing_hint(error: &std::io::Error) -> &'static str {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        " (give one with --plan FILE, or start from the demo's: remtrack plan example > plan.json)"
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,14 +129,5 @@ mod tests {
             .index(1)
             .field("kind");
         assert_eq!(path.as_str(), "tasks[3].checks[1].kind");
-    }
-}
-
-/// For a plan that is not there: where plans come from.
-fn missing_hint(error: &std::io::Error) -> &'static str {
-    if error.kind() == std::io::ErrorKind::NotFound {
-        " (give one with --plan FILE, or start from the demo's: remtrack plan example > plan.json)"
-    } else {
-        ""
     }
 }
