@@ -214,6 +214,13 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         reason,
     };
 
+    // A pool with no connection yet would retry a refused one for the whole connect timeout;
+    // one direct attempt first says at once why the database cannot be reached.
+    if target.is_cold()
+        && let Err(error) = target.probe().await
+    {
+        return Err(unreachable(connection_reason(&error)));
+    }
     let snapshot = async {
         let started = Instant::now();
         let snapshot = match target {
@@ -246,9 +253,9 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let (schema, data, statements) = match snapshot {
         Ok(snapshot) => snapshot,
         Err(sqlx::Error::PoolTimedOut) => {
-            let reason = match target.connect_failure().await {
-                Some(error) => connection_reason(&error),
-                None => connection_reason(&sqlx::Error::PoolTimedOut),
+            let reason = match target.probe().await {
+                Err(error) => connection_reason(&error),
+                Ok(()) => connection_reason(&sqlx::Error::PoolTimedOut),
             };
             return Err(unreachable(reason));
         }

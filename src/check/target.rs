@@ -134,12 +134,11 @@ impl Target {
         }
     }
 
-    /// Why a fresh connection fails right now, if it does. The pool retries a refused
+    /// Connects once, directly, and says why that fails, if it does. The pool retries a refused
     /// connection until its timeout (the server may be starting) and then reports only that it
-    /// timed out; one direct attempt recovers the reason ("Connection refused", an auth error).
-    pub(crate) async fn connect_failure(&self) -> Option<sqlx::Error> {
+    /// timed out; one direct attempt gets the reason ("Connection refused", an auth error) at once.
+    pub(crate) async fn probe(&self) -> Result<(), sqlx::Error> {
         use sqlx::{ConnectOptions as _, Connection as _};
-        let limits = self.limits();
         let attempt = async {
             match self {
                 Target::Postgres { pool, .. } => {
@@ -150,9 +149,16 @@ impl Target {
                 }
             }
         };
-        match tokio::time::timeout(limits.connect_timeout, attempt).await {
-            Ok(Err(error)) => Some(error),
-            Ok(Ok(())) | Err(_) => None,
+        tokio::time::timeout(self.limits().connect_timeout, attempt)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    }
+
+    /// Whether the pool holds no connection yet (first use, or all closed).
+    pub(crate) fn is_cold(&self) -> bool {
+        match self {
+            Target::Postgres { pool, .. } => pool.size() == 0,
+            Target::Sqlite { pool, .. } => pool.size() == 0,
         }
     }
 

@@ -151,7 +151,12 @@ impl StoreArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ActorArgs {
     /// Who is making marks (default: the OS user).
-    #[arg(long = "as", env = "REMTRACK_USER", value_name = "NAME")]
+    #[arg(
+        long = "as",
+        env = "REMTRACK_USER",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     pub actor: Option<String>,
 }
 
