@@ -53,6 +53,24 @@ pub enum Target {
 /// How many `sql` checks run at once on PostgreSQL, beside the catalog connection.
 const SQL_CHECK_CONNECTIONS: u32 = 3;
 
+/// libpq accepts `postgres://user@/db?host=/run/postgresql` (a user, no host, the socket as a
+/// parameter); the URL parser under sqlx wants a host after `@`. The `host` parameter names the
+/// socket either way, so a placeholder host changes nothing else.
+fn with_socket_host(url: &str) -> std::borrow::Cow<'_, str> {
+    let has_host_parameter = url
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|pair| pair.starts_with("host=")));
+    match url.split_once("://") {
+        Some((scheme, rest)) if has_host_parameter => match rest.split_once("@/") {
+            Some((user, path)) if !user.contains('/') => {
+                format!("{scheme}://{user}@localhost/{path}").into()
+            }
+            _ => url.into(),
+        },
+        _ => url.into(),
+    }
+}
+
 impl Target {
     /// Parses `url` and prepares a pool. Connections are made lazily, so a database that is down
     /// now can still be checked once it comes back.
@@ -64,9 +82,10 @@ impl Target {
         };
         match Backend::from_url(url) {
             Some(Backend::Postgres) => {
-                let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
-                    bad(crate::redact::redact_text(&e.to_string(), url))
-                })?;
+                let options: PgConnectOptions =
+                    with_socket_host(url).parse().map_err(|e: sqlx::Error| {
+                        bad(crate::redact::redact_text(&e.to_string(), url))
+                    })?;
                 let options = options.application_name("remtrack").options([
                     ("default_transaction_read_only", "on".to_string()),
                     (
@@ -166,6 +185,30 @@ impl Target {
         match self {
             Target::Postgres { pool, .. } => pool.close().await,
             Target::Sqlite { pool, .. } => pool.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_socket_host;
+
+    #[test]
+    fn a_user_without_a_host_before_a_socket_parameter_gets_a_placeholder_host() {
+        assert_eq!(
+            with_socket_host("postgres://ana@/app?host=/run/postgresql"),
+            "postgres://ana@localhost/app?host=/run/postgresql"
+        );
+        assert_eq!(
+            with_socket_host("postgresql://ana:pw@/app?sslmode=disable&host=/tmp"),
+            "postgresql://ana:pw@localhost/app?sslmode=disable&host=/tmp"
+        );
+        for unchanged in [
+            "postgres://ana@db/app?host=/tmp",
+            "postgres://ana@/app",
+            "postgresql:///app?host=/tmp",
+        ] {
+            assert_eq!(with_socket_host(unchanged), unchanged);
         }
     }
 }
