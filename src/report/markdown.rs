@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use super::{Report, TaskReport};
 use crate::check::CheckStatus;
 use crate::printable::one_line;
-use crate::status::{TaskStatus, Verification};
+use crate::status::TaskStatus;
 
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -36,61 +36,18 @@ pub fn render_markdown(report: &Report) -> String {
     }
 
     let overclaimed: Vec<_> = report.tasks.iter().filter(|t| t.overclaimed).collect();
-    if !overclaimed.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n## Overclaimed: claimed done, the database says no\n"
-        );
-        for task in overclaimed {
-            let _ = writeln!(
-                out,
-                "- **{}** `{}`: {}",
-                cell(&task.title),
-                task.id,
-                task.status.as_str()
-            );
-            for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
-                let _ = writeln!(
-                    out,
-                    "  - {} `{}`: {}",
-                    check.status.as_str(),
-                    check.id,
-                    cell(&check.evidence)
-                );
-            }
-        }
-    }
-
-    let regressed: Vec<_> = report
-        .tasks
-        .iter()
-        .filter(|t| {
-            t.verification
-                .as_ref()
-                .is_some_and(|v| v.state == Verification::Regressed)
-        })
-        .collect();
-    if !regressed.is_empty() {
-        let _ = writeln!(out, "\n## Regressed: verified by a person, failing now\n");
-        for task in regressed {
-            let _ = writeln!(
-                out,
-                "- **{}** `{}`: {}",
-                cell(&task.title),
-                task.id,
-                cell(&task.verification_text())
-            );
-            for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
-                let _ = writeln!(
-                    out,
-                    "  - {} `{}`: {}",
-                    check.status.as_str(),
-                    check.id,
-                    cell(&check.evidence)
-                );
-            }
-        }
-    }
+    push_failing_tasks(
+        &mut out,
+        "Overclaimed: claimed done, the database says no",
+        &overclaimed,
+        |task| task.status.as_str().to_string(),
+    );
+    push_failing_tasks(
+        &mut out,
+        "Regressed: verified by a person, failing now",
+        &report.regressed_tasks(),
+        |task| cell(&task.verification_text()),
+    );
 
     for day in &report.days {
         let number = day.day.unwrap_or_default();
@@ -155,6 +112,37 @@ pub fn render_markdown(report: &Report) -> String {
         }
     }
     out
+}
+
+/// A section listing `tasks`, each with `what` of it and its checks that do not pass.
+fn push_failing_tasks(
+    out: &mut String,
+    heading: &str,
+    tasks: &[&TaskReport],
+    what: impl Fn(&TaskReport) -> String,
+) {
+    if tasks.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## {heading}\n");
+    for task in tasks {
+        let _ = writeln!(
+            out,
+            "- **{}** `{}`: {}",
+            cell(&task.title),
+            task.id,
+            what(task)
+        );
+        for check in task.checks.iter().filter(|c| c.status != CheckStatus::Pass) {
+            let _ = writeln!(
+                out,
+                "  - {} `{}`: {}",
+                check.status.as_str(),
+                check.id,
+                cell(&check.evidence)
+            );
+        }
+    }
 }
 
 /// Text safe inside a Markdown table cell.

@@ -115,6 +115,18 @@ pub struct TaskReport {
 }
 
 impl Report {
+    /// Tasks a person verified whose checks fail now.
+    pub fn regressed_tasks(&self) -> Vec<&TaskReport> {
+        self.tasks
+            .iter()
+            .filter(|t| {
+                t.verification
+                    .as_ref()
+                    .is_some_and(|v| v.state == Verification::Regressed)
+            })
+            .collect()
+    }
+
     /// When the database was checked, to the second, for people (JSON keeps the full time).
     pub fn checked_at_seconds(&self) -> String {
         match self.checked_at.split_once('.') {

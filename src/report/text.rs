@@ -91,15 +91,7 @@ pub fn render_text(report: &Report) -> String {
         }
     }
 
-    let regressed: Vec<&TaskReport> = report
-        .tasks
-        .iter()
-        .filter(|t| {
-            t.verification
-                .as_ref()
-                .is_some_and(|v| v.state == Verification::Regressed)
-        })
-        .collect();
+    let regressed = report.regressed_tasks();
     if !regressed.is_empty() {
         let _ = writeln!(
             out,
