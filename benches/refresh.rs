@@ -243,7 +243,7 @@ async fn run(config: Config) {
     }
 
     // The database side of the steady state: statements and server time per refresh.
-    let (statements, server_ms) = server_cost(&url, &plan, &target).await;
+    let (statements, server_ms) = server_cost(&plan, &target).await;
     target.close().await;
 
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -464,16 +464,13 @@ fn generate_plan(checks: usize, tables: usize) -> Value {
 }
 
 fn named_tables(plan: &Plan) -> Vec<String> {
-    let value = serde_json::to_value(&plan.tasks).unwrap();
-    let mut names: Vec<String> = value
-        .as_array()
-        .unwrap()
+    let names: std::collections::BTreeSet<&str> = plan
+        .tasks
         .iter()
-        .filter_map(|t| t["checks"][0]["table"].as_str().map(str::to_string))
+        .flat_map(|task| &task.checks)
+        .filter_map(|check| check.spec.table())
         .collect();
-    names.sort();
-    names.dedup();
-    names
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// The floor: one pg_catalog query for the columns, types and defaults of the named tables, as a
@@ -741,7 +738,7 @@ fn first_frame_time(plan: &Path, runs: usize) -> Result<f64, String> {
 }
 
 /// Statements and server time per refresh, from the server's own log of every statement.
-async fn server_cost(url: &str, plan: &Plan, target: &Target) -> (f64, f64) {
+async fn server_cost(plan: &Plan, target: &Target) -> (f64, f64) {
     let admin = pg::cluster().url("postgres");
     for sql in [
         "ALTER SYSTEM SET log_min_duration_statement = 0",
@@ -775,7 +772,6 @@ async fn server_cost(url: &str, plan: &Plan, target: &Target) -> (f64, f64) {
             total_ms += ms;
         }
     }
-    let _ = url;
     (
         statements as f64 / refreshes as f64,
         total_ms / refreshes as f64,

@@ -77,25 +77,25 @@ impl SchemaSnapshot {
 
     /// Adds relations not already known (same schema and name).
     pub fn extend(&mut self, more: Vec<Relation>) {
+        let new: Vec<Relation> = more
+            .into_iter()
+            .filter(|r| self.find(&r.schema, &r.name).is_none())
+            .collect();
         let mut relations = std::mem::take(&mut self.relations);
-        for relation in more {
-            if !relations
-                .iter()
-                .any(|r| r.schema == relation.schema && r.name == relation.name)
-            {
-                relations.push(relation);
-            }
-        }
+        relations.extend(new);
         *self = SchemaSnapshot::new(relations);
     }
 
     /// Every relation whose name equals `name` ignoring ASCII case (a binary search: a refresh
     /// judges thousands of checks against hundreds of relations).
     fn same_name_any_case(&self, name: &str) -> &[Relation] {
-        let key = name.to_ascii_lowercase();
-        let start = self
-            .relations
-            .partition_point(|r| r.name.to_ascii_lowercase() < key);
+        let key: Vec<u8> = name.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        let start = self.relations.partition_point(|r| {
+            r.name
+                .bytes()
+                .map(|b| b.to_ascii_lowercase())
+                .lt(key.iter().copied())
+        });
         let end = start
             + self.relations[start..]
                 .iter()

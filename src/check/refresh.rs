@@ -41,26 +41,30 @@ impl Needs {
     /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
     /// go through `lower(relname)`, which no catalog index serves.
     pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> Vec<String> {
-        let mut variants = BTreeSet::new();
-        for name in &self.relation_names {
-            if !found.has_name(name) {
-                variants.insert(name.to_lowercase());
-                variants.insert(name.to_ascii_lowercase());
-            }
-        }
-        variants.into_iter().collect()
+        self.relation_names
+            .iter()
+            .filter(|name| !found.has_name(name))
+            .flat_map(|name| lower_spellings(name))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
     pub(crate) fn all_spellings(&self) -> Vec<String> {
-        let mut spellings = BTreeSet::new();
-        for name in &self.relation_names {
-            spellings.insert(name.clone());
-            spellings.insert(name.to_lowercase());
-            spellings.insert(name.to_ascii_lowercase());
-        }
-        spellings.into_iter().collect()
+        self.relation_names
+            .iter()
+            .flat_map(|name| [name.clone()].into_iter().chain(lower_spellings(name)))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
+}
+
+/// How the catalog may lower-case `name`: `lower()` changes only ASCII letters under the C
+/// collation and every letter under others.
+fn lower_spellings(name: &str) -> [String; 2] {
+    [name.to_lowercase(), name.to_ascii_lowercase()]
 }
 
 /// One value list to read: a row count (no column) or the values of a column.
@@ -88,9 +92,6 @@ impl Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
         let mut index_tables = BTreeSet::new();
-        let name = |names: &mut BTreeSet<String>, table: &str| {
-            names.insert(table.to_string());
-        };
         let default_schema = backend.default_schema();
         for check in all_checks(plan) {
             let schema =
@@ -99,15 +100,17 @@ impl Needs {
                 CheckSpec::TableExists { table, .. }
                 | CheckSpec::TableAbsent { table, .. }
                 | CheckSpec::ColumnExists { table, .. }
-                | CheckSpec::ColumnAbsent { table, .. } => name(&mut names, table),
+                | CheckSpec::ColumnAbsent { table, .. } => {
+                    names.insert(table.clone());
+                }
                 CheckSpec::IndexExists { table, .. } => {
-                    name(&mut names, table);
+                    names.insert(table.clone());
                     index_tables.insert(table.clone());
                 }
                 CheckSpec::RowCount {
                     table, schema: s, ..
                 } => {
-                    name(&mut names, table);
+                    names.insert(table.clone());
                     needs.row_counts.insert((schema(s), table.clone()));
                 }
                 CheckSpec::MigrationVersion {
@@ -122,7 +125,7 @@ impl Needs {
                     let column = column
                         .clone()
                         .unwrap_or_else(|| DEFAULT_MIGRATION_COLUMN.into());
-                    name(&mut names, &table);
+                    names.insert(table.clone());
                     needs.migrations.insert((schema(s), table, column));
                 }
                 CheckSpec::Sql { .. } => {}

@@ -35,6 +35,15 @@ pub enum TargetError {
     Unreachable { url: String, reason: String },
 }
 
+impl TargetError {
+    /// Why, without the URL (which the message repeats).
+    pub fn reason(&self) -> &str {
+        match self {
+            TargetError::BadUrl { reason, .. } | TargetError::Unreachable { reason, .. } => reason,
+        }
+    }
+}
+
 /// A connection pool to the database under check, opened read-only.
 #[derive(Debug, Clone)]
 pub enum Target {

@@ -38,11 +38,12 @@ pub async fn run(args: &LogArgs) -> u8 {
             return exit::UNREACHABLE;
         }
     };
-    if let (Some(task), Some(plan), true) = (&args.task, &plan, events.is_empty())
-        && plan.task(task).is_none()
+    // No history for an id the plan does not know is a typo (a task removed from the plan keeps
+    // its events); `find_task` says so and names the nearest id.
+    if let (Some(task), Some(plan)) = (&args.task, &plan)
+        && events.is_empty()
+        && super::mark_cmd::find_task(plan, task).is_none()
     {
-        // A typo, not an empty history (a task removed from the plan keeps its events).
-        super::mark_cmd::find_task(plan, task);
         return exit::BAD_INPUT;
     }
     events.reverse();

@@ -177,7 +177,6 @@ fn task_lines(out: &mut String, task: &TaskReport) {
     }
 }
 
-/// "verified by ana at 2026-11-24T10:00:00Z", "REGRESSED (verified by ...)", "stale (...)".
 fn check_line(out: &mut String, check: &CheckReport, prefix: &str) {
     let (mark, style) = match check.status {
         CheckStatus::Pass => ("✓", GREEN),

@@ -143,17 +143,17 @@ pub(crate) fn derive_tasks(
     plan.tasks
         .iter()
         .zip(own)
-        .map(|(task, (status, passing, failing, errors))| {
+        .map(|(task, (own, passing, failing, errors))| {
             let blocked_by: Vec<String> = task
                 .depends_on
                 .iter()
                 .filter(|dep| own_status.get(dep.as_str()) != Some(&TaskStatus::Done))
                 .cloned()
                 .collect();
-            let status = if status != TaskStatus::Done && !blocked_by.is_empty() {
+            let status = if own != TaskStatus::Done && !blocked_by.is_empty() {
                 TaskStatus::Blocked
             } else {
-                status
+                own
             };
             let verification = marks
                 .get(&task.id)
@@ -169,10 +169,7 @@ pub(crate) fn derive_tasks(
                 });
             // Overclaimed only where the database (or the missing verification) says "not
             // done": a check that could not be evaluated proves nothing either way.
-            let says_not_done = matches!(
-                own_status[task.id.as_str()],
-                TaskStatus::Failing | TaskStatus::Manual
-            );
+            let says_not_done = matches!(own, TaskStatus::Failing | TaskStatus::Manual);
             TaskState {
                 verification,
                 status,

@@ -1,6 +1,8 @@
 //! From events to standing marks: the last verify/unverify of each task wins, and a mark made
 //! against check definitions that have since changed is stale.
 
+use std::collections::HashMap;
+
 use sha2::{Digest as _, Sha256};
 
 use super::{Event, EventKind};
@@ -50,13 +52,19 @@ pub fn plan_fingerprint(plan: &Plan) -> String {
 /// Events about tasks no longer in the plan stay in the history but mark nothing.
 pub fn to_status_marks(plan: &Plan, events: &[Event], database: &str) -> Marks {
     let here = database_identity(database);
+    let made_on = event_databases(events);
     let mut marks = Marks::new();
     for task in &plan.tasks {
-        let last = events.iter().rev().find(|event| {
-            event.task_id == task.id
-                && matches!(event.kind, EventKind::Verified | EventKind::Unverified)
-                && (task.is_manual() || event_database(event).is_none_or(|there| there == here))
-        });
+        let last = events
+            .iter()
+            .zip(&made_on)
+            .rev()
+            .find(|(event, there)| {
+                event.task_id == task.id
+                    && matches!(event.kind, EventKind::Verified | EventKind::Unverified)
+                    && (task.is_manual() || there.as_ref().is_none_or(|there| *there == here))
+            })
+            .map(|(event, _)| event);
         if let Some(event) = last {
             marks.insert(
                 task.id.clone(),
@@ -73,11 +81,20 @@ pub fn to_status_marks(plan: &Plan, events: &[Event], database: &str) -> Marks {
     marks
 }
 
-/// The identity of the database an event's evidence was taken from, when it names one.
-pub fn event_database(event: &Event) -> Option<String> {
-    event
-        .evidence
-        .get("database")
-        .and_then(serde_json::Value::as_str)
-        .map(database_identity)
+/// The identity of the database each event's evidence was taken from, where it names one. Each
+/// distinct URL is resolved once: a SQLite path is looked up on disk.
+pub fn event_databases(events: &[Event]) -> Vec<Option<String>> {
+    let mut resolved: HashMap<&str, String> = HashMap::new();
+    events
+        .iter()
+        .map(|event| {
+            let url = event.evidence.get("database")?.as_str()?;
+            Some(
+                resolved
+                    .entry(url)
+                    .or_insert_with(|| database_identity(url))
+                    .clone(),
+            )
+        })
+        .collect()
 }

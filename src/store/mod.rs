@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::check::Verdicts;
 
-pub use derive::{event_database, plan_fingerprint, task_fingerprint, to_status_marks};
+pub use derive::{event_databases, plan_fingerprint, task_fingerprint, to_status_marks};
 pub use evidence::evidence_snapshot;
 pub use rules::{FailingCheck, Refusal, may_unverify, may_verify};
 

@@ -69,7 +69,8 @@ impl App {
                         }
                     }
                     Err(error) => {
-                        let reason = error.to_string();
+                        // The header names the database already; the log says which, too.
+                        let reason = error.reason().to_string();
                         if self.connection
                             != (Connection::Offline {
                                 reason: reason.clone(),
@@ -77,7 +78,7 @@ impl App {
                         {
                             self.log(
                                 format!(
-                                    "offline: {reason}; retrying in {} s",
+                                    "offline: {error}; retrying in {} s",
                                     retry_in.as_secs().max(1)
                                 ),
                                 true,
@@ -185,8 +186,9 @@ impl App {
         self.made_elsewhere = self
             .history
             .iter()
-            .filter_map(|event| {
-                let there = crate::store::event_database(event)?;
+            .zip(crate::store::event_databases(&self.history))
+            .filter_map(|(event, there)| {
+                let there = there?;
                 (!there.is_empty() && there != here).then_some((event.id, there))
             })
             .collect();

@@ -27,6 +27,7 @@ pub enum Connection {
     /// No answer yet.
     Connecting,
     Live,
+    /// The database cannot be used; `reason` says why (without its URL, which the header shows).
     Offline {
         reason: String,
     },

@@ -41,16 +41,10 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         (Connection::Live, false) => {
             Span::styled(format!("{} live", theme.live_dot()), theme.pass())
         }
-        (Connection::Offline { reason }, _) => {
-            // The URL is on the next line: the header keeps its room for the reason.
-            let reason = reason
-                .strip_prefix(&format!("cannot reach {}: ", app.database))
-                .unwrap_or(reason);
-            Span::styled(
-                shorten(&format!("OFFLINE: {}", one_line(reason)), room),
-                theme.fail(),
-            )
-        }
+        (Connection::Offline { reason }, _) => Span::styled(
+            shorten(&format!("OFFLINE: {}", one_line(reason)), room),
+            theme.fail(),
+        ),
     };
     let right = Line::from(vec![connection, checked, user]);
     let right_width = right.width() as u16;

@@ -40,7 +40,11 @@ pub fn render(frame: &mut Frame, app: &App) {
         tasks::render(frame, app, areas.list);
     }
     let (panel, area) = scrolled_panel(app, &areas);
-    let scroll = app.detail_scroll.min(scroll_limit(&panel, area));
+    // Wrapping the panel a second time to find its end is only needed once it has scrolled.
+    let scroll = match app.detail_scroll {
+        0 => 0,
+        wanted => wanted.min(scroll_limit(&panel, area)),
+    };
     frame.render_widget(panel.scroll((scroll, 0)), area);
     footer::render(frame, app, areas.footer);
     match &app.mode {
