@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use super::needs::DataItem;
+
 /// What kind of relation a catalog entry is; only tables count for `table_exists`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelationKind {
@@ -136,6 +138,27 @@ pub struct DataFacts {
     pub row_counts: HashMap<(String, String), Result<u64, String>>,
     /// `(schema, table, column)` to the values it holds, or why they could not be read.
     pub migration_versions: HashMap<(String, String, String), Result<Vec<String>, String>>,
+}
+
+impl DataFacts {
+    pub(crate) fn record(&mut self, item: &DataItem, values: Result<Vec<String>, String>) {
+        let key = (item.schema().to_string(), item.table().to_string());
+        match item.column() {
+            None => {
+                let count = values.and_then(|values| {
+                    values
+                        .first()
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .ok_or_else(|| "row count not returned".to_string())
+                });
+                self.row_counts.insert(key, count);
+            }
+            Some(column) => {
+                self.migration_versions
+                    .insert((key.0, key.1, column.to_string()), values);
+            }
+        }
+    }
 }
 
 /// What a `sql` check's query returned.

@@ -2,10 +2,11 @@
 //!
 //! A refresh takes one catalog snapshot (schema facts for every table the plan names), one data
 //! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
-//! is judged by pure code in `evaluate`. Nothing here changes the target database.
+//! is judged by pure code in `judge`. Nothing here changes the target database.
 
-mod evaluate;
 mod facts;
+mod judge;
+mod needs;
 pub mod normalize;
 mod postgres;
 mod refresh;
@@ -13,9 +14,7 @@ mod sql_text;
 mod sqlite;
 mod target;
 
-pub use evaluate::evaluate;
-pub use facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
-pub use refresh::{Needs, Refresh, refresh};
+pub use refresh::{Refresh, refresh};
 pub use sql_text::{SqlRejection, screen_check_sql};
 pub use target::{Limits, Target, TargetError};
 

@@ -4,14 +4,13 @@
 //! Names from the plan are only ever bound as parameters; where a statement must name a table
 //! (row counts, migration versions) the server quotes it with `format('%I')`.
 
-use std::time::Duration;
-
 use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor as _, PgConnection, Row};
 
 use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
-use super::refresh::{DataItem, Needs};
+use super::needs::{DataItem, Needs};
+use super::target::seconds;
 
 /// Every relation named in `$1` (exactly, in any schema), with columns and index key columns.
 const CATALOG_QUERY: &str = concat!(
@@ -337,15 +336,6 @@ pub(crate) fn describe_error(error: &sqlx::Error, limits: super::Limits) -> Stri
             _ => db.message().to_string(),
         },
         other => other.to_string(),
-    }
-}
-
-pub(crate) fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs:.1} s")
     }
 }
 

@@ -1,19 +1,16 @@
 //! One refresh: work out what the plan needs to know, ask the database, judge every check.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use time::OffsetDateTime;
 
-use super::facts::{DataFacts, SchemaSnapshot, SqlOutcome};
-use super::target::{Target, TargetError};
-use super::{TaskVerdicts, Verdicts, evaluate, postgres, screen_check_sql, sqlite};
-use crate::Backend;
-use crate::plan::{Check, CheckSpec, Plan};
-
-pub(crate) const DEFAULT_MIGRATION_TABLE: &str = "alembic_version";
-pub(crate) const DEFAULT_MIGRATION_COLUMN: &str = "version_num";
+use super::facts::SqlOutcome;
+use super::judge::{Facts, judge};
+use super::needs::{Needs, all_checks};
+use super::target::{Target, TargetError, seconds};
+use super::{TaskVerdicts, Verdicts, postgres, screen_check_sql, sqlite};
+use crate::plan::{Check, CheckSpec, Plan, SqlCheck};
 
 /// The result of one refresh.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,183 +20,6 @@ pub struct Refresh {
     pub duration: Duration,
     /// Queries sent to the target (transaction control aside), for the curious and the benchmark.
     pub queries: usize,
-}
-
-/// What a refresh must read, gathered from every check and guard in the plan.
-#[derive(Debug, Clone, Default)]
-pub struct Needs {
-    /// The names of every relation the plan mentions, as written (looked up in every schema).
-    pub relation_names: Vec<String>,
-    /// Tables whose indexes the plan asks about; only theirs are read.
-    pub index_tables: Vec<String>,
-    row_counts: BTreeSet<(String, String)>,
-    migrations: BTreeSet<(String, String, String)>,
-}
-
-impl Needs {
-    /// Names the exact lookup found in no schema, lower-cased, to look up once more ignoring
-    /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
-    /// go through `lower(relname)`, which no catalog index serves.
-    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> Vec<String> {
-        self.relation_names
-            .iter()
-            .filter(|name| !found.has_name(name))
-            .flat_map(|name| lower_spellings(name))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    }
-
-    /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
-    pub(crate) fn all_spellings(&self) -> Vec<String> {
-        self.relation_names
-            .iter()
-            .flat_map(|name| [name.clone()].into_iter().chain(lower_spellings(name)))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    }
-}
-
-/// How the catalog may lower-case `name`: `lower()` changes only ASCII letters under the C
-/// collation and every letter under others.
-fn lower_spellings(name: &str) -> [String; 2] {
-    [name.to_lowercase(), name.to_ascii_lowercase()]
-}
-
-/// One value list to read: a row count (no column) or the values of a column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DataItem {
-    schema: String,
-    table: String,
-    column: Option<String>,
-}
-
-impl DataItem {
-    pub fn schema(&self) -> &str {
-        &self.schema
-    }
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-    pub fn column(&self) -> Option<&str> {
-        self.column.as_deref()
-    }
-}
-
-impl Needs {
-    pub fn of(plan: &Plan, backend: Backend) -> Needs {
-        let mut needs = Needs::default();
-        let mut names = BTreeSet::new();
-        let mut index_tables = BTreeSet::new();
-        let default_schema = backend.default_schema();
-        for check in all_checks(plan) {
-            let schema =
-                |s: &Option<String>| s.clone().unwrap_or_else(|| default_schema.to_string());
-            match &check.spec {
-                CheckSpec::TableExists { table, .. }
-                | CheckSpec::TableAbsent { table, .. }
-                | CheckSpec::ColumnExists { table, .. }
-                | CheckSpec::ColumnAbsent { table, .. } => {
-                    names.insert(table.clone());
-                }
-                CheckSpec::IndexExists { table, .. } => {
-                    names.insert(table.clone());
-                    index_tables.insert(table.clone());
-                }
-                CheckSpec::RowCount {
-                    table, schema: s, ..
-                } => {
-                    names.insert(table.clone());
-                    needs.row_counts.insert((schema(s), table.clone()));
-                }
-                CheckSpec::MigrationVersion {
-                    table,
-                    column,
-                    schema: s,
-                    ..
-                } => {
-                    let table = table
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_MIGRATION_TABLE.into());
-                    let column = column
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_MIGRATION_COLUMN.into());
-                    names.insert(table.clone());
-                    needs.migrations.insert((schema(s), table, column));
-                }
-                CheckSpec::Sql { .. } => {}
-            }
-        }
-        // `table_absent` evidence mentions how many rows are left, when the table is readable.
-        for check in all_checks(plan) {
-            if let CheckSpec::TableAbsent { table, schema } = &check.spec {
-                needs.row_counts.insert((
-                    schema.clone().unwrap_or_else(|| default_schema.into()),
-                    table.clone(),
-                ));
-            }
-        }
-        needs.relation_names = names.into_iter().collect();
-        needs.index_tables = index_tables.into_iter().collect();
-        needs
-    }
-
-    /// The data to read, limited to readable tables (and existing columns) found in the catalog,
-    /// so that every name sent is one the database itself reported.
-    pub(crate) fn data_items(&self, snapshot: &SchemaSnapshot) -> Vec<DataItem> {
-        let counts = self.row_counts.iter().filter_map(|(schema, table)| {
-            let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
-            Some(DataItem {
-                schema: relation.schema.clone(),
-                table: relation.name.clone(),
-                column: None,
-            })
-        });
-        let versions = self
-            .migrations
-            .iter()
-            .filter_map(|(schema, table, column)| {
-                let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
-                let column = relation.columns.iter().find(|c| &c.name == column)?;
-                Some(DataItem {
-                    schema: relation.schema.clone(),
-                    table: relation.name.clone(),
-                    column: Some(column.name.clone()),
-                })
-            });
-        counts.chain(versions).collect()
-    }
-}
-
-impl DataFacts {
-    pub(crate) fn record(&mut self, item: &DataItem, values: Result<Vec<String>, String>) {
-        let key = (item.schema.clone(), item.table.clone());
-        match &item.column {
-            None => {
-                let count = values.and_then(|values| {
-                    values
-                        .first()
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .ok_or_else(|| "row count not returned".to_string())
-                });
-                self.row_counts.insert(key, count);
-            }
-            Some(column) => {
-                self.migration_versions
-                    .insert((key.0, key.1, column.clone()), values);
-            }
-        }
-    }
-}
-
-/// Every check and guard in the plan, in plan order.
-fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    plan.tasks.iter().flat_map(|task| {
-        task.checks
-            .iter()
-            .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
-    })
 }
 
 /// Checks the whole plan against the target: one catalog snapshot, one data query, then the `sql`
@@ -252,7 +72,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         (snapshot, sql_results)
     })
     .await
-    .map_err(|_| unreachable(format!("no answer within {}", postgres::seconds(deadline))))?;
+    .map_err(|_| unreachable(format!("no answer within {}", seconds(deadline))))?;
     let (schema, data, statements) = match snapshot {
         Ok(snapshot) => snapshot,
         Err(sqlx::Error::PoolTimedOut) => {
@@ -271,23 +91,28 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
 
     tracing::debug!("all queries answered after {:?}", started.elapsed());
     let mut sql_outcomes = sql_outcomes.into_iter();
-    let mut judge = |check: &Check| {
-        let sql = matches!(check.spec, CheckSpec::Sql { .. })
+    let facts = Facts {
+        backend,
+        schema: &schema,
+        data: &data,
+    };
+    let mut verdict_of = |check: &Check| {
+        let sql = matches!(check.spec, CheckSpec::Sql(_))
             .then(|| sql_outcomes.next())
             .flatten();
-        evaluate(&check.spec, backend, &schema, &data, sql.as_ref())
+        judge(&check.spec, &facts, sql.as_ref())
     };
     let verdicts = Verdicts {
         tasks: plan
             .tasks
             .iter()
             .map(|task| TaskVerdicts {
-                checks: task.checks.iter().map(&mut judge).collect(),
+                checks: task.checks.iter().map(&mut verdict_of).collect(),
                 guards: task
                     .fix
                     .iter()
                     .flat_map(|fix| fix.guards.iter())
-                    .map(&mut judge)
+                    .map(&mut verdict_of)
                     .collect(),
             })
             .collect(),
@@ -302,11 +127,11 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
 }
 
 fn sql_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    all_checks(plan).filter(|check| matches!(check.spec, CheckSpec::Sql { .. }))
+    all_checks(plan).filter(|check| matches!(check.spec, CheckSpec::Sql(_)))
 }
 
 async fn run_sql_check(target: Target, spec: CheckSpec) -> Result<SqlOutcome, sqlx::Error> {
-    let CheckSpec::Sql { query, .. } = &spec else {
+    let CheckSpec::Sql(SqlCheck { query, .. }) = &spec else {
         return Ok(SqlOutcome::Error("not a sql check".into()));
     };
     let backend = target.backend();
@@ -328,7 +153,7 @@ async fn run_sql_check(target: Target, spec: CheckSpec) -> Result<SqlOutcome, sq
                 Ok(outcome) => outcome,
                 Err(_) => Ok(SqlOutcome::Error(format!(
                     "timed out after {}",
-                    postgres::seconds(limits.statement_timeout)
+                    seconds(limits.statement_timeout)
                 ))),
             }
         }

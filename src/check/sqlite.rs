@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, TypeInfo, ValueRef};
 
 use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
-use super::refresh::Needs;
+use super::needs::Needs;
 
 const COLUMNS_QUERY: &str = r#"
 SELECT m.name AS rel_name, m.type AS rel_type, p.name AS col_name, p.type AS col_type,

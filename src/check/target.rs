@@ -26,6 +26,16 @@ impl Default for Limits {
     }
 }
 
+/// A duration as people write it in messages: `5 s`, `0.5 s`.
+pub(crate) fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// Why the target database could not be used at all (as opposed to one check failing).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {

@@ -175,6 +175,10 @@ impl DialectSql {
     }
 }
 
+/// Where `migration_version` looks when the check names no table or column: Alembic's.
+pub const DEFAULT_MIGRATION_TABLE: &str = "alembic_version";
+pub const DEFAULT_MIGRATION_COLUMN: &str = "version_num";
+
 /// One live fact about the database that must hold for a task to be done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
@@ -191,101 +195,145 @@ pub struct Check {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckSpec {
     /// An ordinary or partitioned table exists (not a view).
-    TableExists {
-        table: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-    },
+    TableExists(TableRef),
     /// No ordinary or partitioned table of this name exists in the schema.
-    TableAbsent {
-        table: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-    },
-    ColumnExists {
-        table: String,
-        column: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        /// Compared by meaning: `varchar(50)` matches `character varying(50)`.
-        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-        data_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        nullable: Option<bool>,
-        /// An SQL expression as written in a migration: `'discovery'`, `'{}'`, `now()`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        default: Option<String>,
-    },
-    ColumnAbsent {
-        table: String,
-        column: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-    },
+    TableAbsent(TableRef),
+    ColumnExists(ColumnExists),
+    ColumnAbsent(ColumnRef),
     /// An index on the table, found by name or by its leading key columns.
-    IndexExists {
-        table: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        columns: Option<Vec<String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-    },
-    RowCount {
-        table: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        equals: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at_most: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        at_least: Option<u64>,
-    },
+    IndexExists(IndexExists),
+    RowCount(RowCount),
     /// A row of the migration table holds this revision (Alembic may have several heads).
-    MigrationVersion {
-        revision: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        table: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        column: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        schema: Option<String>,
-    },
+    MigrationVersion(MigrationVersion),
     /// A read-only query returning one row with one column; passes when it equals `expect`.
-    Sql {
-        query: DialectSql,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        expect: Option<serde_json::Value>,
-    },
+    Sql(SqlCheck),
+}
+
+/// A table, by name and optional schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TableRef {
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnRef {
+    pub table: String,
+    pub column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnExists {
+    pub table: String,
+    pub column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Compared by meaning: `varchar(50)` matches `character varying(50)`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+    /// An SQL expression as written in a migration: `'discovery'`, `'{}'`, `now()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IndexExists {
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RowCount {
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MigrationVersion {
+    pub revision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+impl MigrationVersion {
+    /// The table holding the revisions: Alembic's unless the check names another.
+    pub fn migration_table(&self) -> &str {
+        self.table.as_deref().unwrap_or(DEFAULT_MIGRATION_TABLE)
+    }
+
+    pub fn migration_column(&self) -> &str {
+        self.column.as_deref().unwrap_or(DEFAULT_MIGRATION_COLUMN)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SqlCheck {
+    pub query: DialectSql,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<serde_json::Value>,
 }
 
 impl CheckSpec {
     pub fn kind(&self) -> &'static str {
         match self {
-            CheckSpec::TableExists { .. } => "table_exists",
-            CheckSpec::TableAbsent { .. } => "table_absent",
-            CheckSpec::ColumnExists { .. } => "column_exists",
-            CheckSpec::ColumnAbsent { .. } => "column_absent",
-            CheckSpec::IndexExists { .. } => "index_exists",
-            CheckSpec::RowCount { .. } => "row_count",
-            CheckSpec::MigrationVersion { .. } => "migration_version",
-            CheckSpec::Sql { .. } => "sql",
+            CheckSpec::TableExists(_) => "table_exists",
+            CheckSpec::TableAbsent(_) => "table_absent",
+            CheckSpec::ColumnExists(_) => "column_exists",
+            CheckSpec::ColumnAbsent(_) => "column_absent",
+            CheckSpec::IndexExists(_) => "index_exists",
+            CheckSpec::RowCount(_) => "row_count",
+            CheckSpec::MigrationVersion(_) => "migration_version",
+            CheckSpec::Sql(_) => "sql",
         }
     }
 
     /// The table the check reads, when it names one.
     pub fn table(&self) -> Option<&str> {
         match self {
-            CheckSpec::TableExists { table, .. }
-            | CheckSpec::TableAbsent { table, .. }
-            | CheckSpec::ColumnExists { table, .. }
-            | CheckSpec::ColumnAbsent { table, .. }
-            | CheckSpec::IndexExists { table, .. }
-            | CheckSpec::RowCount { table, .. } => Some(table),
-            CheckSpec::MigrationVersion { table, .. } => table.as_deref(),
-            CheckSpec::Sql { .. } => None,
+            CheckSpec::TableExists(TableRef { table, .. })
+            | CheckSpec::TableAbsent(TableRef { table, .. })
+            | CheckSpec::ColumnExists(ColumnExists { table, .. })
+            | CheckSpec::ColumnAbsent(ColumnRef { table, .. })
+            | CheckSpec::IndexExists(IndexExists { table, .. })
+            | CheckSpec::RowCount(RowCount { table, .. }) => Some(table),
+            CheckSpec::MigrationVersion(m) => m.table.as_deref(),
+            CheckSpec::Sql(_) => None,
+        }
+    }
+
+    /// The schema the check names, if any (`None`: resolved like an unqualified name).
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            CheckSpec::TableExists(TableRef { schema, .. })
+            | CheckSpec::TableAbsent(TableRef { schema, .. })
+            | CheckSpec::ColumnExists(ColumnExists { schema, .. })
+            | CheckSpec::ColumnAbsent(ColumnRef { schema, .. })
+            | CheckSpec::IndexExists(IndexExists { schema, .. })
+            | CheckSpec::RowCount(RowCount { schema, .. })
+            | CheckSpec::MigrationVersion(MigrationVersion { schema, .. }) => schema.as_deref(),
+            CheckSpec::Sql(_) => None,
         }
     }
 }

@@ -1,0 +1,90 @@
+//! `column_exists` (with type, nullability and default compared by meaning) and `column_absent`.
+
+use super::Facts;
+use crate::check::Verdict;
+use crate::check::normalize::{canonical_default, canonical_type, same_default, same_type};
+use crate::plan::{ColumnExists, ColumnRef};
+
+pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
+    let column = &spec.column;
+    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
+        Ok(relation) => relation,
+        Err(evidence) => return Verdict::fail(format!("column {column} missing: {evidence}")),
+    };
+    let table_name = facts.display(&relation.schema, &spec.table);
+    let Some(found) = relation.columns.iter().find(|c| &c.name == column) else {
+        let mut evidence = format!("column {column} missing from {table_name}");
+        if let Some(other) = relation
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+        {
+            evidence.push_str(&format!(
+                "; a column {} exists (names are case-sensitive)",
+                other.name
+            ));
+        }
+        return Verdict::fail(evidence);
+    };
+    let mut problems = Vec::new();
+    if let Some(expected) = &spec.data_type
+        && !same_type(&found.data_type, expected)
+    {
+        problems.push(format!("type is {}, expected {expected}", found.data_type));
+    }
+    if let Some(expected) = spec.nullable
+        && expected == found.not_null
+    {
+        problems.push(if found.not_null {
+            "column is NOT NULL, expected nullable".to_string()
+        } else {
+            "column is nullable, expected NOT NULL".to_string()
+        });
+    }
+    if let Some(expected) = &spec.default {
+        match &found.default {
+            Some(actual) if same_default(actual, expected) => {}
+            Some(actual) => problems.push(format!("default is {actual}, expected {expected}")),
+            None => problems.push(format!("no default, expected {expected}")),
+        }
+    }
+    let verdict = if problems.is_empty() {
+        let mut described = found.data_type.clone();
+        if let Some(default) = &found.default {
+            described.push_str(&format!(", default {default}"));
+        }
+        if found.not_null {
+            described.push_str(", not null");
+        }
+        Verdict::pass(format!("column {table_name}.{column} exists ({described})"))
+    } else {
+        Verdict::fail(format!("{table_name}.{column}: {}", problems.join("; ")))
+    };
+    let mut verdict = verdict
+        .with_fact("type", found.data_type.clone())
+        .with_fact("not_null", found.not_null)
+        .with_fact("default", found.default.clone());
+    if let Some(expected) = &spec.data_type {
+        verdict = verdict.with_fact("expected_type", canonical_type(expected));
+    }
+    if let Some(expected) = &spec.default {
+        verdict = verdict.with_fact("expected_default", canonical_default(expected));
+    }
+    verdict
+}
+
+pub(super) fn column_absent(facts: &Facts<'_>, spec: &ColumnRef) -> Verdict {
+    let column = &spec.column;
+    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
+        Ok(relation) => relation,
+        Err(evidence) => return Verdict::pass(format!("column {column} is gone: {evidence}")),
+    };
+    let table_name = facts.display(&relation.schema, &spec.table);
+    match relation.columns.iter().find(|c| &c.name == column) {
+        Some(found) => Verdict::fail(format!(
+            "column {column} still exists in {table_name} ({})",
+            found.data_type
+        )),
+        None => Verdict::pass(format!("column {column} is not in {table_name}")),
+    }
+}

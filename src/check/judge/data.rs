@@ -1,0 +1,102 @@
+//! `row_count` and `migration_version`: judged on the data read after the catalog.
+
+use super::{Facts, rows};
+use crate::check::Verdict;
+use crate::plan::{MigrationVersion, RowCount};
+
+pub(super) fn row_count(facts: &Facts<'_>, spec: &RowCount) -> Verdict {
+    let table = &spec.table;
+    let relation = match facts.table(spec.schema.as_deref(), table) {
+        Ok(relation) => relation,
+        Err(evidence) => return Verdict::error(format!("cannot count rows: {evidence}")),
+    };
+    if !relation.readable {
+        return Verdict::error(format!(
+            "permission denied for table {}",
+            facts.display(&relation.schema, table)
+        ));
+    }
+    let count = match facts
+        .data
+        .row_counts
+        .get(&(relation.schema.clone(), table.to_string()))
+    {
+        Some(Ok(count)) => *count,
+        Some(Err(reason)) => return Verdict::error(reason.clone()),
+        None => return Verdict::error("row count was not read in this refresh"),
+    };
+    let mut expected = Vec::new();
+    let mut ok = true;
+    if let Some(n) = spec.equals {
+        ok &= count == n;
+        expected.push(format!("exactly {n}"));
+    }
+    if let Some(n) = spec.at_most {
+        ok &= count <= n;
+        expected.push(format!("at most {n}"));
+    }
+    if let Some(n) = spec.at_least {
+        ok &= count >= n;
+        expected.push(format!("at least {n}"));
+    }
+    let evidence = format!(
+        "{} in {}",
+        rows(count),
+        facts.display(&relation.schema, table)
+    );
+    let verdict = if ok {
+        Verdict::pass(evidence)
+    } else {
+        Verdict::fail(format!("{evidence}, expected {}", expected.join(" and ")))
+    };
+    verdict.with_fact("rows", count)
+}
+
+pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> Verdict {
+    let (table, column, revision) = (
+        spec.migration_table(),
+        spec.migration_column(),
+        &spec.revision,
+    );
+    let relation = match facts.table(spec.schema.as_deref(), table) {
+        Ok(relation) => relation,
+        Err(evidence) => {
+            return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
+        }
+    };
+    let table_name = facts.display(&relation.schema, table);
+    if !relation.columns.iter().any(|c| c.name == column) {
+        return Verdict::error(format!(
+            "column {column} missing from migration table {table_name}"
+        ));
+    }
+    if !relation.readable {
+        return Verdict::error(format!("permission denied for table {table_name}"));
+    }
+    let key = (
+        relation.schema.clone(),
+        table.to_string(),
+        column.to_string(),
+    );
+    let versions = match facts.data.migration_versions.get(&key) {
+        Some(Ok(versions)) => versions,
+        Some(Err(reason)) => return Verdict::error(reason.clone()),
+        None => return Verdict::error("migration versions were not read in this refresh"),
+    };
+    let verdict = if versions.iter().any(|v| v == revision) {
+        Verdict::pass(format!(
+            "revision {revision} applied ({table_name}: {})",
+            versions.join(", ")
+        ))
+    } else if versions.is_empty() {
+        Verdict::fail(format!(
+            "revision {revision} not applied; {table_name} is empty"
+        ))
+    } else {
+        Verdict::fail(format!(
+            "revision {revision} not applied; {table_name} holds {}",
+            versions.join(", ")
+        ))
+    };
+    verdict.with_fact("versions", versions.clone())
+}

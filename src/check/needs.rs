@@ -1,0 +1,159 @@
+//! What a refresh must read, gathered from every check and guard of the plan: the relation
+//! names to look up in the catalog, the tables whose indexes matter, and the data items (row
+//! counts, migration versions) to read once the catalog has said which tables exist.
+
+use std::collections::BTreeSet;
+
+use super::facts::SchemaSnapshot;
+use crate::Backend;
+use crate::plan::{Check, CheckSpec, ColumnExists, ColumnRef, Plan, TableRef};
+
+/// What a refresh must read, gathered from every check and guard in the plan.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// The names of every relation the plan mentions, as written (looked up in every schema).
+    pub relation_names: Vec<String>,
+    /// Tables whose indexes the plan asks about; only theirs are read.
+    pub index_tables: Vec<String>,
+    row_counts: BTreeSet<(String, String)>,
+    migrations: BTreeSet<(String, String, String)>,
+}
+
+impl Needs {
+    /// Names the exact lookup found in no schema, lower-cased, to look up once more ignoring
+    /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
+    /// go through `lower(relname)`, which no catalog index serves.
+    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> Vec<String> {
+        self.relation_names
+            .iter()
+            .filter(|name| !found.has_name(name))
+            .flat_map(|name| lower_spellings(name))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
+    pub(crate) fn all_spellings(&self) -> Vec<String> {
+        self.relation_names
+            .iter()
+            .flat_map(|name| [name.clone()].into_iter().chain(lower_spellings(name)))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+/// How the catalog may lower-case `name`: `lower()` changes only ASCII letters under the C
+/// collation and every letter under others.
+fn lower_spellings(name: &str) -> [String; 2] {
+    [name.to_lowercase(), name.to_ascii_lowercase()]
+}
+
+/// One value list to read: a row count (no column) or the values of a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DataItem {
+    schema: String,
+    table: String,
+    column: Option<String>,
+}
+
+impl DataItem {
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+    pub fn column(&self) -> Option<&str> {
+        self.column.as_deref()
+    }
+}
+
+impl Needs {
+    pub fn of(plan: &Plan, backend: Backend) -> Needs {
+        let mut needs = Needs::default();
+        let mut names = BTreeSet::new();
+        let mut index_tables = BTreeSet::new();
+        let default_schema = backend.default_schema();
+        for check in all_checks(plan) {
+            let schema =
+                |s: &Option<String>| s.clone().unwrap_or_else(|| default_schema.to_string());
+            match &check.spec {
+                CheckSpec::TableExists(TableRef { table, .. })
+                | CheckSpec::TableAbsent(TableRef { table, .. })
+                | CheckSpec::ColumnExists(ColumnExists { table, .. })
+                | CheckSpec::ColumnAbsent(ColumnRef { table, .. }) => {
+                    names.insert(table.clone());
+                }
+                CheckSpec::IndexExists(index) => {
+                    names.insert(index.table.clone());
+                    index_tables.insert(index.table.clone());
+                }
+                CheckSpec::RowCount(count) => {
+                    names.insert(count.table.clone());
+                    needs
+                        .row_counts
+                        .insert((schema(&count.schema), count.table.clone()));
+                }
+                CheckSpec::MigrationVersion(migration) => {
+                    let table = migration.migration_table().to_string();
+                    names.insert(table.clone());
+                    needs.migrations.insert((
+                        schema(&migration.schema),
+                        table,
+                        migration.migration_column().to_string(),
+                    ));
+                }
+                CheckSpec::Sql(_) => {}
+            }
+        }
+        // `table_absent` evidence mentions how many rows are left, when the table is readable.
+        for check in all_checks(plan) {
+            if let CheckSpec::TableAbsent(TableRef { table, schema }) = &check.spec {
+                needs.row_counts.insert((
+                    schema.clone().unwrap_or_else(|| default_schema.into()),
+                    table.clone(),
+                ));
+            }
+        }
+        needs.relation_names = names.into_iter().collect();
+        needs.index_tables = index_tables.into_iter().collect();
+        needs
+    }
+
+    /// The data to read, limited to readable tables (and existing columns) found in the catalog,
+    /// so that every name sent is one the database itself reported.
+    pub(crate) fn data_items(&self, snapshot: &SchemaSnapshot) -> Vec<DataItem> {
+        let counts = self.row_counts.iter().filter_map(|(schema, table)| {
+            let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
+            Some(DataItem {
+                schema: relation.schema.clone(),
+                table: relation.name.clone(),
+                column: None,
+            })
+        });
+        let versions = self
+            .migrations
+            .iter()
+            .filter_map(|(schema, table, column)| {
+                let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
+                let column = relation.columns.iter().find(|c| &c.name == column)?;
+                Some(DataItem {
+                    schema: relation.schema.clone(),
+                    table: relation.name.clone(),
+                    column: Some(column.name.clone()),
+                })
+            });
+        counts.chain(versions).collect()
+    }
+}
+
+/// Every check and guard in the plan, in plan order.
+pub(crate) fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
+    plan.tasks.iter().flat_map(|task| {
+        task.checks
+            .iter()
+            .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
+    })
+}
