@@ -81,30 +81,30 @@ async fn tables_exist_or_not_and_views_and_other_schemas_do_not_count() {
         { "id": "absent-view", "kind": "table_absent", "table": "looks_like_table" },
         { "id": "still-there", "kind": "table_absent", "table": "three_rows" }
     ])).await;
-    assert_verdict(&v, "exists", CheckStatus::Pass, "table flows exists");
+    assert_verdict(&v, "exists", CheckStatus::Pass, "table public.flows exists");
     assert_verdict(
         &v,
         "partitioned",
         CheckStatus::Pass,
-        "partitioned table parted exists",
+        "partitioned table public.parted exists",
     );
     assert_verdict(
         &v,
         "missing",
         CheckStatus::Fail,
-        "table nope does not exist",
+        "no table nope on the search path (public)",
     );
     assert_verdict(
         &v,
         "view",
         CheckStatus::Fail,
-        "looks_like_table is a view, not a table",
+        "looks_like_table is the view public.looks_like_table, not a table",
     );
     assert_verdict(
         &v,
         "elsewhere",
         CheckStatus::Fail,
-        "a table only_elsewhere exists in schema legacy",
+        "a table legacy.only_elsewhere exists outside the search path",
     );
     assert_verdict(
         &v,
@@ -116,15 +116,25 @@ async fn tables_exist_or_not_and_views_and_other_schemas_do_not_count() {
         &v,
         "case",
         CheckStatus::Fail,
-        "a table MixedCase exists (names are case-sensitive)",
+        "a table public.MixedCase exists (names are case-sensitive)",
     );
-    assert_verdict(&v, "absent", CheckStatus::Pass, "does not exist");
-    assert_verdict(&v, "absent-view", CheckStatus::Pass, "is a view");
+    assert_verdict(
+        &v,
+        "absent",
+        CheckStatus::Pass,
+        "no nope on the search path (public)",
+    );
+    assert_verdict(
+        &v,
+        "absent-view",
+        CheckStatus::Fail,
+        "no table, but looks_like_table still names the view public.looks_like_table",
+    );
     assert_verdict(
         &v,
         "still-there",
         CheckStatus::Fail,
-        "table three_rows still exists with 3 rows",
+        "table public.three_rows still exists with 3 rows",
     );
 }
 
@@ -188,19 +198,19 @@ async fn column_types_and_defaults_compare_by_meaning() {
         &v,
         "missing",
         CheckStatus::Fail,
-        "column cross_phase_context missing from flows",
+        "column cross_phase_context missing from public.flows",
     );
     assert_verdict(
         &v,
         "no-table",
         CheckStatus::Fail,
-        "table nope does not exist",
+        "no table nope on the search path (public)",
     );
     assert_verdict(
         &v,
         "present",
         CheckStatus::Fail,
-        "column label still exists in flows (text)",
+        "column label still exists in public.flows (text)",
     );
 }
 
@@ -232,39 +242,44 @@ async fn indexes_row_counts_and_migration_versions() {
         &v,
         "not-leading",
         CheckStatus::Fail,
-        "no index on flows leading with (created_at); indexes: flows_pkey (id), ix_flows_phase_created",
+        "no index on public.flows leading with (created_at); indexes: flows_pkey (id), ix_flows_phase_created",
     );
-    assert_verdict(&v, "empty", CheckStatus::Pass, "0 rows in empty_legacy");
+    assert_verdict(
+        &v,
+        "empty",
+        CheckStatus::Pass,
+        "0 rows in public.empty_legacy",
+    );
     assert_verdict(
         &v,
         "too-many",
         CheckStatus::Fail,
-        "3 rows in three_rows, expected at most 0",
+        "3 rows in public.three_rows, expected at most 0",
     );
     assert_verdict(&v, "enough", CheckStatus::Pass, "3 rows");
     assert_verdict(
         &v,
         "count-missing",
         CheckStatus::Error,
-        "cannot count rows: table nope does not exist",
+        "cannot count rows: no table nope on the search path (public)",
     );
     assert_verdict(
         &v,
         "head-b",
         CheckStatus::Pass,
-        "revision head_b applied (alembic_version: head_a, head_b)",
+        "revision head_b applied (public.alembic_version: head_a, head_b)",
     );
     assert_verdict(
         &v,
         "old",
         CheckStatus::Fail,
-        "revision c85140124625 not applied; alembic_version holds head_a, head_b",
+        "revision c85140124625 not applied; public.alembic_version holds head_a, head_b",
     );
     assert_verdict(
         &v,
         "no-alembic",
         CheckStatus::Fail,
-        "table nope_version does not exist",
+        "no table nope_version on the search path (public)",
     );
 }
 
@@ -394,7 +409,7 @@ async fn a_least_privilege_role_gets_permission_errors_only_where_it_cannot_read
         &v,
         "unreadable",
         CheckStatus::Error,
-        "permission denied for table empty_legacy",
+        "permission denied for table public.empty_legacy",
     );
     assert_verdict(
         &v,
@@ -406,7 +421,7 @@ async fn a_least_privilege_role_gets_permission_errors_only_where_it_cannot_read
         &v,
         "migration",
         CheckStatus::Error,
-        "permission denied for table alembic_version",
+        "permission denied for table public.alembic_version",
     );
 }
 

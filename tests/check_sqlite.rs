@@ -107,12 +107,7 @@ async fn every_check_kind_on_sqlite() {
         CheckStatus::Fail,
         "looks_like_table is a view, not a table",
     );
-    assert_verdict(
-        &v,
-        "missing",
-        CheckStatus::Fail,
-        "table nope does not exist",
-    );
+    assert_verdict(&v, "missing", CheckStatus::Fail, "no table nope in main");
     assert_verdict(
         &v,
         "not-absent",
@@ -147,7 +142,7 @@ async fn every_check_kind_on_sqlite() {
         &v,
         "rows-missing",
         CheckStatus::Error,
-        "table nope does not exist",
+        "no table nope in main",
     );
     assert_verdict(
         &v,

@@ -63,9 +63,17 @@ async fn check_json_against_the_seed_reality_on_postgres() {
 
     assert_eq!(report["backend"], "postgres");
     assert!(
-        report["database"].as_str().unwrap().contains(":***@"),
+        report["database"]["url"]
+            .as_str()
+            .unwrap()
+            .contains(":***@"),
         "{}",
         report["database"]
+    );
+    assert_eq!(
+        report["database"]["search_path"],
+        serde_json::json!(["public"]),
+        "the search path the verdicts were judged under"
     );
     let summary = &report["summary"];
     assert_eq!(summary["progress"]["database"]["done"], 5);
@@ -80,7 +88,7 @@ async fn check_json_against_the_seed_reality_on_postgres() {
     assert_eq!(columns["overclaimed"], true);
     assert_eq!(
         columns["checks"][0]["evidence"],
-        "column current_phase missing from crewai_flow_state_extensions"
+        "column current_phase missing from public.crewai_flow_state_extensions"
     );
     assert!(
         columns["checks"]
@@ -93,7 +101,7 @@ async fn check_json_against_the_seed_reality_on_postgres() {
     let sessions = task(&report, "drop-data-import-sessions");
     assert_eq!(
         sessions["checks"][0]["evidence"],
-        "table data_import_sessions still exists with 0 rows"
+        "table public.data_import_sessions still exists with 0 rows"
     );
     assert_eq!(sessions["guards"][0]["status"], "pass");
     let discovery = task(&report, "drop-discovery-assets");
@@ -104,7 +112,7 @@ async fn check_json_against_the_seed_reality_on_postgres() {
     assert_eq!(drop_session_ids["blocked_by"][0], "fix-session-id-in-code");
     assert_eq!(
         drop_session_ids["checks"][0]["evidence"],
-        "column session_id still exists in assets (uuid)"
+        "column session_id still exists in public.assets (uuid)"
     );
 
     for done in [

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use super::needs::DataItem;
 
-/// What kind of relation a catalog entry is; only tables count for `table_exists`.
+/// What kind of relation a catalog entry is; only tables count for `table_exists`, but every
+/// kind takes part in name resolution, as in PostgreSQL (a sequence `assets` earlier on the
+/// search path hides a table `assets` later on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelationKind {
     Table,
@@ -12,6 +14,9 @@ pub enum RelationKind {
     View,
     MaterializedView,
     ForeignTable,
+    Sequence,
+    Index,
+    CompositeType,
     Other,
 }
 
@@ -27,19 +32,79 @@ impl RelationKind {
             RelationKind::View => "view",
             RelationKind::MaterializedView => "materialized view",
             RelationKind::ForeignTable => "foreign table",
+            RelationKind::Sequence => "sequence",
+            RelationKind::Index => "index",
+            RelationKind::CompositeType => "composite type",
             RelationKind::Other => "relation",
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Column {
     pub name: String,
-    /// As the catalog spells it, e.g. `character varying(50)`.
+    /// As the catalog spells it, e.g. `character varying(50)` (`format_type`: qualified by its
+    /// schema only when that schema is not on the search path).
     pub data_type: String,
     pub not_null: bool,
     /// As the catalog spells it, e.g. `'discovery'::character varying`.
     pub default: Option<String>,
+    /// The type's oid (PostgreSQL), to tell `public.citext` from `legacy.citext`.
+    pub type_oid: Option<u32>,
+    /// `GENERATED … AS IDENTITY`: the column takes its values from a sequence.
+    pub identity: bool,
+}
+
+/// A type the plan names with its schema (`public.citext`), as the catalog knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedType {
+    pub schema: String,
+    pub name: String,
+    pub oid: u32,
+    /// The oid of its array type (`citext[]`), 0 when it has none.
+    pub array_oid: u32,
+}
+
+/// The schemas a name without one is looked up in, in order, as the checking session sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPath {
+    /// Every schema searched, in order, implicit ones included (`pg_catalog`, the session's
+    /// temporary schema): `current_schemas(true)`.
+    pub effective: Vec<String>,
+    /// The path as people set it, of schemas that exist: `current_schemas(false)`.
+    pub shown: Vec<String>,
+}
+
+impl SearchPath {
+    pub fn of(schemas: &[&str]) -> SearchPath {
+        let schemas: Vec<String> = schemas.iter().map(|s| s.to_string()).collect();
+        SearchPath {
+            effective: schemas.clone(),
+            shown: schemas,
+        }
+    }
+
+    /// `migration, public` for evidence and headers.
+    pub fn display(&self) -> String {
+        if self.shown.is_empty() {
+            "empty".to_string()
+        } else {
+            self.shown.join(", ")
+        }
+    }
+
+    fn position(&self, schema: &str) -> Option<usize> {
+        self.effective.iter().position(|s| s == schema)
+    }
+}
+
+/// What a name means on the search path, or in the schema a check names.
+#[derive(Debug, Clone, Copy)]
+pub enum Resolved<'a> {
+    /// The name means this relation (of any kind).
+    Relation(&'a Relation),
+    /// Nothing of that name where PostgreSQL would look.
+    Nothing,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,17 +125,65 @@ pub struct Relation {
     pub indexes: Vec<Index>,
 }
 
-/// The catalog entries for every relation whose name (in any case, any schema) the plan uses.
+/// The catalog entries for every relation whose name (in any case, any schema) the plan uses,
+/// and the search path they were read under.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaSnapshot {
     /// Sorted by ASCII-lower-cased name, so a name and its case variants sit together.
     relations: Vec<Relation>,
+    pub search_path: SearchPath,
+    /// Types the plan names with a schema.
+    pub named_types: Vec<NamedType>,
 }
 
 impl SchemaSnapshot {
-    pub fn new(mut relations: Vec<Relation>) -> SchemaSnapshot {
+    pub fn new(mut relations: Vec<Relation>, search_path: SearchPath) -> SchemaSnapshot {
         relations.sort_by_cached_key(|r| r.name.to_ascii_lowercase());
-        SchemaSnapshot { relations }
+        SchemaSnapshot {
+            relations,
+            search_path,
+            named_types: Vec::new(),
+        }
+    }
+
+    /// What `name` means: in `schema` when the check names one, else the first schema on the
+    /// search path holding a relation of exactly that name, as PostgreSQL resolves it.
+    pub fn resolve<'a>(&'a self, schema: Option<&str>, name: &str) -> Resolved<'a> {
+        let found = match schema {
+            Some(schema) => self.find(schema, name),
+            None => self
+                .same_name(name)
+                .filter_map(|r| Some((self.search_path.position(&r.schema)?, r)))
+                .min_by_key(|(position, _)| *position)
+                .map(|(_, r)| r),
+        };
+        found.map_or(Resolved::Nothing, Resolved::Relation)
+    }
+
+    /// Relations of exactly this name on the search path that `resolved` hides (later on it).
+    pub fn hidden_by<'a>(&'a self, resolved: &Relation) -> impl Iterator<Item = &'a Relation> {
+        let (name, schema) = (resolved.name.clone(), resolved.schema.clone());
+        let at = self.search_path.position(&schema);
+        self.same_name_any_case(&name).iter().filter(move |r| {
+            r.name == name
+                && r.schema != schema
+                && self
+                    .search_path
+                    .position(&r.schema)
+                    .is_some_and(|p| Some(p) > at)
+        })
+    }
+
+    /// Relations of exactly this name in schemas off the search path.
+    pub fn off_path<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Relation> {
+        self.same_name(name)
+            .filter(|r| self.search_path.position(&r.schema).is_none())
+    }
+
+    fn same_name<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Relation> {
+        self.same_name_any_case(name)
+            .iter()
+            .filter(move |r| r.name == name)
     }
 
     pub fn relations(&self) -> &[Relation] {
@@ -83,14 +196,14 @@ impl SchemaSnapshot {
             .into_iter()
             .filter(|r| self.find(&r.schema, &r.name).is_none())
             .collect();
-        let mut relations = std::mem::take(&mut self.relations);
-        relations.extend(new);
-        *self = SchemaSnapshot::new(relations);
+        self.relations.extend(new);
+        self.relations
+            .sort_by_cached_key(|r| r.name.to_ascii_lowercase());
     }
 
     /// Every relation whose name equals `name` ignoring ASCII case (a binary search: a refresh
     /// judges thousands of checks against hundreds of relations).
-    fn same_name_any_case(&self, name: &str) -> &[Relation] {
+    pub(crate) fn same_name_any_case(&self, name: &str) -> &[Relation] {
         let key: Vec<u8> = name.bytes().map(|b| b.to_ascii_lowercase()).collect();
         let start = self.relations.partition_point(|r| {
             r.name
@@ -115,19 +228,6 @@ impl SchemaSnapshot {
         self.same_name_any_case(name)
             .iter()
             .find(|r| r.schema == schema && r.name == name)
-    }
-
-    /// The table `schema.name`, if one exists (not a view).
-    pub fn table(&self, schema: &str, name: &str) -> Option<&Relation> {
-        self.find(schema, name).filter(|r| r.kind.is_table())
-    }
-
-    /// Relations that a person may have meant: same name elsewhere, or other case.
-    pub fn near_misses(&self, schema: &str, name: &str) -> Vec<&Relation> {
-        self.same_name_any_case(name)
-            .iter()
-            .filter(|r| !(r.schema == schema && r.name == name && r.kind.is_table()))
-            .collect()
     }
 }
 

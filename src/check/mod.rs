@@ -14,6 +14,7 @@ mod sql_text;
 mod sqlite;
 mod target;
 
+pub use facts::SearchPath;
 pub use refresh::{Refresh, refresh};
 pub use sql_text::{SqlRejection, screen_check_sql};
 pub use target::{Limits, Target, TargetError};
@@ -47,6 +48,10 @@ pub struct Verdict {
     pub evidence: String,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Something a person should know although it does not change the verdict: an absent
+    /// check passed, but an object of that name exists outside the search path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 impl Verdict {
@@ -55,6 +60,7 @@ impl Verdict {
             status: CheckStatus::Pass,
             evidence: evidence.into(),
             facts: Default::default(),
+            warning: None,
         }
     }
 
@@ -63,6 +69,7 @@ impl Verdict {
             status: CheckStatus::Fail,
             evidence: evidence.into(),
             facts: Default::default(),
+            warning: None,
         }
     }
 
@@ -71,7 +78,13 @@ impl Verdict {
             status: CheckStatus::Error,
             evidence: evidence.into(),
             facts: Default::default(),
+            warning: None,
         }
+    }
+
+    pub fn with_warning(mut self, warning: Option<String>) -> Self {
+        self.warning = warning;
+        self
     }
 
     pub fn with_fact(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {

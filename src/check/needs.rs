@@ -4,8 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::facts::SchemaSnapshot;
-use crate::Backend;
+use super::facts::{Relation, Resolved, SchemaSnapshot};
 use crate::plan::{Check, CheckSpec, ColumnExists, ColumnRef, Plan, TableRef};
 
 /// What a refresh must read, gathered from every check and guard in the plan.
@@ -15,8 +14,12 @@ pub struct Needs {
     pub relation_names: Vec<String>,
     /// Tables whose indexes the plan asks about; only theirs are read.
     pub index_tables: Vec<String>,
-    row_counts: BTreeSet<(String, String)>,
-    migrations: BTreeSet<(String, String, String)>,
+    /// Type names the plan qualifies with a schema (`public.citext`): their oids are read so
+    /// that a column's type can be told from a same-named type in another schema.
+    pub type_names: Vec<String>,
+    /// `(schema as the check names it, table)`: resolved against the catalog before reading.
+    row_counts: BTreeSet<(Option<String>, String)>,
+    migrations: BTreeSet<(Option<String>, String, String)>,
 }
 
 impl Needs {
@@ -71,14 +74,11 @@ impl DataItem {
 }
 
 impl Needs {
-    pub fn of(plan: &Plan, backend: Backend) -> Needs {
+    pub fn of(plan: &Plan) -> Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
         let mut index_tables = BTreeSet::new();
-        let default_schema = backend.default_schema();
         for check in all_checks(plan) {
-            let schema =
-                |s: &Option<String>| s.clone().unwrap_or_else(|| default_schema.to_string());
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })
                 | CheckSpec::TableAbsent(TableRef { table, .. })
@@ -94,13 +94,13 @@ impl Needs {
                     names.insert(count.table.clone());
                     needs
                         .row_counts
-                        .insert((schema(&count.schema), count.table.clone()));
+                        .insert((count.schema.clone(), count.table.clone()));
                 }
                 CheckSpec::MigrationVersion(migration) => {
                     let table = migration.migration_table().to_string();
                     names.insert(table.clone());
                     needs.migrations.insert((
-                        schema(&migration.schema),
+                        migration.schema.clone(),
                         table,
                         migration.migration_column().to_string(),
                     ));
@@ -111,10 +111,7 @@ impl Needs {
         // `table_absent` evidence mentions how many rows are left, when the table is readable.
         for check in all_checks(plan) {
             if let CheckSpec::TableAbsent(TableRef { table, schema }) = &check.spec {
-                needs.row_counts.insert((
-                    schema.clone().unwrap_or_else(|| default_schema.into()),
-                    table.clone(),
-                ));
+                needs.row_counts.insert((schema.clone(), table.clone()));
             }
         }
         needs.relation_names = names.into_iter().collect();
@@ -126,7 +123,7 @@ impl Needs {
     /// so that every name sent is one the database itself reported.
     pub(crate) fn data_items(&self, snapshot: &SchemaSnapshot) -> Vec<DataItem> {
         let counts = self.row_counts.iter().filter_map(|(schema, table)| {
-            let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
+            let relation = readable_table(snapshot, schema.as_deref(), table)?;
             Some(DataItem {
                 schema: relation.schema.clone(),
                 table: relation.name.clone(),
@@ -137,7 +134,7 @@ impl Needs {
             .migrations
             .iter()
             .filter_map(|(schema, table, column)| {
-                let relation = snapshot.table(schema, table).filter(|r| r.readable)?;
+                let relation = readable_table(snapshot, schema.as_deref(), table)?;
                 let column = relation.columns.iter().find(|c| &c.name == column)?;
                 Some(DataItem {
                     schema: relation.schema.clone(),
@@ -146,6 +143,20 @@ impl Needs {
                 })
             });
         counts.chain(versions).collect()
+    }
+}
+
+/// The table a check's name resolves to, when the role may read it.
+fn readable_table<'a>(
+    snapshot: &'a SchemaSnapshot,
+    schema: Option<&str>,
+    table: &str,
+) -> Option<&'a Relation> {
+    match snapshot.resolve(schema, table) {
+        Resolved::Relation(relation) if relation.kind.is_table() && relation.readable => {
+            Some(relation)
+        }
+        _ => None,
     }
 }
 

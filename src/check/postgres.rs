@@ -8,34 +8,27 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor as _, PgConnection, Row};
 
-use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
+use super::facts::{
+    Column, DataFacts, Index, NamedType, Relation, RelationKind, SchemaSnapshot, SearchPath,
+    SqlOutcome,
+};
 use super::needs::{DataItem, Needs};
 use super::target::seconds;
 
-/// Every relation named in `$1` (exactly, in any schema), with columns and index key columns.
-const CATALOG_QUERY: &str = concat!(
-    catalog_select!(),
-    " WHERE c.relname = ANY($1::text[])",
-    catalog_kinds!()
-);
-
-/// The same for relations whose `lower(relname)` is in `$1`: only for names not found exactly,
-/// since no index serves it.
-const CASE_VARIANTS_QUERY: &str = concat!(
-    catalog_select!(),
-    " WHERE lower(c.relname) = ANY($1::text[])",
-    catalog_kinds!()
-);
-
-/// Tables, partitioned tables, views, materialized views and foreign tables.
-macro_rules! catalog_kinds {
+/// Closes the relation subquery: one row even when no relation matched, so the search path
+/// always arrives.
+macro_rules! catalog_end {
     () => {
-        " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+        ") r ON true"
     };
 }
-use catalog_kinds;
 
 /// What is read of each relation; the two queries differ only in how they find them.
+///
+/// Every kind of relation is read, because every kind takes part in name resolution; columns
+/// only of those that have them. The search path comes from the same statement: the session's
+/// own (after the role's and database's settings, or the plan's override sent at connect),
+/// `current_schemas(true)` being the order PostgreSQL really searches.
 ///
 /// A default cannot refer to a column, so it is deparsed without the relation (`0`): that skips
 /// a relation lookup per default and made the query a third faster on 5,000 tables. Generated
@@ -43,18 +36,27 @@ use catalog_kinds;
 macro_rules! catalog_select {
     () => {
         r#"
+SELECT p.effective_path, p.shown_path, p.named_types, r.*
+  FROM (SELECT current_schemas(true)::text[] AS effective_path,
+               current_schemas(false)::text[] AS shown_path,
+               (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid, t.typarray))
+                  FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace
+                 WHERE t.typname = ANY($3::text[])) AS named_types) p
+  LEFT JOIN LATERAL (
 SELECT n.nspname AS schema_name,
        c.relname AS rel_name,
        c.relkind::text AS rel_kind,
-       has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') AS readable,
-       COALESCE((
+       has_schema_privilege(n.oid, 'USAGE') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         AND has_table_privilege(c.oid, 'SELECT') AS readable,
+       CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN COALESCE((
          SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                                           CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
-                                               ELSE pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum)
+                                               ELSE pg_get_expr(d.adbin, d.adrelid) END,
+                                          a.atttypid, a.attidentity <> '') ORDER BY a.attnum)
            FROM pg_attribute a
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       ), '[]'::json) AS columns,
+       ), '[]'::json) ELSE '[]'::json END AS columns,
        CASE WHEN c.relname = ANY($2::text[]) THEN COALESCE((
          SELECT json_agg(json_build_array(i.relname, ARRAY(
                   SELECT a.attname
@@ -68,7 +70,22 @@ SELECT n.nspname AS schema_name,
   JOIN pg_namespace n ON n.oid = c.relnamespace"#
     };
 }
-use catalog_select;
+
+/// Every relation named in `$1` (exactly, in any schema), with columns and index key columns,
+/// and the search path they are resolved under.
+const CATALOG_QUERY: &str = concat!(
+    catalog_select!(),
+    " WHERE c.relname = ANY($1::text[])",
+    catalog_end!()
+);
+
+/// The same for relations whose `lower(relname)` is in `$1`: only for names not found exactly,
+/// since no index serves it.
+const CASE_VARIANTS_QUERY: &str = concat!(
+    catalog_select!(),
+    " WHERE lower(c.relname) = ANY($1::text[])",
+    catalog_end!()
+);
 
 /// Row counts (no column) and column values, one row per item, in one statement.
 const DATA_QUERY: &str = r#"
@@ -93,13 +110,10 @@ pub(crate) async fn snapshot(
     let rows = sqlx::query(CATALOG_QUERY)
         .bind(needs.relation_names.clone())
         .bind(needs.index_tables.clone())
+        .bind(needs.type_names.clone())
         .fetch_all(&mut *tx)
         .await?;
-    let mut schema = SchemaSnapshot::new(
-        rows.iter()
-            .map(relation_from_row)
-            .collect::<Result<_, _>>()?,
-    );
+    let mut schema = snapshot_from_rows(&rows)?;
     tracing::debug!(
         "catalog: {} relations after {:?}",
         schema.relations().len(),
@@ -111,14 +125,11 @@ pub(crate) async fn snapshot(
         let rows = sqlx::query(CASE_VARIANTS_QUERY)
             .bind(variants)
             .bind(needs.index_tables.clone())
+            .bind(Vec::<String>::new())
             .fetch_all(&mut *tx)
             .await?;
         queries += 1;
-        schema.extend(
-            rows.iter()
-                .map(relation_from_row)
-                .collect::<Result<_, _>>()?,
-        );
+        schema.extend(relations_from_rows(&rows)?);
     }
     let items = needs.data_items(&schema);
     tracing::debug!("case variants read after {:?}", started.elapsed());
@@ -126,6 +137,45 @@ pub(crate) async fn snapshot(
     tracing::debug!("data read after {:?}", started.elapsed());
     tx.rollback().await?;
     Ok((schema, data, queries + data_queries))
+}
+
+/// The snapshot from the catalog query's rows: the search path and named types ride on every
+/// row; a row without a relation only carries them.
+fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx::Error> {
+    let Some(first) = rows.first() else {
+        return Err(sqlx::Error::Protocol(
+            "the catalog query returned no row".into(),
+        ));
+    };
+    let search_path = SearchPath {
+        effective: first.try_get("effective_path")?,
+        shown: first.try_get("shown_path")?,
+    };
+    let named_types: Option<Value> = first.try_get("named_types")?;
+    let mut schema = SchemaSnapshot::new(relations_from_rows(rows)?, search_path);
+    schema.named_types = named_types
+        .as_ref()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|t| NamedType {
+            schema: text_at(t, 0).unwrap_or_default(),
+            name: text_at(t, 1).unwrap_or_default(),
+            oid: oid_at(t, 2).unwrap_or_default(),
+            array_oid: oid_at(t, 3).unwrap_or_default(),
+        })
+        .collect();
+    Ok(schema)
+}
+
+fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx::Error> {
+    let mut relations = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.try_get::<Option<String>, _>("schema_name")?.is_some() {
+            relations.push(relation_from_row(row)?);
+        }
+    }
+    Ok(relations)
 }
 
 fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
@@ -141,6 +191,9 @@ fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
             "v" => RelationKind::View,
             "m" => RelationKind::MaterializedView,
             "f" => RelationKind::ForeignTable,
+            "S" => RelationKind::Sequence,
+            "i" | "I" => RelationKind::Index,
+            "c" => RelationKind::CompositeType,
             _ => RelationKind::Other,
         },
         readable: row.try_get("readable")?,
@@ -153,6 +206,8 @@ fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
                 data_type: text_at(c, 1).unwrap_or_default(),
                 not_null: c.get(2).and_then(Value::as_bool).unwrap_or(false),
                 default: text_at(c, 3),
+                type_oid: oid_at(c, 4),
+                identity: c.get(5).and_then(Value::as_bool).unwrap_or(false),
             })
             .collect(),
         indexes: indexes
@@ -173,6 +228,13 @@ fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
             })
             .collect(),
     })
+}
+
+fn oid_at(value: &Value, index: usize) -> Option<u32> {
+    value
+        .get(index)
+        .and_then(Value::as_u64)
+        .and_then(|oid| u32::try_from(oid).ok())
 }
 
 fn text_at(value: &Value, index: usize) -> Option<String> {

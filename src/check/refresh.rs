@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use time::OffsetDateTime;
 
-use super::facts::SqlOutcome;
+use super::facts::{SearchPath, SqlOutcome};
 use super::judge::{Facts, judge};
 use super::needs::{Needs, all_checks};
 use super::target::{Target, TargetError, seconds};
@@ -20,6 +20,8 @@ pub struct Refresh {
     pub duration: Duration,
     /// Queries sent to the target (transaction control aside), for the curious and the benchmark.
     pub queries: usize,
+    /// The search path names without a schema were resolved under.
+    pub search_path: SearchPath,
 }
 
 /// Checks the whole plan against the target: one catalog snapshot, one data query, then the `sql`
@@ -29,7 +31,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let checked_at = OffsetDateTime::now_utc();
     let backend = target.backend();
     let limits = target.limits();
-    let needs = Needs::of(plan, backend);
+    let needs = Needs::of(plan);
     // A server that stops answering mid-query must not hang the refresh past its own limits.
     let deadline = limits.connect_timeout + limits.statement_timeout * 2 + Duration::from_secs(1);
     let unreachable = |reason: String| TargetError::Unreachable {
@@ -123,6 +125,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         checked_at,
         duration: started.elapsed(),
         queries: statements + sql_checks(plan).count(),
+        search_path: schema.search_path.clone(),
     })
 }
 

@@ -8,7 +8,9 @@ use serde_json::Value;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, TypeInfo, ValueRef};
 
-use super::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SqlOutcome};
+use super::facts::{
+    Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SearchPath, SqlOutcome,
+};
 use super::needs::Needs;
 
 const COLUMNS_QUERY: &str = r#"
@@ -46,7 +48,12 @@ pub(crate) async fn snapshot(
         .bind(&names)
         .fetch_all(&mut *conn)
         .await?;
-    let schema = SchemaSnapshot::new(relations_from_rows(&column_rows, &index_rows)?);
+    // A read-only connection to one file has no temporary or attached schemas: names resolve
+    // in `main`.
+    let schema = SchemaSnapshot::new(
+        relations_from_rows(&column_rows, &index_rows)?,
+        SearchPath::of(&["main"]),
+    );
 
     let items = needs.data_items(&schema);
     let mut data = DataFacts::default();
@@ -127,6 +134,7 @@ fn relations_from_rows(
                     .unwrap_or_default(),
                 not_null: not_null != 0,
                 default: row.try_get("dflt")?,
+                ..Column::default()
             });
         }
     }

@@ -90,10 +90,40 @@ fn with_socket_host(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `"migration","public"` as a startup option: each schema a quoted identifier (so no name is
+/// read as SQL or as a list separator), and the backslash escapes PostgreSQL's option splitter
+/// needs before white space and backslashes.
+fn startup_search_path(path: &[String]) -> String {
+    let list = path
+        .iter()
+        .map(|schema| format!("\"{}\"", schema.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut escaped = String::with_capacity(list.len());
+    for c in list.chars() {
+        if c.is_whitespace() || c == '\\' {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 impl Target {
     /// Parses `url` and prepares a pool. Connections are made lazily, so a database that is down
     /// now can still be checked once it comes back.
     pub fn open(url: &str, limits: Limits) -> Result<Target, TargetError> {
+        Target::open_with(url, limits, None)
+    }
+
+    /// As [`Target::open`], with the search path the checking session resolves names in
+    /// (PostgreSQL; SQLite resolves in `main`). It is sent at connect, so it costs no round trip
+    /// and `sql` checks see the same names as the catalog snapshot.
+    pub fn open_with(
+        url: &str,
+        limits: Limits,
+        search_path: Option<&[String]>,
+    ) -> Result<Target, TargetError> {
         let shown = redact_url(url);
         let bad = |reason: String| TargetError::BadUrl {
             url: shown.clone(),
@@ -105,7 +135,7 @@ impl Target {
                     with_socket_host(url).parse().map_err(|e: sqlx::Error| {
                         bad(crate::redact::redact_text(&e.to_string(), url))
                     })?;
-                let options = options.application_name("remtrack").options([
+                let mut settings = vec![
                     ("default_transaction_read_only", "on".to_string()),
                     (
                         "statement_timeout",
@@ -113,7 +143,11 @@ impl Target {
                     ),
                     ("lock_timeout", limits.lock_timeout.as_millis().to_string()),
                     ("idle_in_transaction_session_timeout", "60000".to_string()),
-                ]);
+                ];
+                if let Some(path) = search_path {
+                    settings.push(("search_path", startup_search_path(path)));
+                }
+                let options = options.application_name("remtrack").options(settings);
                 let pool = PgPoolOptions::new()
                     .max_connections(1 + SQL_CHECK_CONNECTIONS)
                     .min_connections(0)

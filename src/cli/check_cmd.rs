@@ -39,7 +39,7 @@ pub(crate) async fn check_and_report(
     report_args: &ReportArgs,
     limits: &LimitArgs,
 ) -> u8 {
-    let target = match Target::open(url, limits.limits()) {
+    let target = match Target::open_with(url, limits.limits(), limits.search_path(plan)) {
         Ok(target) => target,
         Err(error) => {
             eprintln!(

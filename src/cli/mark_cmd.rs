@@ -163,10 +163,11 @@ async fn verify_evidence(
         );
         return Err(exit::BAD_INPUT);
     };
-    let target = Target::open(url, args.limits.limits()).map_err(|error| {
-        eprintln!("remtrack: {}", one_line(&error.to_string()));
-        exit::BAD_INPUT
-    })?;
+    let target = Target::open_with(url, args.limits.limits(), args.limits.search_path(plan))
+        .map_err(|error| {
+            eprintln!("remtrack: {}", one_line(&error.to_string()));
+            exit::BAD_INPUT
+        })?;
     let refreshed = refresh(plan, &target).await;
     target.close().await;
     let refreshed = refreshed.map_err(|error| {

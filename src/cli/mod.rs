@@ -98,6 +98,10 @@ pub struct LimitArgs {
     /// Longest to wait for a connection.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub connect_timeout: Duration,
+    /// Schemas to resolve names without a schema in, in order (e.g. migration,public); overrides
+    /// the plan's `search_path` and the session's own.
+    #[arg(long, value_delimiter = ',')]
+    pub search_path: Option<Vec<String>>,
 }
 
 impl LimitArgs {
@@ -107,6 +111,11 @@ impl LimitArgs {
             lock_timeout: self.lock_timeout,
             connect_timeout: self.connect_timeout,
         }
+    }
+
+    /// The search path to set on the checking session, if any: the flag, else the plan's.
+    pub fn search_path<'a>(&'a self, plan: &'a crate::plan::Plan) -> Option<&'a [String]> {
+        self.search_path.as_deref().or(plan.search_path.as_deref())
     }
 }
 

@@ -42,7 +42,8 @@ pub(crate) async fn open_tracker(
     log_dir: &Path,
     args: &TuiArgs,
 ) -> u8 {
-    let target = match Target::open(url, args.limits.limits()) {
+    let target = match Target::open_with(url, args.limits.limits(), args.limits.search_path(&plan))
+    {
         Ok(target) => target,
         Err(error) => {
             eprintln!("remtrack: {}", one_line(&error.to_string()));

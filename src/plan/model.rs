@@ -21,6 +21,11 @@ pub struct Plan {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,
+    /// The schemas a check without `schema` looks in, in order, as PostgreSQL's `search_path`
+    /// (e.g. `["migration", "public"]`). Without it, the checking session's own search path
+    /// (after the role's and database's settings) is used. `--search-path` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_path: Option<Vec<String>>,
     pub days: Vec<Day>,
     pub phases: Vec<Phase>,
     pub tasks: Vec<Task>,

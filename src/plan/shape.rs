@@ -66,6 +66,7 @@ pub(crate) const PLAN: &[Field] = &[
     req("title", Ty::Text),
     opt("description", Ty::AnyText),
     opt("timeline", Ty::Object(TIMELINE)),
+    opt("search_path", Ty::TextList),
     req("days", Ty::ObjectList(DAY)),
     req("phases", Ty::ObjectList(PHASE)),
     req("tasks", Ty::ObjectList(TASK)),

@@ -13,8 +13,9 @@ pub fn render_markdown(report: &Report) -> String {
     let _ = writeln!(out, "# {}\n", cell(&report.plan.title));
     let _ = writeln!(
         out,
-        "Checked live against `{}` at {}.\n",
-        cell(&report.database),
+        "Checked live against `{}` (search path: {}) at {}.\n",
+        cell(&report.database.url),
+        cell(&report.search_path_text()),
         report.checked_at_seconds()
     );
     let _ = writeln!(out, "| Work | Live | Claimed |\n|---|---|---|");
@@ -48,6 +49,19 @@ pub fn render_markdown(report: &Report) -> String {
         &report.regressed_tasks(),
         |task| cell(&task.verification_text()),
     );
+
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out, "\n## Warnings\n");
+        for warning in &report.warnings {
+            let _ = writeln!(
+                out,
+                "- `{}/{}`: {}",
+                warning.task,
+                warning.check,
+                cell(&warning.warning)
+            );
+        }
+    }
 
     for day in &report.days {
         let number = day.day.unwrap_or_default();

@@ -22,8 +22,7 @@ use crate::status::{
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub plan: PlanInfo,
-    /// The database URL with any password replaced by `***`.
-    pub database: String,
+    pub database: DatabaseInfo,
     pub backend: &'static str,
     pub checked_at: String,
     pub duration_ms: u64,
@@ -32,6 +31,25 @@ pub struct Report {
     pub days: Vec<GroupReport>,
     pub phases: Vec<GroupReport>,
     pub risks: Vec<RiskReport>,
+    /// What a person should know although no verdict depends on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningReport>,
+}
+
+/// Which database, and how names were resolved in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseInfo {
+    /// The database URL with any password replaced by `***`.
+    pub url: String,
+    /// The schemas a check without `schema` was looked up in, in order.
+    pub search_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarningReport {
+    pub task: String,
+    pub check: String,
+    pub warning: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +191,8 @@ pub struct CheckReport {
     pub evidence: String,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -270,7 +290,10 @@ impl Report {
                 file: plan_file.to_string(),
                 timeline: plan.timeline.clone(),
             },
-            database: database.to_string(),
+            database: DatabaseInfo {
+                url: database.to_string(),
+                search_path: refresh.search_path.shown.clone(),
+            },
             backend: Default::default(),
             checked_at: refresh.checked_at.format(&Rfc3339).unwrap_or_default(),
             duration_ms: u64::try_from(refresh.duration.as_millis()).unwrap_or(u64::MAX),
@@ -326,6 +349,35 @@ impl Report {
                     open_items: state.open_items.clone(),
                 })
                 .collect(),
+            warnings: Vec::new(),
+        }
+        .with_warnings()
+    }
+
+    /// Every check's and guard's warning, in plan order.
+    fn with_warnings(mut self) -> Self {
+        self.warnings = self
+            .tasks
+            .iter()
+            .flat_map(|task| {
+                task.checks.iter().chain(&task.guards).filter_map(|check| {
+                    Some(WarningReport {
+                        task: task.id.clone(),
+                        check: check.id.clone(),
+                        warning: check.warning.clone()?,
+                    })
+                })
+            })
+            .collect();
+        self
+    }
+
+    /// `migration, public`, for people.
+    pub fn search_path_text(&self) -> String {
+        if self.database.search_path.is_empty() {
+            "empty".into()
+        } else {
+            self.database.search_path.join(", ")
         }
     }
 
@@ -342,5 +394,6 @@ fn check_report(id: &str, kind: &'static str, verdict: &Verdict) -> CheckReport 
         status: verdict.status,
         evidence: verdict.evidence.clone(),
         facts: verdict.facts.clone(),
+        warning: verdict.warning.clone(),
     }
 }

@@ -22,9 +22,10 @@ pub fn render_text(report: &Report) -> String {
     let _ = writeln!(out, "{BOLD}{}{BOLD:#}", one_line(&report.plan.title));
     let _ = writeln!(
         out,
-        "{DIM}checked {} ({}) at {} in {} ms{DIM:#}",
-        one_line(&report.database),
+        "{DIM}checked {} ({}, search path: {}) at {} in {} ms{DIM:#}",
+        one_line(&report.database.url),
         report.backend,
+        one_line(&report.search_path_text()),
         report.checked_at_seconds(),
         report.duration_ms
     );
@@ -101,6 +102,19 @@ pub fn render_text(report: &Report) -> String {
         );
         for task in regressed {
             let _ = writeln!(out, "  {} ({})", task.id, task.verification_text());
+        }
+    }
+
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out, "\n{YELLOW}Warnings:{YELLOW:#}");
+        for warning in &report.warnings {
+            let _ = writeln!(
+                out,
+                "  {}/{}: {}",
+                warning.task,
+                warning.check,
+                one_line(&warning.warning)
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::Facts;
 use crate::check::Verdict;
+use crate::check::facts::Resolved;
 use crate::check::normalize::{canonical_default, canonical_type, same_default, same_type};
 use crate::plan::{ColumnExists, ColumnRef};
 
@@ -11,7 +12,7 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
         Ok(relation) => relation,
         Err(evidence) => return Verdict::fail(format!("column {column} missing: {evidence}")),
     };
-    let table_name = facts.display(&relation.schema, &spec.table);
+    let table_name = facts.shown(relation);
     let Some(found) = relation.columns.iter().find(|c| &c.name == column) else {
         let mut evidence = format!("column {column} missing from {table_name}");
         if let Some(other) = relation
@@ -73,18 +74,34 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     verdict
 }
 
+/// Passes when the name means nothing where PostgreSQL looks, or a relation without the
+/// column: a view that still shows the column counts as the column still being there.
 pub(super) fn column_absent(facts: &Facts<'_>, spec: &ColumnRef) -> Verdict {
-    let column = &spec.column;
-    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
-        Ok(relation) => relation,
-        Err(evidence) => return Verdict::pass(format!("column {column} is gone: {evidence}")),
+    let (schema, column) = (spec.schema.as_deref(), &spec.column);
+    let relation = match facts.resolve(schema, &spec.table) {
+        Resolved::Relation(relation) => relation,
+        Resolved::Nothing => {
+            return Verdict::pass(format!(
+                "column {column} is gone: {}",
+                facts.missing_table(schema, &spec.table)
+            ))
+            .with_warning(facts.off_path_warning(schema, &spec.table));
+        }
     };
-    let table_name = facts.display(&relation.schema, &spec.table);
+    let shown = facts.shown(relation);
     match relation.columns.iter().find(|c| &c.name == column) {
-        Some(found) => Verdict::fail(format!(
-            "column {column} still exists in {table_name} ({})",
+        Some(found) if relation.kind.is_table() => Verdict::fail(format!(
+            "column {column} still exists in {shown} ({})",
             found.data_type
         )),
-        None => Verdict::pass(format!("column {column} is not in {table_name}")),
+        Some(found) => Verdict::fail(format!(
+            "column {column} still exists in the {} {shown} ({})",
+            relation.kind.noun(),
+            found.data_type
+        )),
+        None => Verdict::pass(format!(
+            "column {column} is not in the {} {shown}",
+            relation.kind.noun()
+        )),
     }
 }

@@ -13,7 +13,7 @@ pub(super) fn row_count(facts: &Facts<'_>, spec: &RowCount) -> Verdict {
     if !relation.readable {
         return Verdict::error(format!(
             "permission denied for table {}",
-            facts.display(&relation.schema, table)
+            facts.shown(relation)
         ));
     }
     let count = match facts
@@ -39,11 +39,7 @@ pub(super) fn row_count(facts: &Facts<'_>, spec: &RowCount) -> Verdict {
         ok &= count >= n;
         expected.push(format!("at least {n}"));
     }
-    let evidence = format!(
-        "{} in {}",
-        rows(count),
-        facts.display(&relation.schema, table)
-    );
+    let evidence = format!("{} in {}", rows(count), facts.shown(relation));
     let verdict = if ok {
         Verdict::pass(evidence)
     } else {
@@ -64,7 +60,7 @@ pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> V
             return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
         }
     };
-    let table_name = facts.display(&relation.schema, table);
+    let table_name = facts.shown(relation);
     if !relation.columns.iter().any(|c| c.name == column) {
         return Verdict::error(format!(
             "column {column} missing from migration table {table_name}"

@@ -10,7 +10,7 @@ pub(super) fn index_exists(facts: &Facts<'_>, spec: &IndexExists) -> Verdict {
         Ok(relation) => relation,
         Err(evidence) => return Verdict::fail(evidence),
     };
-    let table_name = facts.display(&relation.schema, &spec.table);
+    let table_name = facts.shown(relation);
     let (name, columns) = (spec.name.as_deref(), spec.columns.as_deref());
     let found = relation.indexes.iter().find(|index| match (name, columns) {
         (Some(name), _) => index.name == name,

@@ -12,7 +12,7 @@ mod tables;
 mod tests;
 
 use super::Verdict;
-use super::facts::{DataFacts, Relation, SchemaSnapshot, SqlOutcome};
+use super::facts::{DataFacts, Relation, Resolved, SchemaSnapshot, SqlOutcome};
 use crate::Backend;
 use crate::plan::CheckSpec;
 
@@ -38,37 +38,77 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
     }
 }
 
-impl Facts<'_> {
-    fn schema_name<'s>(&self, schema: Option<&'s str>) -> &'s str {
-        schema.unwrap_or(self.backend.default_schema())
-    }
-
-    /// `name`, qualified by its schema when that is not the default one.
+impl<'a> Facts<'a> {
+    /// `schema.name` on PostgreSQL, where the schema is part of what was found; on SQLite only
+    /// outside `main`.
     fn display(&self, schema: &str, name: &str) -> String {
-        if schema == self.backend.default_schema() {
+        if self.backend == Backend::Sqlite && schema == self.backend.default_schema() {
             name.to_string()
         } else {
             format!("{schema}.{name}")
         }
     }
 
-    fn missing_table(&self, schema: &str, table: &str) -> String {
-        let mut evidence = format!("table {} does not exist", self.display(schema, table));
-        let hints: Vec<String> = self
-            .schema
-            .near_misses(schema, table)
-            .iter()
-            .map(|r| {
-                let noun = r.kind.noun();
-                if r.schema != schema {
-                    format!("a {noun} {} exists in schema {}", r.name, r.schema)
-                } else if r.name != table {
-                    format!("a {noun} {} exists (names are case-sensitive)", r.name)
-                } else {
-                    format!("{} is a {noun}, not a table", r.name)
-                }
-            })
-            .collect();
+    fn shown(&self, relation: &Relation) -> String {
+        self.display(&relation.schema, &relation.name)
+    }
+
+    /// Where a name was looked up, for evidence: `on the search path (migration, public)` or
+    /// `in schema legacy`.
+    fn looked_in(&self, schema: Option<&str>) -> String {
+        match schema {
+            Some(schema) => format!("in schema {schema}"),
+            // One file, no search path: SQLite looks in `main`.
+            None if self.backend == Backend::Sqlite => "in main".to_string(),
+            None => format!("on the search path ({})", self.schema.search_path.display()),
+        }
+    }
+
+    fn resolve(&self, schema: Option<&str>, name: &str) -> Resolved<'a> {
+        self.schema.resolve(schema, name)
+    }
+
+    /// The table a check names, or why there is none: nothing of that name where PostgreSQL
+    /// looks (with what exists elsewhere), or the name means something that is not a table.
+    fn table(&self, schema: Option<&str>, table: &str) -> Result<&'a Relation, String> {
+        match self.resolve(schema, table) {
+            Resolved::Relation(relation) if relation.kind.is_table() => Ok(relation),
+            Resolved::Relation(relation) => Err(self.not_a_table(schema, table, relation)),
+            Resolved::Nothing => Err(self.missing_table(schema, table)),
+        }
+    }
+
+    fn not_a_table(&self, schema: Option<&str>, name: &str, relation: &Relation) -> String {
+        let shown = self.shown(relation);
+        let mut evidence = if shown == name {
+            format!("{name} is a {}, not a table", relation.kind.noun())
+        } else {
+            format!(
+                "{name} is the {} {shown}, not a table",
+                relation.kind.noun()
+            )
+        };
+        for hidden in self.hidden_by(schema, relation) {
+            evidence.push_str(&format!(
+                "; the {} {} later on the search path is hidden by it",
+                hidden.kind.noun(),
+                self.shown(hidden)
+            ));
+        }
+        evidence
+    }
+
+    /// What a name found on the search path hides; nothing for a check that names its schema.
+    fn hidden_by(&self, schema: Option<&str>, relation: &Relation) -> Vec<&'a Relation> {
+        match schema {
+            Some(_) => Vec::new(),
+            None => self.schema.hidden_by(relation).collect(),
+        }
+    }
+
+    fn missing_table(&self, schema: Option<&str>, table: &str) -> String {
+        let mut evidence = format!("no table {table} {}", self.looked_in(schema));
+        let hints = self.elsewhere(schema, table);
         if !hints.is_empty() {
             evidence.push_str("; ");
             evidence.push_str(&hints.join("; "));
@@ -76,11 +116,51 @@ impl Facts<'_> {
         evidence
     }
 
-    fn table(&self, schema: Option<&str>, table: &str) -> Result<&Relation, String> {
-        let schema = self.schema_name(schema);
+    /// What a person may have meant: the same name outside where it was looked up, or the
+    /// same name in another case.
+    fn elsewhere(&self, schema: Option<&str>, name: &str) -> Vec<String> {
+        let looked_here = |r: &Relation| match schema {
+            Some(schema) => r.schema == schema,
+            None => self.schema.search_path.effective.contains(&r.schema),
+        };
         self.schema
-            .table(schema, table)
-            .ok_or_else(|| self.missing_table(schema, table))
+            .same_name_any_case(name)
+            .iter()
+            .filter(|r| !(r.name == name && looked_here(r)))
+            .map(|r| {
+                let noun = r.kind.noun();
+                if r.name != name {
+                    format!(
+                        "a {noun} {} exists (names are case-sensitive)",
+                        self.shown(r)
+                    )
+                } else if schema.is_none() {
+                    format!("a {noun} {} exists outside the search path", self.shown(r))
+                } else {
+                    format!("a {noun} {} exists in schema {}", r.name, r.schema)
+                }
+            })
+            .collect()
+    }
+
+    /// Relations of exactly this name that a check which found nothing did not look at: an
+    /// absent check still passes, but a person should know.
+    fn off_path_warning(&self, schema: Option<&str>, name: &str) -> Option<String> {
+        if schema.is_some() {
+            return None;
+        }
+        let outside: Vec<String> = self
+            .schema
+            .off_path(name)
+            .map(|r| format!("{} {}", r.kind.noun(), self.shown(r)))
+            .collect();
+        (!outside.is_empty()).then(|| {
+            format!(
+                "no {name} on the search path ({}), but {} exists outside it",
+                self.schema.search_path.display(),
+                outside.join(" and ")
+            )
+        })
     }
 }
 

@@ -1,38 +1,69 @@
-//! `table_exists` and `table_absent`.
+//! `table_exists` and `table_absent`, on the name as PostgreSQL resolves it.
 
 use super::{Facts, rows};
 use crate::check::Verdict;
+use crate::check::facts::{Relation, Resolved};
 use crate::plan::TableRef;
 
 pub(super) fn table_exists(facts: &Facts<'_>, spec: &TableRef) -> Verdict {
     match facts.table(spec.schema.as_deref(), &spec.table) {
-        Ok(relation) => Verdict::pass(format!(
-            "{} {} exists ({} columns)",
-            relation.kind.noun(),
-            facts.display(&relation.schema, &spec.table),
-            relation.columns.len()
-        )),
+        Ok(relation) => {
+            let mut evidence = format!(
+                "{} {} exists ({} columns)",
+                relation.kind.noun(),
+                facts.shown(relation),
+                relation.columns.len()
+            );
+            for hidden in facts.hidden_by(spec.schema.as_deref(), relation) {
+                evidence.push_str(&format!(
+                    "; it hides the {} {} later on the search path",
+                    hidden.kind.noun(),
+                    facts.shown(hidden)
+                ));
+            }
+            Verdict::pass(evidence)
+        }
         Err(evidence) => Verdict::fail(evidence),
     }
 }
 
+/// Passes only when the name means nothing where PostgreSQL looks: a view or a sequence that
+/// took the dropped table's name still answers to it.
 pub(super) fn table_absent(facts: &Facts<'_>, spec: &TableRef) -> Verdict {
-    let schema_name = facts.schema_name(spec.schema.as_deref());
-    match facts.table(spec.schema.as_deref(), &spec.table) {
-        Ok(relation) => {
-            let rows = match facts
-                .data
-                .row_counts
-                .get(&(relation.schema.clone(), spec.table.clone()))
-            {
-                Some(Ok(count)) => format!(" with {}", rows(*count)),
-                _ => String::new(),
-            };
-            Verdict::fail(format!(
-                "table {} still exists{rows}",
-                facts.display(schema_name, &spec.table)
-            ))
+    let schema = spec.schema.as_deref();
+    match facts.resolve(schema, &spec.table) {
+        Resolved::Relation(relation) if relation.kind.is_table() => Verdict::fail(format!(
+            "table {} still exists{}",
+            facts.shown(relation),
+            row_note(facts, relation)
+        )),
+        Resolved::Relation(relation) => Verdict::fail(format!(
+            "no table, but {} still names the {} {}",
+            spec.table,
+            relation.kind.noun(),
+            facts.shown(relation)
+        )),
+        Resolved::Nothing => {
+            let mut evidence = format!("no {} {}", spec.table, facts.looked_in(schema));
+            let warning = facts.off_path_warning(schema, &spec.table);
+            let hints = facts.elsewhere(schema, &spec.table);
+            if !hints.is_empty() {
+                evidence.push_str("; ");
+                evidence.push_str(&hints.join("; "));
+            }
+            Verdict::pass(evidence).with_warning(warning)
         }
-        Err(evidence) => Verdict::pass(evidence),
+    }
+}
+
+/// ` with 3 rows`, when the count was read.
+fn row_note(facts: &Facts<'_>, relation: &Relation) -> String {
+    match facts
+        .data
+        .row_counts
+        .get(&(relation.schema.clone(), relation.name.clone()))
+    {
+        Some(Ok(count)) => format!(" with {}", rows(*count)),
+        _ => String::new(),
     }
 }

@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::{Facts, judge};
 use crate::Backend;
-use crate::check::facts::{Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot};
+use crate::check::facts::{
+    Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SearchPath,
+};
 use crate::check::{CheckStatus, Verdict};
 use crate::plan::CheckSpec;
 
@@ -14,6 +16,7 @@ fn column(name: &str, data_type: &str, default: Option<&str>) -> Column {
         data_type: data_type.into(),
         not_null: false,
         default: default.map(str::to_string),
+        ..Column::default()
     }
 }
 
@@ -28,14 +31,18 @@ fn relation(schema: &str, name: &str, kind: RelationKind, columns: Vec<Column>) 
     }
 }
 
+/// Shaped like a real application: its tables in `migration`, set as the database's search
+/// path; stale copies in `public` (later on the path) and `legacy` (off it); a view that hides
+/// a table.
 fn snapshot() -> SchemaSnapshot {
     let mut assets = relation(
-        "public",
+        "migration",
         "assets",
         RelationKind::Table,
         vec![
             column("id", "uuid", None),
             column("master_flow_id", "uuid", None),
+            column("session_id", "uuid", None),
             column(
                 "phase",
                 "character varying(50)",
@@ -47,11 +54,37 @@ fn snapshot() -> SchemaSnapshot {
         name: "ix_assets_master_flow_id".into(),
         columns: vec![Some("master_flow_id".into())],
     });
-    SchemaSnapshot::new(vec![
-        assets,
-        relation("legacy", "old_things", RelationKind::Table, vec![]),
-        relation("public", "a_view", RelationKind::View, vec![]),
-    ])
+    SchemaSnapshot::new(
+        vec![
+            assets,
+            relation(
+                "public",
+                "assets",
+                RelationKind::Table,
+                vec![column("id", "uuid", None)],
+            ),
+            relation("migration", "discovery_assets", RelationKind::Table, vec![]),
+            relation(
+                "legacy",
+                "data_import_sessions",
+                RelationKind::Table,
+                vec![],
+            ),
+            relation(
+                "migration",
+                "flows",
+                RelationKind::View,
+                vec![column("session_id", "uuid", None)],
+            ),
+            relation("public", "flows", RelationKind::Table, vec![]),
+            relation("migration", "old_seq", RelationKind::Sequence, vec![]),
+            relation("migration", "MixedCase", RelationKind::Table, vec![]),
+        ],
+        SearchPath {
+            effective: vec!["pg_catalog".into(), "migration".into(), "public".into()],
+            shown: vec!["migration".into(), "public".into()],
+        },
+    )
 }
 
 fn verdict(check: serde_json::Value) -> Verdict {
@@ -77,21 +110,100 @@ fn assert_judged(check: serde_json::Value, status: CheckStatus, evidence: &str) 
 }
 
 #[test]
-fn a_table_that_exists_passes_and_a_view_or_another_schema_does_not_count() {
+fn names_resolve_on_the_search_path_first_schema_first() {
     assert_judged(
         json!({"kind": "table_exists", "table": "assets"}),
         CheckStatus::Pass,
-        "table assets exists (3 columns)",
+        "table migration.assets exists (4 columns); it hides the table public.assets",
     );
     assert_judged(
-        json!({"kind": "table_exists", "table": "a_view"}),
-        CheckStatus::Fail,
-        "a_view is a view, not a table",
+        json!({"kind": "column_exists", "table": "assets", "column": "master_flow_id", "type": "uuid"}),
+        CheckStatus::Pass,
+        "column migration.assets.master_flow_id exists (uuid)",
     );
     assert_judged(
-        json!({"kind": "table_exists", "table": "old_things"}),
+        json!({"kind": "table_exists", "table": "assets", "schema": "public"}),
+        CheckStatus::Pass,
+        "table public.assets exists (1 columns)",
+    );
+}
+
+#[test]
+fn a_dropped_table_still_visible_on_the_search_path_is_not_done() {
+    assert_judged(
+        json!({"kind": "table_absent", "table": "discovery_assets"}),
         CheckStatus::Fail,
-        "a table old_things exists in schema legacy",
+        "table migration.discovery_assets still exists",
+    );
+    assert_judged(
+        json!({"kind": "column_absent", "table": "assets", "column": "session_id"}),
+        CheckStatus::Fail,
+        "column session_id still exists in migration.assets (uuid)",
+    );
+    assert_judged(
+        json!({"kind": "table_absent", "table": "old_seq"}),
+        CheckStatus::Fail,
+        "no table, but old_seq still names the sequence migration.old_seq",
+    );
+    assert_judged(
+        json!({"kind": "column_absent", "table": "flows", "column": "session_id"}),
+        CheckStatus::Fail,
+        "column session_id still exists in the view migration.flows",
+    );
+}
+
+#[test]
+fn an_absent_check_passes_off_the_path_but_says_so() {
+    let outside = verdict(json!({"kind": "table_absent", "table": "data_import_sessions"}));
+    assert_eq!(outside.status, CheckStatus::Pass, "{outside:?}");
+    assert_eq!(
+        outside.evidence,
+        "no data_import_sessions on the search path (migration, public); \
+         a table legacy.data_import_sessions exists outside the search path"
+    );
+    assert_eq!(
+        outside.warning.as_deref(),
+        Some(
+            "no data_import_sessions on the search path (migration, public), \
+             but table legacy.data_import_sessions exists outside it"
+        )
+    );
+    let named = verdict(
+        json!({"kind": "table_absent", "table": "data_import_sessions", "schema": "migration"}),
+    );
+    assert_eq!(named.status, CheckStatus::Pass);
+    assert_eq!(
+        named.warning, None,
+        "a check that names its schema looked where it meant"
+    );
+    let gone = verdict(json!({"kind": "table_absent", "table": "workflow_states"}));
+    assert_eq!(
+        (gone.status, gone.evidence.as_str(), gone.warning),
+        (
+            CheckStatus::Pass,
+            "no workflow_states on the search path (migration, public)",
+            None
+        )
+    );
+}
+
+#[test]
+fn a_view_earlier_on_the_path_hides_a_table_and_the_check_says_so() {
+    assert_judged(
+        json!({"kind": "table_exists", "table": "flows"}),
+        CheckStatus::Fail,
+        "flows is the view migration.flows, not a table; \
+         the table public.flows later on the search path is hidden by it",
+    );
+}
+
+#[test]
+fn case_matters_and_the_evidence_names_the_other_spelling() {
+    assert_judged(
+        json!({"kind": "table_exists", "table": "mixedcase"}),
+        CheckStatus::Fail,
+        "no table mixedcase on the search path (migration, public); \
+         a table migration.MixedCase exists (names are case-sensitive)",
     );
 }
 
@@ -101,7 +213,7 @@ fn a_column_compares_type_and_default_by_meaning() {
         json!({"kind": "column_exists", "table": "assets", "column": "phase",
                "type": "varchar(50)", "default": "'discovery'"}),
         CheckStatus::Pass,
-        "column assets.phase exists",
+        "column migration.assets.phase exists",
     );
     assert_judged(
         json!({"kind": "column_exists", "table": "assets", "column": "phase", "type": "text"}),
@@ -120,12 +232,12 @@ fn a_column_still_present_fails_its_absent_check() {
     assert_judged(
         json!({"kind": "column_absent", "table": "assets", "column": "phase"}),
         CheckStatus::Fail,
-        "column phase still exists in assets",
+        "column phase still exists in migration.assets",
     );
     assert_judged(
-        json!({"kind": "column_absent", "table": "assets", "column": "session_id"}),
+        json!({"kind": "column_absent", "table": "assets", "column": "legacy_id"}),
         CheckStatus::Pass,
-        "column session_id is not in assets",
+        "column legacy_id is not in the table migration.assets",
     );
 }
 
@@ -134,12 +246,12 @@ fn indexes_are_found_by_name_or_leading_columns() {
     assert_judged(
         json!({"kind": "index_exists", "table": "assets", "columns": ["master_flow_id"]}),
         CheckStatus::Pass,
-        "index ix_assets_master_flow_id (master_flow_id) on assets",
+        "index ix_assets_master_flow_id (master_flow_id) on migration.assets",
     );
     assert_judged(
         json!({"kind": "index_exists", "table": "assets", "name": "ix_other"}),
         CheckStatus::Fail,
-        "no index ix_other on assets; indexes: ix_assets_master_flow_id",
+        "no index ix_other on migration.assets; indexes: ix_assets_master_flow_id",
     );
 }
 
@@ -153,7 +265,7 @@ fn data_not_read_is_an_error_never_a_failure() {
     assert_judged(
         json!({"kind": "row_count", "table": "gone", "equals": 0}),
         CheckStatus::Error,
-        "cannot count rows: table gone does not exist",
+        "cannot count rows: no table gone on the search path (migration, public)",
     );
     assert_judged(
         json!({"kind": "sql", "query": "SELECT true"}),

@@ -162,6 +162,7 @@ impl App {
                         checked_at,
                         duration: std::time::Duration::ZERO,
                         queries: 0,
+                        search_path: Default::default(),
                     }));
                     self.verdicts_remembered = true;
                     self.rederive();

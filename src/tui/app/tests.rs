@@ -65,6 +65,7 @@ pub(crate) fn refresh_where_failing(plan: &Plan, failing: &[&str]) -> Refresh {
         checked_at: datetime!(2026-11-24 10:00 UTC),
         duration: Duration::from_millis(12),
         queries: 3,
+        search_path: Default::default(),
     }
 }
 

@@ -104,7 +104,21 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
             theme.dim(),
         )));
     } else {
-        lines.push(Line::from(Span::styled("Checks", theme.title())));
+        let mut heading = vec![Span::styled("Checks", theme.title())];
+        if let Some(refresh) = app
+            .last_refresh
+            .as_ref()
+            .filter(|r| !r.search_path.shown.is_empty())
+        {
+            heading.push(Span::styled(
+                format!(
+                    "  names resolved on search path {}",
+                    one_line(&refresh.search_path.display())
+                ),
+                theme.dim(),
+            ));
+        }
+        lines.push(Line::from(heading));
         let none: &[Verdict] = &[];
         let checks = verdicts.map_or(none, |v| v.checks.as_slice());
         push_checks(app, &mut lines, &task.checks, checks);
@@ -219,5 +233,11 @@ fn push_checks(app: &App, lines: &mut Vec<Line>, checks: &[Check], verdicts: &[V
             Span::styled(format!("{} ", one_line(&check.id)), theme.title()),
             Span::styled(format!("{status}{evidence}"), style),
         ]));
+        if let Some(warning) = verdicts.get(position).and_then(|v| v.warning.as_deref()) {
+            lines.push(Line::from(Span::styled(
+                format!("    warning: {}", one_line(warning)),
+                theme.warn(),
+            )));
+        }
     }
 }
