@@ -11,6 +11,7 @@ pub mod normalize;
 mod postgres;
 mod refresh;
 mod sql_text;
+pub mod sqltype;
 mod sqlite;
 mod target;
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::facts::{Relation, Resolved, SchemaSnapshot};
+use super::sqltype::{SqlType, parse_type};
 use crate::plan::{Check, CheckSpec, ColumnExists, ColumnRef, Plan, TableRef};
 
 /// What a refresh must read, gathered from every check and guard in the plan.
@@ -78,7 +79,20 @@ impl Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
         let mut index_tables = BTreeSet::new();
+        let mut type_names = BTreeSet::new();
         for check in all_checks(plan) {
+            if let CheckSpec::ColumnExists(ColumnExists {
+                data_type: Some(data_type),
+                ..
+            }) = &check.spec
+                && let Ok(SqlType {
+                    schema: Some(_),
+                    name,
+                    ..
+                }) = parse_type(data_type)
+            {
+                type_names.insert(name);
+            }
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })
                 | CheckSpec::TableAbsent(TableRef { table, .. })
@@ -116,6 +130,7 @@ impl Needs {
         }
         needs.relation_names = names.into_iter().collect();
         needs.index_tables = index_tables.into_iter().collect();
+        needs.type_names = type_names.into_iter().collect();
         needs
     }
 

@@ -3,7 +3,9 @@
 use super::Facts;
 use crate::check::Verdict;
 use crate::check::facts::Resolved;
-use crate::check::normalize::{canonical_default, canonical_type, same_default, same_type};
+use super::column_type::type_mismatch;
+use crate::check::normalize::{canonical_default, same_default};
+use crate::check::sqltype::parse_type;
 use crate::plan::{ColumnExists, ColumnRef};
 
 pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
@@ -28,10 +30,12 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
         return Verdict::fail(evidence);
     };
     let mut problems = Vec::new();
-    if let Some(expected) = &spec.data_type
-        && !same_type(&found.data_type, expected)
-    {
-        problems.push(format!("type is {}, expected {expected}", found.data_type));
+    if let Some(expected) = &spec.data_type {
+        match type_mismatch(facts, expected, found) {
+            Ok(None) => {}
+            Ok(Some(problem)) => problems.push(problem),
+            Err(why) => return Verdict::error(why),
+        }
     }
     if let Some(expected) = spec.nullable
         && expected == found.not_null
@@ -65,8 +69,8 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
         .with_fact("type", found.data_type.clone())
         .with_fact("not_null", found.not_null)
         .with_fact("default", found.default.clone());
-    if let Some(expected) = &spec.data_type {
-        verdict = verdict.with_fact("expected_type", canonical_type(expected));
+    if let Some(expected) = spec.data_type.as_deref().and_then(|t| parse_type(t).ok()) {
+        verdict = verdict.with_fact("expected_type", expected.to_string());
     }
     if let Some(expected) = &spec.default {
         verdict = verdict.with_fact("expected_default", canonical_default(expected));

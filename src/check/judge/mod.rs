@@ -3,6 +3,7 @@
 //! A judge takes its check's named spec and the [`Facts`] and returns a [`Verdict`] a person can
 //! read: what was found, and what was expected when they differ.
 
+mod column_type;
 mod columns;
 mod data;
 mod indexes;

@@ -1,0 +1,63 @@
+//! Whether a column's type is the one the plan names, by meaning.
+
+use super::Facts;
+use crate::check::facts::Column;
+use crate::check::sqltype::{SqlType, loose_text, parse_type, same_shape};
+
+/// `Ok(None)` when the column has the expected type, `Ok(Some(why not))` when it has another,
+/// `Err(why)` when the plan's spelling cannot be understood.
+pub(super) fn type_mismatch(
+    facts: &Facts<'_>,
+    expected_text: &str,
+    column: &Column,
+) -> Result<Option<String>, String> {
+    let expected = parse_type(expected_text)
+        .map_err(|why| format!("cannot understand the type {expected_text:?}: {why}"))?;
+    let differs = || format!("type is {}, expected {expected_text}", column.data_type);
+    let Ok(actual) = parse_type(&column.data_type) else {
+        // SQLite takes any words as a declared type: compare them as written.
+        return Ok((loose_text(&column.data_type) != loose_text(expected_text)).then(differs));
+    };
+    let same = match &expected.schema {
+        // Unqualified, a name means the type visible on the search path, which is exactly
+        // when `format_type` prints it unqualified.
+        None => actual.schema.is_none() && same_shape(&expected, &actual),
+        Some(schema) => {
+            same_shape(&expected, &actual)
+                && column.type_oid.is_some()
+                && named_type_oid(facts, schema, &expected) == column.type_oid
+        }
+    };
+    if !same {
+        return Ok(Some(differs()));
+    }
+    if expected.serial && !filled_from_a_sequence(column) {
+        return Ok(Some(format!(
+            "type is {}, but no sequence fills it: {expected_text} means {} with a nextval() \
+             default or an identity",
+            column.data_type, actual.name
+        )));
+    }
+    Ok(None)
+}
+
+fn named_type_oid(facts: &Facts<'_>, schema: &str, expected: &SqlType) -> Option<u32> {
+    let named = facts
+        .schema
+        .named_types
+        .iter()
+        .find(|t| t.schema == schema && t.name == expected.name)?;
+    Some(if expected.array {
+        named.array_oid
+    } else {
+        named.oid
+    })
+}
+
+fn filled_from_a_sequence(column: &Column) -> bool {
+    column.identity
+        || column
+            .default
+            .as_deref()
+            .is_some_and(|d| d.trim_start().to_ascii_lowercase().starts_with("nextval("))
+}
