@@ -4,15 +4,15 @@
 //! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
 //! is judged by pure code in `judge`. Nothing here changes the target database.
 
+pub mod default_expr;
 mod facts;
 mod judge;
 mod needs;
-pub mod normalize;
 mod postgres;
 mod refresh;
 mod sql_text;
-pub mod sqltype;
 mod sqlite;
+pub mod sqltype;
 mod target;
 
 pub use facts::SearchPath;

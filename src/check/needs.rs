@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::default_expr::sequences_named;
 use super::facts::{Relation, Resolved, SchemaSnapshot};
 use super::sqltype::{SqlType, parse_type};
 use crate::plan::{Check, CheckSpec, ColumnExists, ColumnRef, Plan, TableRef};
@@ -92,6 +93,14 @@ impl Needs {
                 }) = parse_type(data_type)
             {
                 type_names.insert(name);
+            }
+            if let CheckSpec::ColumnExists(ColumnExists {
+                default: Some(default),
+                ..
+            }) = &check.spec
+            {
+                // `nextval('s')` is resolved to compare it with the catalog's `nextval`.
+                names.extend(sequences_named(default));
             }
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })

@@ -39,7 +39,7 @@ macro_rules! catalog_select {
 SELECT p.effective_path, p.shown_path, p.named_types, r.*
   FROM (SELECT current_schemas(true)::text[] AS effective_path,
                current_schemas(false)::text[] AS shown_path,
-               (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid, t.typarray))
+               (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid::int8, t.typarray::int8))
                   FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace
                  WHERE t.typname = ANY($3::text[])) AS named_types) p
   LEFT JOIN LATERAL (
@@ -52,7 +52,7 @@ SELECT n.nspname AS schema_name,
          SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                                           CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
                                                ELSE pg_get_expr(d.adbin, d.adrelid) END,
-                                          a.atttypid, a.attidentity <> '') ORDER BY a.attnum)
+                                          a.atttypid::int8, a.attidentity <> '') ORDER BY a.attnum)
            FROM pg_attribute a
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -39,9 +39,7 @@ impl fmt::Display for SqlType {
         let modifier = self.modifier.as_deref().unwrap_or("");
         match self.name.split_once(' ') {
             // `timestamp(3) with time zone`: the precision follows the first word.
-            Some((first @ ("time" | "timestamp"), rest)) => {
-                write!(f, "{first}{modifier} {rest}")?
-            }
+            Some((first @ ("time" | "timestamp"), rest)) => write!(f, "{first}{modifier} {rest}")?,
             _ if self.schema.is_none() && is_keyword_name(&self.name) => {
                 write!(f, "{}{modifier}", self.name)?
             }
@@ -281,6 +279,8 @@ pub fn parse_type(text: &str) -> Result<SqlType, TypeError> {
     }
     let mut parser = Parser { tokens, at: 0 };
     let mut parsed = base_type(&mut parser)?;
+    let element_is_array = parsed.array;
+    let mut suffixed = false;
     loop {
         if parser.eat_punct('[') {
             if matches!(parser.peek(), Some(Token::Number(_))) {
@@ -290,6 +290,7 @@ pub fn parse_type(text: &str) -> Result<SqlType, TypeError> {
                 return err("expected ']'");
             }
             parsed.array = true;
+            suffixed = true;
         } else if parser.eat_word("array") {
             if parser.eat_punct('[') {
                 parser.number()?;
@@ -298,9 +299,14 @@ pub fn parse_type(text: &str) -> Result<SqlType, TypeError> {
                 }
             }
             parsed.array = true;
+            suffixed = true;
         } else {
             break;
         }
+    }
+    if element_is_array && suffixed {
+        // `_int4[]`: an array type has no array type of its own.
+        return err(format!("there is no array type of {parsed}"));
     }
     match parser.peek() {
         None => Ok(parsed),
@@ -318,7 +324,9 @@ fn describe(token: &Token) -> String {
 }
 
 fn base_type(p: &mut Parser) -> Result<SqlType, TypeError> {
-    let first = p.next().ok_or_else(|| TypeError("the type is empty".into()))?;
+    let first = p
+        .next()
+        .ok_or_else(|| TypeError("the type is empty".into()))?;
     if p.eat_punct('.') {
         let schema = match first {
             Token::Word(w) | Token::Quoted(w) => w,
@@ -354,7 +362,10 @@ fn base_type(p: &mut Parser) -> Result<SqlType, TypeError> {
             character(p)
         }
         "character" | "char" | "nchar" => character(p),
-        "varchar" => Ok(builtin("character varying", length(p.numbers()?, "varchar")?)),
+        "varchar" => Ok(builtin(
+            "character varying",
+            length(p.numbers()?, "varchar")?,
+        )),
         "bit" => {
             let varying = p.eat_word("varying");
             let modifier = length(p.numbers()?, "bit")?;
@@ -474,9 +485,10 @@ fn interval(p: &mut Parser) -> Result<SqlType, TypeError> {
     let mut fields = String::new();
     for candidate in INTERVAL_FIELDS {
         let words: Vec<&str> = candidate.split(' ').collect();
-        let matches = words.iter().enumerate().all(|(i, w)| {
-            matches!(p.tokens.get(p.at + i), Some(Token::Word(have)) if have == w)
-        });
+        let matches = words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| matches!(p.tokens.get(p.at + i), Some(Token::Word(have)) if have == w));
         if matches {
             p.at += words.len();
             fields = format!(" {candidate}");
@@ -493,7 +505,10 @@ fn interval(p: &mut Parser) -> Result<SqlType, TypeError> {
         (a, b) => a.or(b),
     };
     let modifier = format!("{fields}{}", precision.unwrap_or_default());
-    Ok(builtin("interval", (!modifier.is_empty()).then_some(modifier)))
+    Ok(builtin(
+        "interval",
+        (!modifier.is_empty()).then_some(modifier),
+    ))
 }
 
 fn qualified(schema: String, name: Token, modifier: Option<String>) -> Result<SqlType, TypeError> {
@@ -514,7 +529,8 @@ fn by_type_name(
 ) -> Result<SqlType, TypeError> {
     // PostgreSQL names each array type after its element with a leading underscore.
     if let Some(element) = name.strip_prefix('_').filter(|e| !e.is_empty()) {
-        let mut array = by_type_name(schema, element, modifier, quoted)?;
+        // The element is named by its catalog name, as a quoted name would be.
+        let mut array = by_type_name(schema, element, modifier, true)?;
         array.array = true;
         return Ok(array);
     }
@@ -571,10 +587,7 @@ fn by_type_name(
                 } else {
                     "without time zone"
                 };
-                Some(
-                    precision(numbers()?, name)
-                        .map(|m| builtin(&format!("{base} {zone}"), m)),
-                )
+                Some(precision(numbers()?, name).map(|m| builtin(&format!("{base} {zone}"), m)))
             }
             _ => None,
         };
@@ -672,12 +685,18 @@ mod tests {
             ("varchar(", "expected a number"),
             ("varchar(0)", "length 0 for type varchar is out of range"),
             ("float(54)", "precision 54 for type float is out of range"),
-            ("numeric(0)", "NUMERIC precision 0 must be between 1 and 1000"),
+            (
+                "numeric(0)",
+                "NUMERIC precision 0 must be between 1 and 1000",
+            ),
             ("int(5)", "type integer takes no modifier"),
             ("double", "expected \"precision\" after \"double\""),
             ("text;", "unexpected ';'"),
             ("", "the type is empty"),
-            ("varchar(50) varchar", "unexpected \"varchar\" after the type"),
+            (
+                "varchar(50) varchar",
+                "unexpected \"varchar\" after the type",
+            ),
         ] {
             let error = parse_type(written).expect_err(written);
             assert!(error.0.contains(reason), "{written}: {error}");

@@ -1,7 +1,8 @@
-//! Whether a column's type is the one the plan names, by meaning.
+//! Whether a column's type and default are the ones the plan names, by meaning.
 
 use super::Facts;
-use crate::check::facts::Column;
+use crate::check::default_expr::{parse_default, same_default};
+use crate::check::facts::{Column, Resolved};
 use crate::check::sqltype::{SqlType, loose_text, parse_type, same_shape};
 
 /// `Ok(None)` when the column has the expected type, `Ok(Some(why not))` when it has another,
@@ -60,4 +61,24 @@ fn filled_from_a_sequence(column: &Column) -> bool {
             .default
             .as_deref()
             .is_some_and(|d| d.trim_start().to_ascii_lowercase().starts_with("nextval("))
+}
+
+/// `Ok(false)` when the column's default means the expected one, `Ok(true)` when it does not,
+/// `Err(why)` when the plan's default cannot be understood.
+pub(super) fn default_mismatch(
+    facts: &Facts<'_>,
+    expected_text: &str,
+    actual_text: &str,
+    column: &Column,
+) -> Result<bool, String> {
+    let resolve = |schema: Option<&str>, name: &str| match facts.schema.resolve(schema, name) {
+        Resolved::Relation(relation) => Some(relation.schema.clone()),
+        Resolved::Nothing => None,
+    };
+    let expected = parse_default(expected_text, &resolve)
+        .map_err(|why| format!("cannot understand the default {expected_text:?}: {why}"))?;
+    let Ok(actual) = parse_default(actual_text, &resolve) else {
+        return Ok(loose_text(actual_text) != loose_text(expected_text));
+    };
+    Ok(!same_default(&expected, &actual, &column.data_type))
 }

@@ -1,10 +1,11 @@
 //! `column_exists` (with type, nullability and default compared by meaning) and `column_absent`.
 
 use super::Facts;
-use crate::check::Verdict;
-use crate::check::facts::Resolved;
+use super::column_type::default_mismatch;
 use super::column_type::type_mismatch;
-use crate::check::normalize::{canonical_default, same_default};
+use crate::check::Verdict;
+use crate::check::default_expr::parse_default;
+use crate::check::facts::Resolved;
 use crate::check::sqltype::parse_type;
 use crate::plan::{ColumnExists, ColumnRef};
 
@@ -48,8 +49,11 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     }
     if let Some(expected) = &spec.default {
         match &found.default {
-            Some(actual) if same_default(actual, expected) => {}
-            Some(actual) => problems.push(format!("default is {actual}, expected {expected}")),
+            Some(actual) => match default_mismatch(facts, expected, actual, found) {
+                Ok(false) => {}
+                Ok(true) => problems.push(format!("default is {actual}, expected {expected}")),
+                Err(why) => return Verdict::error(why),
+            },
             None => problems.push(format!("no default, expected {expected}")),
         }
     }
@@ -72,8 +76,12 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     if let Some(expected) = spec.data_type.as_deref().and_then(|t| parse_type(t).ok()) {
         verdict = verdict.with_fact("expected_type", expected.to_string());
     }
-    if let Some(expected) = &spec.default {
-        verdict = verdict.with_fact("expected_default", canonical_default(expected));
+    if let Some(expected) = spec
+        .default
+        .as_deref()
+        .and_then(|d| parse_default(d, &|_, _| None).ok())
+    {
+        verdict = verdict.with_fact("expected_default", expected.to_string());
     }
     verdict
 }
