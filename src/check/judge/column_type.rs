@@ -1,6 +1,7 @@
 //! Whether a column's type and default are the ones the plan names, by meaning.
 
 use super::Facts;
+use crate::Backend;
 use crate::check::default_expr::{parse_default, same_default};
 use crate::check::facts::{Column, Resolved};
 use crate::check::sqltype::{SqlType, loose_text, parse_type, same_shape};
@@ -12,12 +13,20 @@ pub(super) fn type_mismatch(
     expected_text: &str,
     column: &Column,
 ) -> Result<Option<String>, String> {
-    let expected = parse_type(expected_text)
-        .map_err(|why| format!("cannot understand the type {expected_text:?}: {why}"))?;
     let differs = || format!("type is {}, expected {expected_text}", column.data_type);
+    // SQLite takes any words as a declared type (`UNSIGNED BIG INT`): compare them as written.
+    let as_written = || (loose_text(&column.data_type) != loose_text(expected_text)).then(differs);
+    let expected = match parse_type(expected_text) {
+        Ok(expected) => expected,
+        Err(_) if facts.backend == Backend::Sqlite => return Ok(as_written()),
+        Err(why) => {
+            return Err(format!(
+                "cannot understand the type {expected_text:?}: {why}"
+            ));
+        }
+    };
     let Ok(actual) = parse_type(&column.data_type) else {
-        // SQLite takes any words as a declared type: compare them as written.
-        return Ok((loose_text(&column.data_type) != loose_text(expected_text)).then(differs));
+        return Ok(as_written());
     };
     let same = match &expected.schema {
         // Unqualified, a name means the type visible on the search path, which is exactly

@@ -93,11 +93,9 @@ pub(super) fn column_absent(facts: &Facts<'_>, spec: &ColumnRef) -> Verdict {
     let relation = match facts.resolve(schema, &spec.table) {
         Resolved::Relation(relation) => relation,
         Resolved::Nothing => {
-            return Verdict::pass(format!(
-                "column {column} is gone: {}",
-                facts.missing_table(schema, &spec.table)
-            ))
-            .with_warning(facts.off_path_warning(schema, &spec.table));
+            let (evidence, warning) = facts.absent(schema, &spec.table);
+            return Verdict::pass(format!("column {column} is gone: {evidence}"))
+                .with_warning(warning);
         }
     };
     let shown = facts.shown(relation);

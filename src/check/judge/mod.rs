@@ -144,6 +144,23 @@ impl<'a> Facts<'a> {
             .collect()
     }
 
+    /// Evidence that nothing answers to `name` where PostgreSQL looks, and the warning when a
+    /// relation of exactly that name exists off the search path (said once, in the warning).
+    fn absent(&self, schema: Option<&str>, name: &str) -> (String, Option<String>) {
+        let mut evidence = format!("no {name} {}", self.looked_in(schema));
+        let warning = self.off_path_warning(schema, name);
+        let hints: Vec<String> = self
+            .elsewhere(schema, name)
+            .into_iter()
+            .filter(|hint| warning.is_none() || hint.contains("names are case-sensitive"))
+            .collect();
+        if !hints.is_empty() {
+            evidence.push_str("; ");
+            evidence.push_str(&hints.join("; "));
+        }
+        (evidence, warning)
+    }
+
     /// Relations of exactly this name that a check which found nothing did not look at: an
     /// absent check still passes, but a person should know.
     fn off_path_warning(&self, schema: Option<&str>, name: &str) -> Option<String> {

@@ -44,13 +44,7 @@ pub(super) fn table_absent(facts: &Facts<'_>, spec: &TableRef) -> Verdict {
             facts.shown(relation)
         )),
         Resolved::Nothing => {
-            let mut evidence = format!("no {} {}", spec.table, facts.looked_in(schema));
-            let warning = facts.off_path_warning(schema, &spec.table);
-            let hints = facts.elsewhere(schema, &spec.table);
-            if !hints.is_empty() {
-                evidence.push_str("; ");
-                evidence.push_str(&hints.join("; "));
-            }
+            let (evidence, warning) = facts.absent(schema, &spec.table);
             Verdict::pass(evidence).with_warning(warning)
         }
     }

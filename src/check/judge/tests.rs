@@ -158,8 +158,7 @@ fn an_absent_check_passes_off_the_path_but_says_so() {
     assert_eq!(outside.status, CheckStatus::Pass, "{outside:?}");
     assert_eq!(
         outside.evidence,
-        "no data_import_sessions on the search path (migration, public); \
-         a table legacy.data_import_sessions exists outside the search path"
+        "no data_import_sessions on the search path (migration, public)"
     );
     assert_eq!(
         outside.warning.as_deref(),
@@ -272,4 +271,55 @@ fn data_not_read_is_an_error_never_a_failure() {
         CheckStatus::Error,
         "query was not run",
     );
+}
+
+#[test]
+fn a_type_or_default_that_cannot_be_understood_is_an_error_not_a_guess() {
+    assert_judged(
+        json!({"kind": "column_exists", "table": "assets", "column": "phase", "type": "varchar("}),
+        CheckStatus::Error,
+        "cannot understand the type \"varchar(\": expected a number",
+    );
+    assert_judged(
+        json!({"kind": "column_exists", "table": "assets", "column": "phase", "default": "'open"}),
+        CheckStatus::Error,
+        "cannot understand the default \"'open\": a string is not closed",
+    );
+}
+
+#[test]
+fn a_cast_in_the_expected_default_is_respected() {
+    assert_judged(
+        json!({"kind": "column_exists", "table": "assets", "column": "phase", "default": "'discovery'::integer"}),
+        CheckStatus::Fail,
+        "default is 'discovery'::character varying, expected 'discovery'::integer",
+    );
+}
+
+#[test]
+fn sqlite_declared_types_outside_postgresql_grammar_compare_as_written() {
+    let schema = SchemaSnapshot::new(
+        vec![relation(
+            "main",
+            "t",
+            RelationKind::Table,
+            vec![column("n", "UNSIGNED BIG INT", None)],
+        )],
+        SearchPath::of(&["main"]),
+    );
+    let data = DataFacts::default();
+    let facts = Facts {
+        backend: Backend::Sqlite,
+        schema: &schema,
+        data: &data,
+    };
+    let judged = |data_type: &str| {
+        let spec: CheckSpec = serde_json::from_value(
+            json!({"kind": "column_exists", "table": "t", "column": "n", "type": data_type}),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        judge(&spec, &facts, None)
+    };
+    assert_eq!(judged("unsigned  big int").status, CheckStatus::Pass);
+    assert_eq!(judged("bigint").status, CheckStatus::Fail);
 }

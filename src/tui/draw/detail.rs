@@ -108,7 +108,8 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         if let Some(refresh) = app
             .last_refresh
             .as_ref()
-            .filter(|r| !r.search_path.shown.is_empty())
+            // SQLite has no search path to speak of: names resolve in `main`.
+            .filter(|r| app.backend == crate::Backend::Postgres && !r.search_path.shown.is_empty())
         {
             heading.push(Span::styled(
                 format!(
