@@ -34,6 +34,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_remtrack");
 
 struct Config {
     small: bool,
+    /// `--refresh-only`: the refresh against the floors and nothing else, for profiling.
+    refresh_only: bool,
     tables: usize,
     checks: usize,
     runs: usize,
@@ -43,9 +45,11 @@ struct Config {
 
 impl Config {
     fn from_args() -> Config {
+        let refresh_only = std::env::args().any(|a| a == "--refresh-only");
         if std::env::args().any(|a| a == "--small") {
             Config {
                 small: true,
+                refresh_only,
                 tables: 50,
                 checks: 50,
                 runs: 3,
@@ -55,6 +59,7 @@ impl Config {
         } else {
             Config {
                 small: false,
+                refresh_only,
                 tables: 5_000,
                 checks: 1_000,
                 runs: 9,
@@ -93,7 +98,7 @@ fn main() {
 }
 
 async fn run(config: Config) {
-    if !config.small {
+    if !config.small && !config.refresh_only {
         install_missing_tools();
     }
     let cluster = pg::cluster();
@@ -146,6 +151,15 @@ async fn run(config: Config) {
         target: String::new(),
         met: String::new(),
     });
+    if config.refresh_only {
+        for row in &rows {
+            println!(
+                "| {} | {} | {} | {} | {} | {} |",
+                row.measure, row.value, row.compared, row.ratio, row.target, row.met
+            );
+        }
+        return;
+    }
 
     // 2. pgTAP through pg_prove, and one psql process per check.
     match pgtap_time(&url, &plan, work.path(), if config.small { 1 } else { 3 }).await {

@@ -478,3 +478,43 @@ async fn an_unreachable_database_is_an_error_for_the_whole_refresh() {
     );
     assert!(!error.contains("hunter2"));
 }
+
+#[tokio::test]
+async fn sql_checks_share_one_statement_and_a_failing_one_costs_only_its_own_verdict() {
+    let url = database().await;
+    let target = Target::open(&url, Limits::default()).unwrap();
+    let healthy = plan_of(json!([
+        { "id": "a", "kind": "sql", "query": "SELECT count(*) = 3 FROM three_rows" },
+        { "id": "b", "kind": "sql", "query": "SELECT 'x'", "expect": "x" },
+        { "id": "c", "kind": "sql", "query": "SELECT 2 + 2", "expect": 4 }
+    ]));
+    let refreshed = refresh(&healthy, &target).await.unwrap();
+    assert!(
+        refreshed.verdicts.tasks[0]
+            .checks
+            .iter()
+            .all(|v| v.status == CheckStatus::Pass),
+        "{:?}",
+        refreshed.verdicts
+    );
+    assert_eq!(
+        refreshed.queries, 2,
+        "the catalog, then the three checks at once"
+    );
+
+    let one_broken = plan_of(json!([
+        { "id": "a", "kind": "sql", "query": "SELECT count(*) = 3 FROM three_rows" },
+        { "id": "broken", "kind": "sql", "query": "SELECT 1 / 0 = 1" },
+        { "id": "c", "kind": "sql", "query": "SELECT 2 + 2", "expect": 4 }
+    ]));
+    let refreshed = refresh(&one_broken, &target).await.unwrap();
+    let v = verdicts_by_id(&one_broken, &refreshed.verdicts);
+    target.close().await;
+    assert_eq!(v["a"].status, CheckStatus::Pass);
+    assert_eq!(v["c"].status, CheckStatus::Pass);
+    assert_verdict(&v, "broken", CheckStatus::Error, "division by zero");
+    assert_eq!(
+        refreshed.queries, 5,
+        "the catalog, the failed shared statement, then each check alone"
+    );
+}

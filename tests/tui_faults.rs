@@ -171,7 +171,7 @@ async fn a_locked_table_times_out_its_own_check_while_keys_stay_responsive() {
     let screen = tmux.wait_for("error: ");
     assert!(screen.contains("lock"), "the error says why:\n{screen}");
     tmux.keys(&["j"]);
-    let screen = tmux.wait_for("table calm exists");
+    let screen = tmux.wait_for("table public.calm exists");
     assert!(!screen.contains("s3cret-pw"), "{screen}");
     tmux.keys(&["q"]);
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();

@@ -8,6 +8,7 @@ pub mod default_expr;
 mod facts;
 mod judge;
 mod needs;
+mod pg_catalog;
 mod postgres;
 mod refresh;
 mod sql_text;

@@ -8,84 +8,12 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor as _, PgConnection, Row};
 
-use super::facts::{
-    Column, DataFacts, Index, NamedType, Relation, RelationKind, SchemaSnapshot, SearchPath,
-    SqlOutcome,
-};
+use super::facts::{DataFacts, SchemaSnapshot, SqlOutcome};
 use super::needs::{DataItem, Needs};
+use super::pg_catalog::{
+    CASE_VARIANTS_QUERY, CATALOG_QUERY, relations_from_rows, snapshot_from_rows,
+};
 use super::target::seconds;
-
-/// Closes the relation subquery: one row even when no relation matched, so the search path
-/// always arrives.
-macro_rules! catalog_end {
-    () => {
-        ") r ON true"
-    };
-}
-
-/// What is read of each relation; the two queries differ only in how they find them.
-///
-/// Every kind of relation is read, because every kind takes part in name resolution; columns
-/// only of those that have them. The search path comes from the same statement: the session's
-/// own (after the role's and database's settings, or the plan's override sent at connect),
-/// `current_schemas(true)` being the order PostgreSQL really searches.
-///
-/// A default cannot refer to a column, so it is deparsed without the relation (`0`): that skips
-/// a relation lookup per default and made the query a third faster on 5,000 tables. Generated
-/// columns do refer to columns and keep the relation.
-macro_rules! catalog_select {
-    () => {
-        r#"
-SELECT p.effective_path, p.shown_path, p.named_types, r.*
-  FROM (SELECT current_schemas(true)::text[] AS effective_path,
-               current_schemas(false)::text[] AS shown_path,
-               (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid::int8, t.typarray::int8))
-                  FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace
-                 WHERE t.typname = ANY($3::text[])) AS named_types) p
-  LEFT JOIN LATERAL (
-SELECT n.nspname AS schema_name,
-       c.relname AS rel_name,
-       c.relkind::text AS rel_kind,
-       has_schema_privilege(n.oid, 'USAGE') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-         AND has_table_privilege(c.oid, 'SELECT') AS readable,
-       CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN COALESCE((
-         SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                                          CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
-                                               ELSE pg_get_expr(d.adbin, d.adrelid) END,
-                                          a.atttypid::int8, a.attidentity <> '') ORDER BY a.attnum)
-           FROM pg_attribute a
-           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       ), '[]'::json) ELSE '[]'::json END AS columns,
-       CASE WHEN c.relname = ANY($2::text[]) THEN COALESCE((
-         SELECT json_agg(json_build_array(i.relname, ARRAY(
-                  SELECT a.attname
-                    FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
-                    LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-                   ORDER BY k.ord)) ORDER BY i.relname)
-           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-          WHERE x.indrelid = c.oid
-       ), '[]'::json) ELSE '[]'::json END AS indexes
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace"#
-    };
-}
-
-/// Every relation named in `$1` (exactly, in any schema), with columns and index key columns,
-/// and the search path they are resolved under.
-const CATALOG_QUERY: &str = concat!(
-    catalog_select!(),
-    " WHERE c.relname = ANY($1::text[])",
-    catalog_end!()
-);
-
-/// The same for relations whose `lower(relname)` is in `$1`: only for names not found exactly,
-/// since no index serves it.
-const CASE_VARIANTS_QUERY: &str = concat!(
-    catalog_select!(),
-    " WHERE lower(c.relname) = ANY($1::text[])",
-    catalog_end!()
-);
 
 /// Row counts (no column) and column values, one row per item, in one statement.
 const DATA_QUERY: &str = r#"
@@ -137,108 +65,6 @@ pub(crate) async fn snapshot(
     tracing::debug!("data read after {:?}", started.elapsed());
     tx.rollback().await?;
     Ok((schema, data, queries + data_queries))
-}
-
-/// The snapshot from the catalog query's rows: the search path and named types ride on every
-/// row; a row without a relation only carries them.
-fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx::Error> {
-    let Some(first) = rows.first() else {
-        return Err(sqlx::Error::Protocol(
-            "the catalog query returned no row".into(),
-        ));
-    };
-    let search_path = SearchPath {
-        effective: first.try_get("effective_path")?,
-        shown: first.try_get("shown_path")?,
-    };
-    let named_types: Option<Value> = first.try_get("named_types")?;
-    let mut schema = SchemaSnapshot::new(relations_from_rows(rows)?, search_path);
-    schema.named_types = named_types
-        .as_ref()
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|t| NamedType {
-            schema: text_at(t, 0).unwrap_or_default(),
-            name: text_at(t, 1).unwrap_or_default(),
-            oid: oid_at(t, 2).unwrap_or_default(),
-            array_oid: oid_at(t, 3).unwrap_or_default(),
-        })
-        .collect();
-    Ok(schema)
-}
-
-fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx::Error> {
-    let mut relations = Vec::with_capacity(rows.len());
-    for row in rows {
-        if row.try_get::<Option<String>, _>("schema_name")?.is_some() {
-            relations.push(relation_from_row(row)?);
-        }
-    }
-    Ok(relations)
-}
-
-fn relation_from_row(row: &PgRow) -> Result<Relation, sqlx::Error> {
-    let kind: String = row.try_get("rel_kind")?;
-    let columns: Value = row.try_get("columns")?;
-    let indexes: Value = row.try_get("indexes")?;
-    Ok(Relation {
-        schema: row.try_get("schema_name")?,
-        name: row.try_get("rel_name")?,
-        kind: match kind.as_str() {
-            "r" => RelationKind::Table,
-            "p" => RelationKind::PartitionedTable,
-            "v" => RelationKind::View,
-            "m" => RelationKind::MaterializedView,
-            "f" => RelationKind::ForeignTable,
-            "S" => RelationKind::Sequence,
-            "i" | "I" => RelationKind::Index,
-            "c" => RelationKind::CompositeType,
-            _ => RelationKind::Other,
-        },
-        readable: row.try_get("readable")?,
-        columns: columns
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| Column {
-                name: text_at(c, 0).unwrap_or_default(),
-                data_type: text_at(c, 1).unwrap_or_default(),
-                not_null: c.get(2).and_then(Value::as_bool).unwrap_or(false),
-                default: text_at(c, 3),
-                type_oid: oid_at(c, 4),
-                identity: c.get(5).and_then(Value::as_bool).unwrap_or(false),
-            })
-            .collect(),
-        indexes: indexes
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|i| Index {
-                name: text_at(i, 0).unwrap_or_default(),
-                columns: i
-                    .get(1)
-                    .and_then(Value::as_array)
-                    .map(|cols| {
-                        cols.iter()
-                            .map(|c| c.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    })
-}
-
-fn oid_at(value: &Value, index: usize) -> Option<u32> {
-    value
-        .get(index)
-        .and_then(Value::as_u64)
-        .and_then(|oid| u32::try_from(oid).ok())
-}
-
-fn text_at(value: &Value, index: usize) -> Option<String> {
-    value.get(index).and_then(Value::as_str).map(str::to_string)
 }
 
 /// Reads every data item in one statement; if that fails (a lock, a permission), item by item
@@ -315,6 +141,36 @@ async fn data_query(
     Ok(values)
 }
 
+/// One screened `sql` check as a subquery yielding how many columns its row has (`n`) and the
+/// first column's value as JSON (`v`), at most two rows. The newlines keep a trailing `--`
+/// comment in the check from swallowing the parenthesis; json (not jsonb) keeps duplicate column
+/// names, so `SELECT 1, 2` counts as two columns.
+fn wrapped(ord: usize, body: &str) -> String {
+    format!(
+        "SELECT {ord}::int8 AS ord, \
+                (SELECT count(*) FROM json_each(row_to_json(remtrack_check))) AS n, \
+                (SELECT value FROM json_each(row_to_json(remtrack_check)) LIMIT 1) AS v \
+           FROM (\n{body}\n) AS remtrack_check LIMIT 2"
+    )
+}
+
+/// The outcome of one check from the rows its wrapped query returned.
+fn outcome_of(rows: &[&PgRow]) -> Result<SqlOutcome, sqlx::Error> {
+    Ok(match rows {
+        [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
+        [row] => {
+            let columns: i64 = row.try_get("n")?;
+            let value: Option<Value> = row.try_get("v")?;
+            if columns == 1 {
+                SqlOutcome::Value(value.unwrap_or(Value::Null))
+            } else {
+                SqlOutcome::Error(format!("returned {columns} columns, expected one"))
+            }
+        }
+        _ => SqlOutcome::Error("returned more than one row, expected one".into()),
+    })
+}
+
 /// Runs one screened `sql` check and returns its single value as JSON.
 pub(crate) async fn run_sql(
     pool: &PgPool,
@@ -322,37 +178,59 @@ pub(crate) async fn run_sql(
     limits: super::Limits,
 ) -> Result<SqlOutcome, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    // The newlines keep a trailing `--` comment in the check from swallowing the parenthesis;
-    // json (not jsonb) keeps duplicate column names, so `SELECT 1, 2` counts as two columns.
-    let wrapped = format!(
-        "SELECT (SELECT count(*) FROM json_each(row_to_json(remtrack_check))) AS n, \
-                (SELECT value FROM json_each(row_to_json(remtrack_check)) LIMIT 1) AS v \
-           FROM (\n{body}\n) AS remtrack_check LIMIT 2"
-    );
-    let result = sqlx::query(&wrapped)
+    let result = sqlx::query(&wrapped(0, body))
         .persistent(false)
         .fetch_all(&mut *tx)
         .await;
     let outcome = match result {
-        Ok(rows) => match rows.as_slice() {
-            [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
-            [row] => {
-                let columns: i64 = row.try_get("n")?;
-                let value: Option<Value> = row.try_get("v")?;
-                if columns == 1 {
-                    SqlOutcome::Value(value.unwrap_or(Value::Null))
-                } else {
-                    SqlOutcome::Error(format!("returned {columns} columns, expected one"))
-                }
-            }
-            _ => SqlOutcome::Error("returned more than one row, expected one".into()),
-        },
+        Ok(rows) => outcome_of(&rows.iter().collect::<Vec<_>>())?,
         Err(error) if is_connection_error(&error) => return Err(error),
         Err(error) => SqlOutcome::Error(describe_error(&error, limits)),
     };
     // Dropping the transaction rolls it back; an explicit rollback reports a broken connection.
     let _ = tx.rollback().await;
     Ok(outcome)
+}
+
+/// Runs every screened `sql` check in one statement, each in its own subquery. `None` when the
+/// statement fails (one check's error, a lock, a timeout): the caller then runs them one by
+/// one, so that each check gets its own verdict.
+pub(crate) async fn run_sql_batch(
+    pool: &PgPool,
+    bodies: &[String],
+) -> Result<Option<Vec<SqlOutcome>>, sqlx::Error> {
+    let statement = bodies
+        .iter()
+        .enumerate()
+        .map(|(ord, body)| format!("({})", wrapped(ord, body)))
+        .collect::<Vec<_>>()
+        .join("\nUNION ALL\n");
+    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    let result = sqlx::query(&statement)
+        .persistent(false)
+        .fetch_all(&mut *tx)
+        .await;
+    let _ = tx.rollback().await;
+    let rows = match result {
+        Ok(rows) => rows,
+        Err(error) if is_connection_error(&error) => return Err(error),
+        Err(error) => {
+            tracing::debug!("sql checks in one statement failed ({error}); running each alone");
+            return Ok(None);
+        }
+    };
+    let mut by_check: Vec<Vec<&PgRow>> = vec![Vec::new(); bodies.len()];
+    for row in &rows {
+        let ord: i64 = row.try_get("ord")?;
+        if let Some(slot) = usize::try_from(ord).ok().and_then(|i| by_check.get_mut(i)) {
+            slot.push(row);
+        }
+    }
+    by_check
+        .iter()
+        .map(|rows| outcome_of(rows))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// Whether an error means the server or the connection is gone, rather than one query failing.

@@ -10,6 +10,7 @@ use super::judge::{Facts, judge};
 use super::needs::{Needs, all_checks};
 use super::target::{Target, TargetError, seconds};
 use super::{TaskVerdicts, Verdicts, postgres, screen_check_sql, sqlite};
+use crate::Backend;
 use crate::plan::{Check, CheckSpec, Plan, SqlCheck};
 
 /// The result of one refresh.
@@ -57,9 +58,10 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     };
     // Owned inputs keep each job's future free of borrowed lifetimes, so a refresh can run on
     // a spawned task.
-    let sql_jobs: Vec<_> = sql_checks(plan)
-        .map(|check| run_sql_check(target.clone(), check.spec.clone()))
-        .collect();
+    let sql_jobs = run_sql_checks(
+        target.clone(),
+        sql_checks(plan).map(|check| check.spec.clone()).collect(),
+    );
     let (snapshot, sql_results) = tokio::time::timeout(deadline, async {
         // After the snapshot, not beside it: on a small server the catalog query is CPU-bound,
         // and `sql` checks competing with it made the whole refresh slower, not faster.
@@ -67,9 +69,9 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         // A database that could not give the snapshot is not asked again for each `sql` check:
         // each would wait out its own connect timeout before the refresh could say "offline".
         let sql_results = if snapshot.is_ok() {
-            join_all(sql_jobs).await
+            sql_jobs.await
         } else {
-            Vec::new()
+            Ok((Vec::new(), 0))
         };
         (snapshot, sql_results)
     })
@@ -86,10 +88,8 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         }
         Err(error) => return Err(unreachable(connection_reason(&error))),
     };
-    let mut sql_outcomes = Vec::with_capacity(sql_results.len());
-    for result in sql_results {
-        sql_outcomes.push(result.map_err(|error| unreachable(connection_reason(&error)))?);
-    }
+    let (sql_outcomes, sql_statements) =
+        sql_results.map_err(|error| unreachable(connection_reason(&error)))?;
 
     tracing::debug!("all queries answered after {:?}", started.elapsed());
     let mut sql_outcomes = sql_outcomes.into_iter();
@@ -124,7 +124,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         verdicts,
         checked_at,
         duration: started.elapsed(),
-        queries: statements + sql_checks(plan).count(),
+        queries: statements + sql_statements,
         search_path: schema.search_path.clone(),
     })
 }
@@ -133,25 +133,71 @@ fn sql_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
     all_checks(plan).filter(|check| matches!(check.spec, CheckSpec::Sql(_)))
 }
 
-async fn run_sql_check(target: Target, spec: CheckSpec) -> Result<SqlOutcome, sqlx::Error> {
-    let CheckSpec::Sql(SqlCheck { query, .. }) = &spec else {
-        return Ok(SqlOutcome::Error("not a sql check".into()));
-    };
+/// Runs the `sql` checks, in plan order, and says how many statements that took. On
+/// PostgreSQL they go in one statement when there are several, and one by one (concurrently, on
+/// the pool) only when that statement fails.
+async fn run_sql_checks(
+    target: Target,
+    specs: Vec<CheckSpec>,
+) -> Result<(Vec<SqlOutcome>, usize), sqlx::Error> {
     let backend = target.backend();
-    let Some(text) = query.for_backend(backend) else {
-        return Ok(SqlOutcome::Error(format!(
-            "no query for {}",
-            backend.name()
-        )));
+    let screened: Vec<Result<String, SqlOutcome>> =
+        specs.iter().map(|spec| screen(spec, backend)).collect();
+    let bodies: Vec<String> = screened
+        .iter()
+        .filter_map(|s| s.as_ref().ok().cloned())
+        .collect();
+    if let Target::Postgres { pool, .. } = &target
+        && bodies.len() > 1
+        && let Some(outcomes) = postgres::run_sql_batch(pool, &bodies).await?
+    {
+        {
+            let mut outcomes = outcomes.into_iter();
+            let results = screened
+                .into_iter()
+                .map(|s| match s {
+                    Ok(_) => outcomes
+                        .next()
+                        .unwrap_or_else(|| SqlOutcome::Error("query was not run".into())),
+                    Err(rejected) => rejected,
+                })
+                .collect();
+            return Ok((results, 1));
+        }
+    }
+    let attempts = usize::from(bodies.len() > 1 && target.backend() == Backend::Postgres);
+    let jobs = screened.into_iter().map(|s| {
+        let target = target.clone();
+        async move {
+            match s {
+                Ok(body) => run_sql_body(&target, &body).await,
+                Err(rejected) => Ok(rejected),
+            }
+        }
+    });
+    let results = join_all(jobs)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((results, attempts + bodies.len()))
+}
+
+/// The check's query for this backend, screened; or the verdict's reason when there is none.
+fn screen(spec: &CheckSpec, backend: Backend) -> Result<String, SqlOutcome> {
+    let CheckSpec::Sql(SqlCheck { query, .. }) = spec else {
+        return Err(SqlOutcome::Error("not a sql check".into()));
     };
-    let body = match screen_check_sql(text, backend) {
-        Ok(body) => body,
-        Err(rejection) => return Ok(SqlOutcome::Error(rejection.to_string())),
-    };
-    match &target {
-        Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, &body, *limits).await,
+    let text = query
+        .for_backend(backend)
+        .ok_or_else(|| SqlOutcome::Error(format!("no query for {}", backend.name())))?;
+    screen_check_sql(text, backend).map_err(|rejection| SqlOutcome::Error(rejection.to_string()))
+}
+
+async fn run_sql_body(target: &Target, body: &str) -> Result<SqlOutcome, sqlx::Error> {
+    match target {
+        Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, body, *limits).await,
         Target::Sqlite { pool, limits, .. } => {
-            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, &body)).await
+            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, body)).await
             {
                 Ok(outcome) => outcome,
                 Err(_) => Ok(SqlOutcome::Error(format!(
