@@ -28,14 +28,27 @@ impl Needs {
     /// Names the exact lookup found in no schema, lower-cased, to look up once more ignoring
     /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
     /// go through `lower(relname)`, which no catalog index serves.
-    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> Vec<String> {
-        self.relation_names
+    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> CaseVariants {
+        let missing: Vec<&String> = self
+            .relation_names
             .iter()
             .filter(|name| !found.has_name(name))
-            .flat_map(|name| lower_spellings(name))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
+            .collect();
+        let ranges: BTreeSet<(String, String)> = missing
+            .iter()
+            .flat_map(|name| prefix_ranges(name))
+            .collect();
+        let (from, to) = ranges.into_iter().unzip();
+        CaseVariants {
+            lowered: missing
+                .iter()
+                .flat_map(|name| lower_spellings(name))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            from,
+            to,
+        }
     }
 
     /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
@@ -47,6 +60,52 @@ impl Needs {
             .into_iter()
             .collect()
     }
+}
+
+/// Names found in no schema, to look up ignoring case: `lower(relname)` must be one of
+/// `lowered`, and `relname` must lie in one of the ranges `from[i] <= relname < to[i]` (the
+/// case variants of its first two letters), which lets the catalog's name index narrow the
+/// scan that `lower()` alone would make of all of `pg_class`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CaseVariants {
+    pub lowered: Vec<String>,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+}
+
+impl CaseVariants {
+    pub fn is_empty(&self) -> bool {
+        self.lowered.is_empty()
+    }
+}
+
+/// `[from, to)` byte ranges holding every spelling of `name` that differs only in the case of
+/// its first two characters (`relname` sorts bytewise, as the C collation of `name` does).
+fn prefix_ranges(name: &str) -> Vec<(String, String)> {
+    let mut prefixes = vec![String::new()];
+    for c in name.chars().take(2) {
+        let mut cases: Vec<String> = vec![
+            c.to_string(),
+            c.to_lowercase().collect(),
+            c.to_uppercase().collect(),
+        ];
+        cases.sort();
+        cases.dedup();
+        prefixes = prefixes
+            .iter()
+            .flat_map(|p| cases.iter().map(move |c| format!("{p}{c}")))
+            .collect();
+    }
+    prefixes
+        .into_iter()
+        .filter_map(|prefix| {
+            let mut chars: Vec<char> = prefix.chars().collect();
+            let last = chars.pop()?;
+            let next = char::from_u32(u32::from(last) + 1)?;
+            chars.push(next);
+            Some((prefix, chars.into_iter().collect()))
+        })
+        .collect()
 }
 
 /// How the catalog may lower-case `name`: `lower()` changes only ASCII letters under the C
@@ -191,4 +250,27 @@ pub(crate) fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
             .iter()
             .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_ranges;
+
+    #[test]
+    fn case_variant_ranges_cover_every_case_of_the_first_two_letters() {
+        let ranges = prefix_ranges("mixedcase");
+        let covered = |name: &str| {
+            ranges
+                .iter()
+                .any(|(from, to)| name >= from.as_str() && name < to.as_str())
+        };
+        for name in ["MixedCase", "mixedcase", "MIXEDCASE", "mIxedCase"] {
+            assert!(covered(name), "{name} in {ranges:?}");
+        }
+        for name in ["other", "Maxed", "nixedcase"] {
+            assert!(!covered(name), "{name} in {ranges:?}");
+        }
+        assert_eq!(prefix_ranges("_t").len(), 2, "{:?}", prefix_ranges("_t"));
+        assert!(prefix_ranges("Äpfel").iter().any(|(from, _)| from == "äp"));
+    }
 }

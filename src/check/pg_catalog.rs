@@ -14,8 +14,8 @@ use sqlx::postgres::PgRow;
 
 use super::facts::{Column, Index, NamedType, Relation, RelationKind, SchemaSnapshot, SearchPath};
 
-/// The statement, with `{filter}` choosing the relations: by exact name (an index serves it) or
-/// by `lower(relname)` for names not found (a scan, only when needed).
+/// The statement, with `$from` and `$filter` choosing the relations: by exact name, or by
+/// `lower(relname)` within index ranges for names not found anywhere.
 ///
 /// Every kind of relation is read, because every kind takes part in name resolution; columns
 /// only of those that have them. `current_schemas(true)` is the order PostgreSQL really
@@ -26,14 +26,16 @@ use super::facts::{Column, Index, NamedType, Relation, RelationKind, SchemaSnaps
 /// a relation lookup per default and made the query a third faster on 5,000 tables. Generated
 /// columns do refer to columns and keep the relation.
 macro_rules! catalog_query {
-    ($filter:literal) => {
+    ($from:literal, $filter:literal) => {
         concat!(
             r#"
 WITH rel AS NOT MATERIALIZED (
   SELECT c.oid, n.nspname::text AS schema_name, c.relname::text AS rel_name, c.relkind,
          c.relkind IN ('r', 'p', 'v', 'm', 'f') AND has_schema_privilege(n.oid, 'USAGE')
            AND has_table_privilege(c.oid, 'SELECT') AS readable
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    FROM "#,
+            $from,
+            r#" JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE "#,
             $filter,
             r#")
@@ -80,12 +82,21 @@ SELECT 'i', rel.schema_name, rel.rel_name, NULL, NULL, ARRAY[i.relname::text], N
 }
 
 /// Every relation named in `$1`, exactly, in any schema.
-pub(crate) const CATALOG_QUERY: &str = catalog_query!("c.relname = ANY($1::text[])");
+pub(crate) const CATALOG_QUERY: &str = catalog_query!("pg_class c", "c.relname = ANY($1::text[])");
 
 /// Tables and views whose `lower(relname)` is in `$1`: only for names found nowhere, so that
-/// "a table Foo exists (names are case-sensitive)" can be said. No index serves it.
-pub(crate) const CASE_VARIANTS_QUERY: &str =
-    catalog_query!("c.relkind IN ('r', 'p', 'v', 'm', 'f') AND lower(c.relname) = ANY($1::text[])");
+/// "a table Foo exists (names are case-sensitive)" can be said. No index serves `lower()`, so
+/// the name index first narrows `pg_class` to the ranges `$4`..`$5` of the names' case variants
+/// (see `CaseVariants`): a scan of all of `pg_class` took 10–14 ms on 5,000 tables, the range
+/// scans 0.2 ms. `OFFSET 0` keeps the planner from flattening the lateral subquery into a join
+/// it then estimates wrongly and answers with that same full scan.
+pub(crate) const CASE_VARIANTS_QUERY: &str = catalog_query!(
+    "unnest($4::text[], $5::text[]) AS range(from_name, to_name)
+    CROSS JOIN LATERAL (SELECT * FROM pg_class
+                         WHERE relname >= range.from_name::name AND relname < range.to_name::name
+                        OFFSET 0) c",
+    "c.relkind IN ('r', 'p', 'v', 'm', 'f') AND lower(c.relname) = ANY($1::text[])"
+);
 
 /// The snapshot from the catalog statement's rows.
 pub(crate) fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx::Error> {

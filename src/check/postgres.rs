@@ -51,9 +51,11 @@ pub(crate) async fn snapshot(
     let variants = needs.case_variants(&schema);
     if !variants.is_empty() {
         let rows = sqlx::query(CASE_VARIANTS_QUERY)
-            .bind(variants)
+            .bind(variants.lowered)
             .bind(needs.index_tables.clone())
             .bind(Vec::<String>::new())
+            .bind(variants.from)
+            .bind(variants.to)
             .fetch_all(&mut *tx)
             .await?;
         queries += 1;
