@@ -6,17 +6,33 @@ use crate::check::default_expr::{parse_default, same_default};
 use crate::check::facts::{Column, Resolved};
 use crate::check::sqltype::{SqlType, loose_text, parse_type, same_shape};
 
-/// `Ok(None)` when the column has the expected type, `Ok(Some(why not))` when it has another,
+/// The expected type in canonical form, and `None` when the column has it or `Some(why not)`;
 /// `Err(why)` when the plan's spelling cannot be understood.
 pub(super) fn type_mismatch(
     facts: &Facts<'_>,
     expected_text: &str,
     column: &Column,
+) -> Result<(Option<String>, String), String> {
+    let expected = parse_type(expected_text);
+    let canonical = expected
+        .as_ref()
+        .map_or_else(|_| loose_text(expected_text), SqlType::to_string);
+    Ok((
+        type_differs(facts, expected_text, expected, column)?,
+        canonical,
+    ))
+}
+
+fn type_differs(
+    facts: &Facts<'_>,
+    expected_text: &str,
+    expected: Result<SqlType, crate::check::sqltype::TypeError>,
+    column: &Column,
 ) -> Result<Option<String>, String> {
     let differs = || format!("type is {}, expected {expected_text}", column.data_type);
     // SQLite takes any words as a declared type (`UNSIGNED BIG INT`): compare them as written.
     let as_written = || (loose_text(&column.data_type) != loose_text(expected_text)).then(differs);
-    let expected = match parse_type(expected_text) {
+    let expected = match expected {
         Ok(expected) => expected,
         Err(_) if facts.backend == Backend::Sqlite => return Ok(as_written()),
         Err(why) => {
@@ -72,22 +88,29 @@ fn filled_from_a_sequence(column: &Column) -> bool {
             .is_some_and(|d| d.trim_start().to_ascii_lowercase().starts_with("nextval("))
 }
 
-/// `Ok(false)` when the column's default means the expected one, `Ok(true)` when it does not,
-/// `Err(why)` when the plan's default cannot be understood.
+/// Whether the column's default differs from the expected one, and the expected one in
+/// canonical form; `Err(why)` when the plan's default cannot be understood.
 pub(super) fn default_mismatch(
     facts: &Facts<'_>,
     expected_text: &str,
     actual_text: &str,
     column: &Column,
-) -> Result<bool, String> {
+) -> Result<(bool, String), String> {
     let resolve = |schema: Option<&str>, name: &str| match facts.schema.resolve(schema, name) {
         Resolved::Relation(relation) => Some(relation.schema.clone()),
         Resolved::Nothing => None,
     };
     let expected = parse_default(expected_text, &resolve)
         .map_err(|why| format!("cannot understand the default {expected_text:?}: {why}"))?;
+    let canonical = expected.to_string();
     let Ok(actual) = parse_default(actual_text, &resolve) else {
-        return Ok(loose_text(actual_text) != loose_text(expected_text));
+        return Ok((
+            loose_text(actual_text) != loose_text(expected_text),
+            canonical,
+        ));
     };
-    Ok(!same_default(&expected, &actual, &column.data_type))
+    Ok((
+        !same_default(&expected, &actual, &column.data_type),
+        canonical,
+    ))
 }

@@ -6,7 +6,6 @@ use super::column_type::type_mismatch;
 use crate::check::Verdict;
 use crate::check::default_expr::parse_default;
 use crate::check::facts::Resolved;
-use crate::check::sqltype::parse_type;
 use crate::plan::{ColumnExists, ColumnRef};
 
 pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
@@ -31,10 +30,13 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
         return Verdict::fail(evidence);
     };
     let mut problems = Vec::new();
+    let mut expected_type = None;
     if let Some(expected) = &spec.data_type {
         match type_mismatch(facts, expected, found) {
-            Ok(None) => {}
-            Ok(Some(problem)) => problems.push(problem),
+            Ok((problem, canonical)) => {
+                problems.extend(problem);
+                expected_type = Some(canonical);
+            }
             Err(why) => return Verdict::error(why),
         }
     }
@@ -47,14 +49,24 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
             "column is nullable, expected NOT NULL".to_string()
         });
     }
+    let mut expected_default = None;
     if let Some(expected) = &spec.default {
         match &found.default {
             Some(actual) => match default_mismatch(facts, expected, actual, found) {
-                Ok(false) => {}
-                Ok(true) => problems.push(format!("default is {actual}, expected {expected}")),
+                Ok((differs, canonical)) => {
+                    if differs {
+                        problems.push(format!("default is {actual}, expected {expected}"));
+                    }
+                    expected_default = Some(canonical);
+                }
                 Err(why) => return Verdict::error(why),
             },
-            None => problems.push(format!("no default, expected {expected}")),
+            None => {
+                problems.push(format!("no default, expected {expected}"));
+                expected_default = parse_default(expected, &|_, _| None)
+                    .ok()
+                    .map(|d| d.to_string());
+            }
         }
     }
     let verdict = if problems.is_empty() {
@@ -73,15 +85,11 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
         .with_fact("type", found.data_type.clone())
         .with_fact("not_null", found.not_null)
         .with_fact("default", found.default.clone());
-    if let Some(expected) = spec.data_type.as_deref().and_then(|t| parse_type(t).ok()) {
-        verdict = verdict.with_fact("expected_type", expected.to_string());
+    if let Some(expected) = expected_type {
+        verdict = verdict.with_fact("expected_type", expected);
     }
-    if let Some(expected) = spec
-        .default
-        .as_deref()
-        .and_then(|d| parse_default(d, &|_, _| None).ok())
-    {
-        verdict = verdict.with_fact("expected_default", expected.to_string());
+    if let Some(expected) = expected_default {
+        verdict = verdict.with_fact("expected_default", expected);
     }
     verdict
 }
