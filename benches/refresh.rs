@@ -122,12 +122,20 @@ async fn run(config: Config) {
     let target = Target::open(&url, Limits::default()).unwrap();
     let warm = refresh(&plan, &target).await.unwrap();
     let queries = warm.queries;
-    let refresh_time = median_of(config.runs, || async {
-        timed(refresh(&plan, &target)).await.0
-    })
-    .await;
-    let floor = floor_query_time(&url, &plan, config.runs, false).await;
-    let plain_floor = floor_query_time(&url, &plan, config.runs, true).await;
+    // Interleaved, so that a noisy machine's drift weighs on the refresh and both floors alike:
+    // run after run, the same floor query took anywhere from 33 to 73 ms here.
+    let mut strict = FloorQuery::connect(&url, &plan, false).await;
+    let mut plain = FloorQuery::connect(&url, &plan, true).await;
+    strict.once().await;
+    plain.once().await;
+    let (mut refreshes, mut floors, mut plain_floors) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..config.runs {
+        refreshes.push(timed(refresh(&plan, &target)).await.0);
+        floors.push(strict.once().await);
+        plain_floors.push(plain.once().await);
+    }
+    let (refresh_time, floor, plain_floor) =
+        (median(refreshes), median(floors), median(plain_floors));
     let ratio = refresh_time.as_secs_f64() / floor.as_secs_f64();
     rows.push(Row {
         measure: format!(
@@ -489,38 +497,43 @@ fn named_tables(plan: &Plan) -> Vec<String> {
 
 /// The floor: one pg_catalog query for the columns, types and defaults of the named tables, as a
 /// person would write it (`plain`), or deparsing defaults without the relation as remtrack does
-/// (the stricter floor).
-async fn floor_query_time(url: &str, plan: &Plan, runs: usize, plain: bool) -> Duration {
-    let names = named_tables(plan);
-    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    let default = if plain {
-        "pg_get_expr(d.adbin, d.adrelid)"
-    } else {
-        "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END"
-    };
-    let query = format!(
-        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), {default} \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
-         LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
-         WHERE n.nspname = 'public' AND c.relname = ANY($1)"
-    );
-    let mut once = async || {
+/// (the stricter floor), on a connection of its own.
+struct FloorQuery {
+    conn: sqlx::PgConnection,
+    query: String,
+    names: Vec<String>,
+}
+
+impl FloorQuery {
+    async fn connect(url: &str, plan: &Plan, plain: bool) -> FloorQuery {
+        let default = if plain {
+            "pg_get_expr(d.adbin, d.adrelid)"
+        } else {
+            "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END"
+        };
+        FloorQuery {
+            conn: sqlx::PgConnection::connect(url).await.unwrap(),
+            query: format!(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), {default} \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
+                 WHERE n.nspname = 'public' AND c.relname = ANY($1)"
+            ),
+            names: named_tables(plan),
+        }
+    }
+
+    async fn once(&mut self) -> Duration {
         let start = Instant::now();
-        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&query)
-            .bind(&names)
-            .fetch_all(&mut conn)
+        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&self.query)
+            .bind(&self.names)
+            .fetch_all(&mut self.conn)
             .await
             .unwrap();
         assert!(!rows.is_empty());
         start.elapsed()
-    };
-    once().await;
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        times.push(once().await);
     }
-    median(times)
 }
 
 fn pgtap_assertion(check: &Value) -> String {
