@@ -60,13 +60,15 @@ impl App {
                             );
                         }
                         self.log_changes(&before);
+                        let mut effects = self.resume_awaiting_dialog(None);
                         let due = self
                             .remembered_at
                             .is_none_or(|at| self.now - at >= time::Duration::minutes(1));
                         if changed || due {
                             self.remembered_at = Some(self.now);
-                            return vec![Effect::Remember(refresh)];
+                            effects.push(Effect::Remember(refresh));
                         }
+                        return effects;
                     }
                     Err(error) => {
                         // The header names the database already; the log says which, too.
@@ -84,7 +86,10 @@ impl App {
                                 true,
                             );
                         }
-                        self.connection = Connection::Offline { reason };
+                        self.connection = Connection::Offline {
+                            reason: reason.clone(),
+                        };
+                        return self.resume_awaiting_dialog(Some(reason));
                     }
                 }
             }

@@ -725,3 +725,93 @@ fn scrolling_stops_at_the_end_of_the_panel_and_each_view_starts_at_the_top() {
     app.act(Action::Show(View::Log));
     assert_eq!(app.detail_scroll, 0, "another view starts at its top");
 }
+
+#[test]
+fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
+    // The database went away after its last answer: the checks shown pass, but are old.
+    let mut app = live_app();
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: "Connection refused".into(),
+        })),
+        retry_in: Duration::from_secs(5),
+    }));
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    type_text(&mut app, "looked in psql");
+    assert_eq!(
+        app.act(Action::Submit),
+        vec![Effect::Refresh],
+        "nothing is recorded on old checks; the database is asked again"
+    );
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(dialog.state, DialogState::AwaitingRefresh);
+
+    // Still offline: the dialog says so and keeps the note.
+    let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 3,
+        outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: "Connection refused".into(),
+        })),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(effects.is_empty(), "{effects:?}");
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert!(
+        matches!(&dialog.state, DialogState::Failed(why) if why.contains("Connection refused")),
+        "{:?}",
+        dialog.state
+    );
+    assert_eq!(dialog.note_text(), "looked in psql");
+
+    // Back, and the checks still pass: the mark is recorded with the fresh evidence.
+    assert_eq!(app.act(Action::Submit), vec![Effect::Refresh]);
+    app.receive(Msg::Tick(datetime!(2026-11-24 10:05 UTC)));
+    let mut fresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    fresh.checked_at = datetime!(2026-11-24 10:05 UTC);
+    let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 4,
+        outcome: Arc::new(Ok(fresh)),
+        retry_in: Duration::from_secs(5),
+    }));
+    let Some(Effect::Record(event)) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(event.evidence["checked_at"], "2026-11-24T10:05:00Z");
+}
+
+#[test]
+fn a_verification_waiting_for_live_checks_is_refused_if_they_fail_now() {
+    let mut app = live_app();
+    // A minute later, without a refresh in between: the checks shown are a minute old.
+    app.receive(Msg::Tick(datetime!(2026-11-24 10:01 UTC)));
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    assert_eq!(app.act(Action::Submit), vec![Effect::Refresh]);
+    let mut now_failing = refresh_where_failing(&app.plan, &["assets-multi-phase-columns"]);
+    now_failing.checked_at = datetime!(2026-11-24 10:01 UTC);
+    let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: Arc::new(Ok(now_failing)),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Record(_))),
+        "{effects:?}"
+    );
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert!(
+        matches!(dialog.state, DialogState::Refused(_)),
+        "{:?}",
+        dialog.state
+    );
+}

@@ -23,10 +23,51 @@ pub enum DialogState {
     Editing,
     /// The rules refuse the mark; the reason and the failing evidence are shown.
     Refused(Refusal),
+    /// The checks on screen are not fresh live evidence: the database is asked again, and the
+    /// mark is recorded only if that refresh says the checks still pass.
+    AwaitingRefresh,
     /// Sent to the store; waiting for it to confirm.
     Saving,
     /// The store did not record it; the note is still here.
     Failed(String),
+}
+
+/// How recent the checks must be to back a verification: a refresh that finished at most this
+/// long ago against the live database (twice the default refresh interval).
+pub const FRESH_FOR: time::Duration = time::Duration::seconds(10);
+
+/// Whether the checks on screen can back a verification now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    Fresh,
+    /// The database does not answer; the checks shown are old.
+    Offline(String),
+    /// The checks shown were kept by the store from an earlier session.
+    Remembered,
+    /// The last refresh finished this long ago.
+    Old(time::Duration),
+    /// No refresh yet.
+    None,
+}
+
+impl Evidence {
+    /// Why the checks on screen cannot back a verification, for the dialog.
+    pub fn why_not(&self) -> Option<String> {
+        match self {
+            Evidence::Fresh => None,
+            Evidence::Offline(reason) => Some(format!(
+                "the database is offline ({reason}): the checks shown are old"
+            )),
+            Evidence::Remembered => {
+                Some("the checks shown are from an earlier session, not from the database".into())
+            }
+            Evidence::Old(age) => Some(format!(
+                "the checks shown are {} s old",
+                age.whole_seconds()
+            )),
+            Evidence::None => Some("the database has not answered yet".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +90,27 @@ impl VerifyDialog {
 }
 
 impl App {
+    /// Whether the verdicts on screen are fresh live evidence (see [`FRESH_FOR`]).
+    pub fn evidence(&self) -> Evidence {
+        if let super::Connection::Offline { reason } = &self.connection {
+            return Evidence::Offline(reason.clone());
+        }
+        if self.verdicts_remembered {
+            return Evidence::Remembered;
+        }
+        let Some(refresh) = &self.last_refresh else {
+            return Evidence::None;
+        };
+        let finished = refresh.checked_at
+            + time::Duration::try_from(refresh.duration).unwrap_or(time::Duration::ZERO);
+        let age = self.now - finished;
+        if age > FRESH_FOR {
+            Evidence::Old(age)
+        } else {
+            Evidence::Fresh
+        }
+    }
+
     pub(super) fn open_dialog(&mut self, kind: MarkKind) {
         let Some(task_index) = self.selected_task_index() else {
             self.notice = Some("select a task first".into());
@@ -135,8 +197,10 @@ impl App {
         let Mode::Dialog(dialog) = &self.mode else {
             return vec![];
         };
-        if matches!(dialog.state, DialogState::Refused(_) | DialogState::Saving)
-            && !is_refused_by_note(&dialog.state)
+        if matches!(
+            dialog.state,
+            DialogState::Refused(_) | DialogState::Saving | DialogState::AwaitingRefresh
+        ) && !is_refused_by_note(&dialog.state)
         {
             return vec![];
         }
@@ -160,6 +224,14 @@ impl App {
             }
             return vec![];
         }
+        // A verification records live evidence: checks that are old, remembered or from before
+        // an outage are checked again first, and the mark waits for that answer.
+        if kind == MarkKind::Verify && !task.is_manual() && self.evidence() != Evidence::Fresh {
+            if let Mode::Dialog(dialog) = &mut self.mode {
+                dialog.state = DialogState::AwaitingRefresh;
+            }
+            return vec![Effect::Refresh];
+        }
         let evidence = evidence_snapshot(
             task,
             verdicts,
@@ -182,6 +254,28 @@ impl App {
             dialog.state = DialogState::Saving;
         }
         vec![Effect::Record(Arc::new(event))]
+    }
+}
+
+impl App {
+    /// A refresh answered while a verification waited for it: record the mark if the checks
+    /// still pass on these fresh verdicts, or say why not.
+    pub(super) fn resume_awaiting_dialog(&mut self, failure: Option<String>) -> Vec<Effect> {
+        let Mode::Dialog(dialog) = &mut self.mode else {
+            return vec![];
+        };
+        if dialog.state != DialogState::AwaitingRefresh {
+            return vec![];
+        }
+        if let Some(reason) = failure {
+            dialog.fail(format!(
+                "the database did not answer ({reason}); a verification needs checks from the \
+                 live database"
+            ));
+            return vec![];
+        }
+        dialog.state = DialogState::Editing;
+        self.submit_dialog()
     }
 }
 

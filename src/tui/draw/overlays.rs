@@ -86,9 +86,14 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
         MarkKind::Verify if task.is_manual() => {
             "Manual task: say what you checked (a note is required)."
         }
-        MarkKind::Verify => {
-            "All checks pass. Add a note if you like; the evidence is recorded with your mark."
-        }
+        MarkKind::Verify => match app.evidence().why_not() {
+            None => {
+                "All checks pass. Add a note if you like; the evidence is recorded with your mark."
+            }
+            Some(_) => {
+                "The checks shown pass, but they are not fresh: Ctrl-S checks the database again and records the mark only if they still pass."
+            }
+        },
         MarkKind::Unverify => "Say why the verification no longer holds (a note is required).",
     };
     frame.render_widget(
@@ -116,6 +121,15 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
     let status_line = match &dialog.state {
         DialogState::Editing => Line::raw(""),
         DialogState::Saving => Line::from(Span::styled("saving…", theme.warn())),
+        DialogState::AwaitingRefresh => Line::from(Span::styled(
+            format!(
+                "checking the database again before recording ({})…",
+                app.evidence()
+                    .why_not()
+                    .unwrap_or_else(|| "fresh checks on the way".into())
+            ),
+            theme.warn(),
+        )),
         DialogState::Refused(refusal) => {
             Line::from(Span::styled(one_line(&refusal.to_string()), theme.fail()))
         }
