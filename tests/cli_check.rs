@@ -293,3 +293,35 @@ fn help_never_shows_a_password_from_the_environment() {
         .unwrap();
     assert!(!text(&out.stdout).contains("hunter2"));
 }
+
+#[tokio::test]
+async fn a_done_tasks_guards_do_not_apply_in_any_format() {
+    // The fix was applied: data_import_sessions is gone, so its row_count guard cannot count.
+    let url = cluster().fresh_database().await;
+    exec(&url, REALITY_SQL).await;
+    exec(&url, "DROP TABLE data_import_sessions").await;
+    let run = |format: &str| {
+        let out = remtrack(&["check", "--format", format, "--database-url", &url]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    };
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    let task = task(&json, "drop-data-import-sessions");
+    assert_eq!(task["status"], "done");
+    assert!(task.get("guards").is_none(), "{task}");
+    assert_eq!(json["summary"]["checks"]["error"], 0);
+
+    let junit = run("junit");
+    let suite = junit
+        .lines()
+        .find(|l| l.contains("testsuite ") && l.contains("drop-data-import-sessions"))
+        .unwrap_or_else(|| panic!("{junit}"));
+    assert!(suite.contains("errors=\"0\""), "{suite}");
+    assert!(!junit.contains("cannot count rows"), "{junit}");
+    assert!(!run("text").contains("cannot count rows"));
+    assert!(!run("markdown").contains("cannot count rows"));
+}

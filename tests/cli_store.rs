@@ -101,7 +101,11 @@ fn verifying_a_failing_task_is_refused_with_the_failing_evidence() {
 fn manual_tasks_need_a_note_and_unverify_needs_one_too() {
     let ws = Workspace::new();
     let out = ws.run(&["verify", "integration-tests"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing note is bad usage (exit 2), as for unverify and note"
+    );
     assert!(text(&out.stderr).contains("manual task has no checks: write a note"));
     let out = ws.run(&[
         "verify",

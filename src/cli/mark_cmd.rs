@@ -150,6 +150,11 @@ async fn verify_evidence(
     if task.is_manual() {
         return match may_verify(task, None, note) {
             Ok(()) => Ok(evidence_snapshot(task, None, "", None)),
+            // A missing note is bad usage, as for `unverify` and `note`, not a task not done.
+            Err(refusal) if refusal.needs_note_only() => {
+                eprintln!("remtrack: {refusal}");
+                Err(exit::BAD_INPUT)
+            }
             Err(refusal) => {
                 eprintln!("remtrack: {refusal}");
                 Err(exit::NOT_DONE)

@@ -245,13 +245,18 @@ impl Report {
                         CheckStatus::Error => counts.error += 1,
                     }
                 }
-                let guards = task
-                    .fix
-                    .iter()
-                    .flat_map(|fix| fix.guards.iter())
-                    .zip(verdicts.map(|v| v.guards.as_slice()).unwrap_or_default())
-                    .map(|(check, verdict)| check_report(&check.id, check.spec.kind(), verdict))
-                    .collect();
+                // Guards guard the fix: for a task that is done there is no fix to run, and a
+                // guard that can no longer be evaluated (its table is gone) is not an error.
+                let guards = if state.status == TaskStatus::Done {
+                    Vec::new()
+                } else {
+                    task.fix
+                        .iter()
+                        .flat_map(|fix| fix.guards.iter())
+                        .zip(verdicts.map(|v| v.guards.as_slice()).unwrap_or_default())
+                        .map(|(check, verdict)| check_report(&check.id, check.spec.kind(), verdict))
+                        .collect()
+                };
                 TaskReport {
                     id: task.id.clone(),
                     title: task.title.clone(),

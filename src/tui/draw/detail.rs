@@ -142,7 +142,13 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
                 theme.dim(),
             ))),
         }
-        if !fix.guards.is_empty() {
+        if !fix.guards.is_empty() && state.status == TaskStatus::Done {
+            // As in every report: a done task has no fix to guard.
+            lines.push(Line::from(Span::styled(
+                "Guards: not applicable, the task is done",
+                theme.dim(),
+            )));
+        } else if !fix.guards.is_empty() {
             lines.push(Line::from(Span::styled(
                 "Guards (must pass before the fix may run)",
                 theme.title(),
