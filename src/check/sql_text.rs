@@ -17,6 +17,8 @@ pub enum SqlRejection {
     SideEffectFunction(String),
     #[error("the query has an unterminated {0}")]
     Unterminated(&'static str),
+    #[error("a check must be one SELECT (or VALUES, TABLE, WITH … SELECT); this query {0}")]
+    NotAQuery(String),
 }
 
 /// Functions a READ ONLY transaction still lets run that change or disturb the server, or that run
@@ -96,6 +98,37 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
     }
     if tokens.iter().all(|t| matches!(t, Token::Semicolon(_))) {
         return Err(SqlRejection::Empty);
+    }
+    let words: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(w.to_lowercase()),
+            Token::OpenParen => Some("(".into()),
+            _ => None,
+        })
+        .collect();
+    match words.first().map(String::as_str) {
+        Some("select" | "values" | "with" | "table" | "(") => {}
+        Some(other) => {
+            return Err(SqlRejection::NotAQuery(format!(
+                "starts with {}",
+                other.to_uppercase()
+            )));
+        }
+        None => {}
+    }
+    // `WITH gone AS (DELETE … RETURNING …) SELECT …` writes; a check only reads.
+    for window in words.windows(3) {
+        if let [as_, open, verb] = window
+            && as_ == "as"
+            && open == "("
+            && matches!(verb.as_str(), "insert" | "update" | "delete" | "merge")
+        {
+            return Err(SqlRejection::NotAQuery(format!(
+                "has {} in a WITH clause",
+                verb.to_uppercase()
+            )));
+        }
     }
     let denied: &[&str] = match backend {
         Backend::Postgres => DENIED_POSTGRES_FUNCTIONS,
@@ -310,5 +343,33 @@ mod tests {
             screen("SELECT 'open"),
             Err(SqlRejection::Unterminated("string"))
         );
+    }
+
+    #[test]
+    fn only_a_query_passes_not_a_statement_that_writes() {
+        for sql in [
+            "SELECT 1",
+            "values (true)",
+            "WITH x AS (SELECT 1) SELECT count(*) FROM x",
+            "(SELECT 1)",
+            "TABLE alembic_version",
+        ] {
+            assert!(screen(sql).is_ok(), "{sql}");
+        }
+        for (sql, why) in [
+            ("DELETE FROM orders RETURNING true", "starts with DELETE"),
+            ("update t set x = 1 returning true", "starts with UPDATE"),
+            ("EXPLAIN SELECT 1", "starts with EXPLAIN"),
+            (
+                "WITH gone AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM gone",
+                "has DELETE in a WITH clause",
+            ),
+        ] {
+            assert!(
+                matches!(screen(sql), Err(SqlRejection::NotAQuery(ref reason)) if reason == why),
+                "{sql}: {:?}",
+                screen(sql)
+            );
+        }
     }
 }

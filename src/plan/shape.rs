@@ -29,6 +29,8 @@ pub(crate) enum Ty {
     Scalar,
     /// `[min, max]` of counts.
     Range,
+    /// The plan format version: 1.
+    FormatVersion,
     Object(&'static [Field]),
     ObjectList(&'static [Field]),
     Checks,
@@ -62,7 +64,7 @@ pub(crate) const CLAIMS: &[&str] = &["done", "in_progress", "not_started"];
 
 pub(crate) const PLAN: &[Field] = &[
     opt("$schema", Ty::AnyText),
-    req("version", Ty::SmallCount),
+    req("version", Ty::FormatVersion),
     req("title", Ty::Text),
     opt("description", Ty::AnyText),
     opt("timeline", Ty::Object(TIMELINE)),
@@ -332,7 +334,21 @@ impl ShapeChecker {
                     self.wrong(path, value, ty)
                 }
             }
+            // Any number is left to the version check, which says which versions are read.
+            Ty::FormatVersion => {
+                if !value.is_number() {
+                    self.wrong(path, value, ty)
+                }
+            }
             Ty::Range => match value.as_array() {
+                Some(items) if items.len() != 2 => self.report(
+                    path,
+                    format!(
+                        "expected two whole numbers, [min, max]; found {} number{}",
+                        items.len(),
+                        if items.len() == 1 { "" } else { "s" }
+                    ),
+                ),
                 Some(pair)
                     if pair.len() == 2
                         && pair
@@ -441,7 +457,34 @@ impl ShapeChecker {
                     )
                 }
             }
+            // The same screen as at run time, so that a query no check may run is reported
+            // when the plan is validated, not later as a syntax error.
+            "sql" => match map.get("query") {
+                Some(Value::String(text)) => {
+                    self.screen_sql(&path.field("query"), text, crate::Backend::Postgres)
+                }
+                Some(Value::Object(per_backend)) => {
+                    for (name, backend) in [
+                        ("postgres", crate::Backend::Postgres),
+                        ("sqlite", crate::Backend::Sqlite),
+                    ] {
+                        if let Some(Value::String(text)) = per_backend.get(name) {
+                            self.screen_sql(&path.field("query").field(name), text, backend);
+                        }
+                    }
+                }
+                _ => {}
+            },
             _ => {}
+        }
+    }
+
+    fn screen_sql(&mut self, path: &JsonPath, text: &str, backend: crate::Backend) {
+        if text.trim().is_empty() {
+            return;
+        }
+        if let Err(rejection) = crate::check::screen_check_sql(text, backend) {
+            self.report(path, rejection.to_string());
         }
     }
 
@@ -495,7 +538,8 @@ fn expected(ty: Ty) -> String {
         Ty::SlugList => "an array of ids".into(),
         Ty::Sql => "an SQL string or {\"postgres\": \"...\", \"sqlite\": \"...\"}".into(),
         Ty::Scalar => "a string, number, boolean or null".into(),
-        Ty::Range => "[min, max]".into(),
+        Ty::Range => "two whole numbers, [min, max]".into(),
+        Ty::FormatVersion => "1, the plan format version".into(),
         Ty::Object(_) => "an object".into(),
         Ty::ObjectList(_) => "an array of objects".into(),
         Ty::Checks => "an array of checks".into(),

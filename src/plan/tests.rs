@@ -353,3 +353,36 @@ fn the_committed_schema_is_current() {
         "plan.schema.json is stale: run `cargo run -- plan schema > plan.schema.json`"
     );
 }
+
+#[test]
+fn a_sql_check_that_is_not_one_select_is_reported_when_the_plan_is_validated() {
+    let mut plan = minimal();
+    plan["tasks"][0]["checks"] = json!([
+        { "id": "w", "kind": "sql", "query": "DELETE FROM orders RETURNING true" },
+        { "id": "two", "kind": "sql", "query": { "postgres": "SELECT 1; SELECT 2", "sqlite": "SELECT 1" } }
+    ]);
+    assert_issue(
+        &plan,
+        "tasks[0].checks[0].query: a check must be one SELECT (or VALUES, TABLE, WITH … SELECT); \
+         this query starts with DELETE",
+    );
+    assert_issue(
+        &plan,
+        "tasks[0].checks[1].query.postgres: multi-statement query rejected: a check runs exactly \
+         one SELECT",
+    );
+}
+
+#[test]
+fn the_version_and_a_range_say_what_they_need() {
+    assert_issue(
+        &json!({}),
+        "missing field \"version\" (1, the plan format version)",
+    );
+    let mut plan = minimal();
+    plan["timeline"] = json!({ "original_weeks": 8, "revised_weeks": [3] });
+    assert_issue(
+        &plan,
+        "timeline.revised_weeks: expected two whole numbers, [min, max]; found 1 number",
+    );
+}
