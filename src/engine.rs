@@ -3,7 +3,8 @@
 //!
 //! At most one refresh runs at a time and at most one more is queued, whatever the number of
 //! requests; every refresh has a run id, so a view can drop results older than what it has shown.
-//! While the database is unreachable, refreshes back off up to [`MAX_BACKOFF`].
+//! While the database is unreachable, refreshes back off up to [`MAX_BACKOFF`]; when the server
+//! refuses the connection (a wrong password, a missing database), they stop until asked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,9 @@ use crate::plan::Plan;
 
 /// The longest wait between retries while the database is down.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The "next refresh" after the server refused the connection: only a request starts one.
+pub const NOT_BY_ITSELF: Duration = Duration::from_secs(86_400);
 
 /// A refresh result, shared by every view.
 pub type RefreshOutcome = Result<Refresh, TargetError>;
@@ -120,9 +124,13 @@ async fn run(
                     Err(TargetError::Unreachable { url: target.display_url().to_string(), reason: format!("refresh task failed: {error}") })
                 });
                 failures = if outcome.is_ok() { 0 } else { failures.saturating_add(1) };
+                let refused = outcome.as_ref().is_err_and(TargetError::is_refused);
                 let retry_in = if queued {
                     queued = false;
                     Duration::ZERO
+                } else if refused {
+                    // A server that said no is asked again only when a person says so.
+                    NOT_BY_ITSELF
                 } else {
                     delay_after(failures, interval)
                 };

@@ -518,3 +518,45 @@ async fn sql_checks_share_one_statement_and_a_failing_one_costs_only_its_own_ver
         "the catalog, the failed shared statement, then each check alone"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_refuses_the_connection_is_not_retried_until_asked() {
+    use remtrack::engine::{Engine, EngineRequest, EngineUpdate};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let url = cluster().url("no_such_database");
+    let target = Target::open(&url, Limits::default()).unwrap();
+    let plan = plan_of(json!([{ "id": "t", "kind": "table_exists", "table": "flows" }]));
+    let engine = Engine::spawn(Arc::new(plan), target, Duration::from_millis(200));
+    let mut view = engine.attach();
+    let finished = loop {
+        match tokio::time::timeout(Duration::from_secs(10), view.updates.recv()).await {
+            Ok(Ok(EngineUpdate::RefreshFinished { outcome, .. })) => break outcome,
+            Ok(Ok(_)) => continue,
+            other => panic!("no refresh finished: {other:?}"),
+        }
+    };
+    let error = finished
+        .as_ref()
+        .as_ref()
+        .expect_err("the database does not exist");
+    assert!(error.is_refused(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("refused the connection: database \"no_such_database\" does not exist"),
+        "{error}"
+    );
+
+    // Nothing by itself, although the interval is 200 ms and backoff would retry within 1 s.
+    let quiet = tokio::time::timeout(Duration::from_secs(2), view.updates.recv()).await;
+    assert!(quiet.is_err(), "retried by itself: {quiet:?}");
+
+    view.requests.send(EngineRequest::RefreshNow).await.unwrap();
+    let asked = tokio::time::timeout(Duration::from_secs(5), view.updates.recv()).await;
+    assert!(
+        matches!(asked, Ok(Ok(EngineUpdate::RefreshStarted { .. }))),
+        "{asked:?}"
+    );
+}

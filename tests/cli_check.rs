@@ -325,3 +325,16 @@ async fn a_done_tasks_guards_do_not_apply_in_any_format() {
     assert!(!run("text").contains("cannot count rows"));
     assert!(!run("markdown").contains("cannot count rows"));
 }
+
+#[test]
+fn a_server_that_refuses_is_not_called_unreachable() {
+    let url = cluster().url("no_such_database");
+    let out = remtrack(&["check", "--database-url", &url]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("refused the connection: database \"no_such_database\" does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot reach"), "{stderr}");
+}

@@ -35,9 +35,17 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let needs = Needs::of(plan);
     // A server that stops answering mid-query must not hang the refresh past its own limits.
     let deadline = limits.connect_timeout + limits.statement_timeout * 2 + Duration::from_secs(1);
+    let url = target.display_url().to_string();
     let unreachable = |reason: String| TargetError::Unreachable {
-        url: target.display_url().to_string(),
+        url: url.clone(),
         reason,
+    };
+    let cannot_use = |error: &sqlx::Error| match refusal(error) {
+        Some(reason) => TargetError::Refused {
+            url: url.clone(),
+            reason,
+        },
+        None => unreachable(connection_reason(error)),
     };
 
     // A pool with no connection yet would retry a refused one for the whole connect timeout;
@@ -45,7 +53,7 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     if target.is_cold()
         && let Err(error) = target.probe().await
     {
-        return Err(unreachable(connection_reason(&error)));
+        return Err(cannot_use(&error));
     }
     let snapshot = async {
         let started = Instant::now();
@@ -80,13 +88,12 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let (schema, data, statements) = match snapshot {
         Ok(snapshot) => snapshot,
         Err(sqlx::Error::PoolTimedOut) => {
-            let reason = match target.probe().await {
-                Err(error) => connection_reason(&error),
-                Ok(()) => connection_reason(&sqlx::Error::PoolTimedOut),
-            };
-            return Err(unreachable(reason));
+            return Err(match target.probe().await {
+                Err(error) => cannot_use(&error),
+                Ok(()) => unreachable(connection_reason(&sqlx::Error::PoolTimedOut)),
+            });
         }
-        Err(error) => return Err(unreachable(connection_reason(&error))),
+        Err(error) => return Err(cannot_use(&error)),
     };
     let (sql_outcomes, sql_statements) =
         sql_results.map_err(|error| unreachable(connection_reason(&error)))?;
@@ -206,6 +213,23 @@ async fn run_sql_body(target: &Target, body: &str) -> Result<SqlOutcome, sqlx::E
                 ))),
             }
         }
+    }
+}
+
+/// The server's own "no" to this role or database, which waiting will not change: a wrong
+/// password (28P01), a role that may not log in (28000), a missing database (3D000), no CONNECT
+/// privilege (42501).
+fn refusal(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(db)
+            if matches!(
+                db.code().as_deref(),
+                Some("28P01" | "28000" | "3D000" | "42501")
+            ) =>
+        {
+            Some(db.message().to_string())
+        }
+        _ => None,
     }
 }
 

@@ -43,13 +43,24 @@ pub enum TargetError {
     BadUrl { url: String, reason: String },
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The server answered and said no: a wrong password, a missing database, a role that may
+    /// not connect. Not an outage: retrying would only trip lock-outs and alerts.
+    #[error("{url} refused the connection: {reason}")]
+    Refused { url: String, reason: String },
 }
 
 impl TargetError {
+    /// Whether trying again later may help: not when the server refused us.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, TargetError::Refused { .. })
+    }
+
     /// Why, without the URL (which the message repeats).
     pub fn reason(&self) -> &str {
         match self {
-            TargetError::BadUrl { reason, .. } | TargetError::Unreachable { reason, .. } => reason,
+            TargetError::BadUrl { reason, .. }
+            | TargetError::Unreachable { reason, .. }
+            | TargetError::Refused { reason, .. } => reason,
         }
     }
 }

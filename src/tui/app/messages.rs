@@ -72,19 +72,19 @@ impl App {
                     }
                     Err(error) => {
                         // The header names the database already; the log says which, too.
-                        let reason = error.reason().to_string();
+                        let mut reason = error.reason().to_string();
+                        let retrying = if error.is_refused() {
+                            reason.push_str(" · not retrying: r tries again");
+                            "not retrying until you press r".to_string()
+                        } else {
+                            format!("retrying in {} s", retry_in.as_secs().max(1))
+                        };
                         if self.connection
                             != (Connection::Offline {
                                 reason: reason.clone(),
                             })
                         {
-                            self.log(
-                                format!(
-                                    "offline: {error}; retrying in {} s",
-                                    retry_in.as_secs().max(1)
-                                ),
-                                true,
-                            );
+                            self.log(format!("offline: {error}; {retrying}"), true);
                         }
                         self.connection = Connection::Offline {
                             reason: reason.clone(),

@@ -815,3 +815,30 @@ fn a_verification_waiting_for_live_checks_is_refused_if_they_fail_now() {
         dialog.state
     );
 }
+
+#[test]
+fn a_refused_connection_says_it_is_not_retried_until_asked() {
+    let mut app = app();
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 1,
+        outcome: Arc::new(Err(crate::check::TargetError::Refused {
+            url: "postgres://bo:***@db/app".into(),
+            reason: "password authentication failed for user \"bo\"".into(),
+        })),
+        retry_in: crate::engine::NOT_BY_ITSELF,
+    }));
+    let Connection::Offline { reason } = &app.connection else {
+        panic!("{:?}", app.connection)
+    };
+    assert_eq!(
+        reason,
+        "password authentication failed for user \"bo\" · not retrying: r tries again"
+    );
+    let logged = &app.activity.back().unwrap().text;
+    assert!(logged.contains("refused the connection"), "{logged}");
+    assert!(
+        logged.contains("not retrying until you press r"),
+        "{logged}"
+    );
+    assert_eq!(app.act(Action::Recheck), vec![Effect::Refresh]);
+}
