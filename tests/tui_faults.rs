@@ -178,3 +178,34 @@ async fn a_locked_table_times_out_its_own_check_while_keys_stay_responsive() {
     let logged = std::fs::read_to_string(dir.path().join(".remtrack/remtrack.log")).unwrap();
     assert!(!logged.contains("s3cret-pw"), "{logged}");
 }
+
+#[test]
+fn a_terminal_that_goes_away_is_a_quiet_exit_that_keeps_the_note_being_typed() {
+    let dir = shipped_plan_workspace();
+    // The program's stderr is the pane itself, as over `ssh -t`: it dies with the terminal.
+    let tmux = Tmux::start(
+        dir.path(),
+        &format!("{BIN} --database-url sqlite:demo.db; sleep 600"),
+    );
+    tmux.wait_for("● live");
+    let pid = tmux.program_pid();
+    tmux.keys(&["v"]);
+    tmux.wait_for("Ctrl-S");
+    tmux.type_text("half a note");
+    tmux.wait_for("half a note");
+    // The pane's terminal closes under the program, as when an SSH client is killed.
+    tmux.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "the tracker did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(dir.path().join(".remtrack/remtrack.log")).unwrap();
+    assert!(
+        log.contains("the terminal is gone or hung up"),
+        "one line says why it exited:\n{log}"
+    );
+    assert!(log.contains("half a note"), "the note is not lost:\n{log}");
+    assert!(!log.contains("panic"), "{log}");
+    assert!(!log.contains("tracker failed"), "{log}");
+}

@@ -1,5 +1,6 @@
 //! `remtrack` / `remtrack tui`: the interactive tracker, with its log written to a file.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -68,7 +69,12 @@ pub(crate) async fn open_tracker(
         Ok(code) => code,
         Err(error) => {
             tracing::error!("tracker failed: {error:#}");
-            eprintln!("remtrack: {}", one_line(&format!("{error:#}")));
+            // Not eprintln!: a stderr that is gone with the terminal would make it panic.
+            let _ = writeln!(
+                std::io::stderr(),
+                "remtrack: {}",
+                one_line(&format!("{error:#}"))
+            );
             exit::UNREACHABLE
         }
     }

@@ -80,7 +80,12 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
 
     loop {
         if dirty {
-            guard.terminal.draw(|frame| draw::render(frame, &app))?;
+            if let Err(error) = guard.terminal.draw(|frame| draw::render(frame, &app)) {
+                if terminal::is_gone(&error) {
+                    return Ok(terminal_gone(guard, &app, &error.to_string()));
+                }
+                return Err(error.into());
+            }
             dirty = false;
             if first_frame {
                 first_frame = false;
@@ -99,7 +104,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                     }
                 }
                 // The terminal is gone (an SSH connection dropped): nothing left to draw on.
-                Some(Err(_)) | None => vec![Effect::Quit],
+                Some(Err(error)) => return Ok(terminal_gone(guard, &app, &error.to_string())),
+                None => return Ok(terminal_gone(guard, &app, "no more input")),
             },
             update = handle.updates.recv() => match update {
                 Ok(update) => {
@@ -118,7 +124,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                 app.receive(Msg::Tick(OffsetDateTime::now_utc()))
             }
             _ = terminate.recv() => vec![Effect::Quit],
-            _ = hangup.recv() => vec![Effect::Quit],
+            // A hang-up means the terminal is gone: nothing to restore.
+            _ = hangup.recv() => return Ok(terminal_gone(guard, &app, "hang-up (SIGHUP)")),
         };
         for effect in effects {
             match effect {
@@ -161,6 +168,30 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
             }
         }
     }
+}
+
+/// Exits quietly when the terminal is gone (or hung up): one line in the log, with any note
+/// still being typed, so that nothing a person wrote is lost.
+fn terminal_gone(guard: terminal::TerminalGuard, app: &App, why: &str) -> u8 {
+    let why = if guard.leave() {
+        why.to_string()
+    } else {
+        format!("{why}; it could not be restored")
+    };
+    let drafts: Vec<String> = app
+        .drafts
+        .iter()
+        .map(|(task, note)| format!("{task}: {note:?}"))
+        .collect();
+    if drafts.is_empty() {
+        tracing::warn!("the terminal is gone or hung up ({why}); exiting");
+    } else {
+        tracing::warn!(
+            "the terminal is gone or hung up ({why}); exiting; unsaved notes: {}",
+            drafts.join("; ")
+        );
+    }
+    0
 }
 
 enum Input {

@@ -40,6 +40,43 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Leaves the terminal: restored when it is still there (a hang-up sent by hand), let go of
+    /// when it is gone. Says which.
+    pub fn leave(mut self) -> bool {
+        // Showing the cursor first also spares ratatui's drop from trying (and printing).
+        match self.terminal.show_cursor() {
+            Ok(()) => {
+                drop(self);
+                true
+            }
+            Err(_) => {
+                self.abandon();
+                false
+            }
+        }
+    }
+
+    /// Lets go of a terminal that is gone (a closed pty, a dropped SSH connection): there is
+    /// nothing to restore, and writing to it only fails. Ratatui's own clean-up would print
+    /// "Failed to show the cursor" to a stderr that is gone too, which panics.
+    pub fn abandon(self) {
+        let _ = disable_raw_mode();
+        std::mem::forget(self);
+    }
+}
+
+/// Whether an I/O error means the terminal itself is gone rather than one write failing.
+pub fn is_gone(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, NotConnected, UnexpectedEof, WriteZero};
+    // EIO (5) is what a write to a pty whose other end closed returns; ENXIO (6) a vanished
+    // device; EPIPE (32) a closed pipe.
+    matches!(
+        error.kind(),
+        BrokenPipe | NotConnected | UnexpectedEof | WriteZero
+    ) || matches!(error.raw_os_error(), Some(5 | 6 | 32))
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
