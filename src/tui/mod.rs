@@ -226,6 +226,9 @@ fn inject_panic_for_tests(event: &TermEvent) {
 #[cfg(not(debug_assertions))]
 fn inject_panic_for_tests(_: &TermEvent) {}
 
+/// The interval the store's retries back off from (as the engine's from `--refresh`).
+const STORE_RETRY: Duration = Duration::from_secs(5);
+
 /// The store as the runtime sees it: still opening, open, or not available.
 #[derive(Clone)]
 enum StoreState {
@@ -243,14 +246,27 @@ fn connect_store(
 ) -> watch::Receiver<StoreState> {
     let (state_tx, state_rx) = watch::channel(StoreState::Opening);
     tokio::spawn(async move {
-        let store = match Store::open(&location).await {
-            Ok(store) => store,
-            Err(error) => {
-                let _ = state_tx.send(StoreState::Unavailable(error.to_string()));
-                let _ = msg_tx.send(Msg::StoreFailed(error.to_string())).await;
-                return;
+        // A store that cannot be opened now (its server down, its disk full) is tried again
+        // with the same backoff as the database, and the tracker says so meanwhile.
+        let mut failures = 0u32;
+        let store = loop {
+            match Store::open(&location).await {
+                Ok(store) => break store,
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let retry_in = crate::engine::delay_after(failures, STORE_RETRY);
+                    let reason = format!("{error}; retrying in {} s", retry_in.as_secs().max(1));
+                    let _ = state_tx.send(StoreState::Unavailable(reason.clone()));
+                    if msg_tx.send(Msg::StoreFailed(reason)).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(retry_in).await;
+                }
             }
         };
+        if failures > 0 {
+            tracing::info!("the verification store is open again");
+        }
         let _ = state_tx.send(StoreState::Open(Box::new(store.clone())));
         let loaded = store.events(None).await;
         let last_id = loaded
@@ -320,5 +336,48 @@ async fn record(mut store: watch::Receiver<StoreState>, event: NewEvent) -> Msg 
             task_id,
             error: "the verification store is still opening".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_cannot_open_at_start_is_tried_again_until_it_opens() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // Its folder cannot be made while a file has that name.
+        let blocker = dir.path().join("remtrack-state");
+        std::fs::write(&blocker, "in the way").unwrap_or_else(|e| panic!("{e}"));
+        let location = StoreLocation::Sqlite(blocker.join("state.db"));
+        let key = RefreshKey {
+            plan_fingerprint: "p".into(),
+            target: "sqlite:demo.db".into(),
+        };
+        let (msg_tx, mut msg_rx) = mpsc::channel(16);
+        let state = connect_store(location, key, msg_tx);
+        let first = tokio::time::timeout(Duration::from_secs(5), msg_rx.recv()).await;
+        assert!(
+            matches!(&first, Ok(Some(Msg::StoreFailed(why))) if why.contains("retrying in 1 s")),
+            "{first:?}"
+        );
+        assert!(matches!(*state.borrow(), StoreState::Unavailable(_)));
+
+        std::fs::remove_file(&blocker).unwrap_or_else(|e| panic!("{e}"));
+        let opened = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match msg_rx.recv().await {
+                    Some(Msg::StoreLoaded(events)) => break events,
+                    Some(_) => continue,
+                    None => panic!("the store task ended"),
+                }
+            }
+        })
+        .await;
+        assert!(
+            matches!(opened, Ok(ref events) if events.is_empty()),
+            "{opened:?}"
+        );
+        assert!(matches!(*state.borrow(), StoreState::Open(_)));
     }
 }

@@ -76,10 +76,16 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
         return;
     }
 
+    // Room for the store's problem and a long status only when there is one.
+    let intro_height = if app.store_problem.is_some() { 4 } else { 3 };
+    let status_height = match dialog.state {
+        DialogState::Failed(_) | DialogState::AwaitingRefresh => 3,
+        _ => 2,
+    };
     let [intro, input, status] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(intro_height),
         Constraint::Min(3),
-        Constraint::Length(2),
+        Constraint::Length(status_height),
     ])
     .areas(inner);
     let intro_text = match dialog.kind {
@@ -96,18 +102,25 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
         },
         MarkKind::Unverify => "Say why the verification no longer holds (a note is required).",
     };
+    let mut intro_lines = vec![
+        Line::raw(intro_text),
+        Line::from(Span::styled(
+            format!(
+                "as {} · Ctrl-S save · Esc close (note kept)",
+                one_line(&app.user)
+            ),
+            theme.dim(),
+        )),
+    ];
+    // Said before anything is typed, not only when saving fails.
+    if let Some(problem) = &app.store_problem {
+        intro_lines.push(Line::from(Span::styled(
+            format!("Marks cannot be saved right now: {}", one_line(problem)),
+            theme.fail(),
+        )));
+    }
     frame.render_widget(
-        Paragraph::new(vec![
-            Line::raw(intro_text),
-            Line::from(Span::styled(
-                format!(
-                    "as {} · Ctrl-S save · Esc close (note kept)",
-                    one_line(&app.user)
-                ),
-                theme.dim(),
-            )),
-        ])
-        .wrap(Wrap { trim: false }),
+        Paragraph::new(intro_lines).wrap(Wrap { trim: false }),
         intro,
     );
     let mut note = dialog.note.clone();

@@ -216,3 +216,18 @@ fn resize_storms_and_every_size_from_one_cell_up_draw_without_panicking() {
         let _ = screen(&app, size, size / 3 + 1);
     }
 }
+
+#[test]
+fn the_dialog_says_before_typing_that_marks_cannot_be_saved_now() {
+    let mut app = live_app();
+    app.receive(crate::tui::action::Msg::StoreFailed(
+        "cannot reach the store: Connection refused; retrying in 2 s".into(),
+    ));
+    app.act(Action::Down);
+    app.act(Action::Verify);
+    let shown = text(&screen(&app, 80, 24));
+    assert!(
+        shown.contains("Marks cannot be saved right now: cannot reach the store"),
+        "{shown}"
+    );
+}
