@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -295,5 +297,86 @@ fn junit_passes_a_verified_manual_task_and_skips_an_unverified_one() {
     assert!(
         open.contains("<skipped") && open.contains("not yet verified by a person"),
         "{open}"
+    );
+}
+
+/// The README's grants, exactly as written, on a shared PostgreSQL store: a marking role and a
+/// read-only checking role can use a store an owner prepared, without trying to prepare it.
+#[tokio::test]
+async fn the_documented_store_grants_are_enough() {
+    use support::pg::{cluster, exec};
+    let ws = Workspace::new();
+    let db = cluster().fresh_database().await;
+    let name = db.rsplit('/').next().unwrap().to_string();
+    let as_role =
+        |role: &str| db.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+
+    // The owner's first use prepares schema remtrack.
+    let out = ws.run(&[
+        "note",
+        "drop-discovery-assets",
+        "--note",
+        "owner was here",
+        "--store",
+        &db,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    exec(
+        &db,
+        &format!(
+            "CREATE ROLE marker LOGIN;
+             CREATE ROLE checker LOGIN;
+             ALTER ROLE checker SET default_transaction_read_only = on;
+             GRANT CONNECT ON DATABASE \"{name}\" TO marker, checker;
+             -- As the README says, for a role that marks:
+             GRANT USAGE ON SCHEMA remtrack TO marker;
+             GRANT SELECT, INSERT ON remtrack.events TO marker;
+             GRANT SELECT, INSERT, UPDATE ON remtrack.last_refresh TO marker;
+             -- and for a role that only reads:
+             GRANT USAGE ON SCHEMA remtrack TO checker;
+             GRANT SELECT ON remtrack.events, remtrack.last_refresh TO checker;"
+        ),
+    )
+    .await;
+
+    let marked = ws.run(&[
+        "verify",
+        "integration-tests",
+        "--note",
+        "CI run 4812",
+        "--store",
+        &as_role("marker"),
+    ]);
+    assert_eq!(marked.status.code(), Some(0), "{}", text(&marked.stderr));
+
+    let checked = ws.run(&["check", "--format", "json", "--store", &as_role("checker")]);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
+    let report: Value = serde_json::from_str(&text(&checked.stdout)).unwrap();
+    let task = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "integration-tests")
+        .unwrap();
+    assert_eq!(
+        task["verification"]["by"], "ana",
+        "the reader sees the mark"
+    );
+
+    let refused = ws.run(&[
+        "note",
+        "integration-tests",
+        "--note",
+        "from the reader",
+        "--store",
+        &as_role("checker"),
+    ]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stderr));
+    let stderr = text(&refused.stderr);
+    assert!(!stderr.contains("cannot prepare schema"), "{stderr}");
+    assert!(
+        stderr.contains("from the reader"),
+        "the note is printed back: {stderr}"
     );
 }

@@ -51,10 +51,12 @@ impl PgStore {
             .map_err(|e| Failure::Open(e.to_string()))?;
         if !up_to_date(&pool).await {
             ensure_schema(&pool).await?;
-            migrator()
-                .run(&pool)
-                .await
-                .map_err(|e| Failure::Open(format!("cannot prepare schema {SCHEMA}: {e}")))?;
+            migrator().run(&pool).await.map_err(|e| {
+                Failure::Open(format!(
+                    "cannot prepare schema {SCHEMA}: {e} (the first use needs a role with CREATE \
+                     on the database; after that the grants in the README are enough)"
+                ))
+            })?;
         }
         Ok(PgStore { pool, options })
     }
@@ -231,13 +233,26 @@ impl PgStore {
 /// Whether every migration has been applied. Checked first because a role that may read and
 /// write the events but not create tables could not even run the migrator's `CREATE ... IF NOT
 /// EXISTS`.
+/// Whether the schema is at the current version, so that nothing needs creating. A role that
+/// may only use the store (the README's grants: no SELECT on the migrations' own table) cannot
+/// read the version; for it, the tables of the latest migration being there is enough, and no
+/// migration is attempted (it could only fail, and in a read-only session it would).
 async fn up_to_date(pool: &PgPool) -> bool {
     let latest = migrator().iter().map(|m| m.version).max().unwrap_or(0);
     let applied: Result<Option<i64>, _> =
         sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(pool)
             .await;
-    matches!(applied, Ok(Some(version)) if version >= latest)
+    match applied {
+        Ok(version) => version.is_some_and(|version| version >= latest),
+        Err(_) => sqlx::query_scalar::<_, bool>(
+            "SELECT to_regclass('remtrack.events') IS NOT NULL \
+                AND to_regclass('remtrack.last_refresh') IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap_or(false),
+    }
 }
 
 /// Creates schema `remtrack` unless it exists; a role that may not create it can still use it.
