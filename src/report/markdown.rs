@@ -24,6 +24,10 @@ pub fn render_markdown(report: &Report) -> String {
         ("Code", &p.code),
         ("Overall", &p.overall),
     ] {
+        if progress.total == 0 {
+            let _ = writeln!(out, "| {name} | — | — |");
+            continue;
+        }
         let _ = writeln!(
             out,
             "| {name} | {}% ({}/{}) | {}% ({}/{}) |",

@@ -53,6 +53,10 @@ pub fn render_text(report: &Report) -> String {
         ("code work", &p.code),
         ("overall", &p.overall),
     ] {
+        if progress.total == 0 {
+            let _ = writeln!(out, "  {name:<14}   — no tasks");
+            continue;
+        }
         let _ = writeln!(
             out,
             "  {name:<14} {:>3}% live ({}/{})   claimed {:>3}% ({}/{})",

@@ -136,6 +136,11 @@ fn progress_spans(
 ) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let mut spans = vec![Span::styled(format!("{label} "), theme.title())];
+    // Nothing of this kind in the plan: not "100%", which would read as work done.
+    if progress.total == 0 {
+        spans.push(Span::styled("— no tasks", theme.dim()));
+        return spans;
+    }
     if gauge_width > 0 {
         let (full, empty) = theme.gauge_chars();
         let filled = (progress.live_ratio() * gauge_width as f64).round() as usize;
@@ -236,6 +241,10 @@ fn group_strip(app: &App) -> Line<'static> {
             theme.base()
         };
         spans.push(Span::raw(" "));
+        if progress.total == 0 {
+            spans.push(Span::styled(format!("{label} —"), label_style));
+            continue;
+        }
         spans.push(Span::styled(
             format!("{label} {}/{}", progress.done, progress.total),
             label_style,

@@ -91,7 +91,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let empty = items.is_empty();
-    let block = theme.panel(format!(" {title} "));
+    let mut block = theme.panel(format!(" {title} "));
+    if !empty {
+        // Where the selection stands, as k9s and lazygit show it.
+        block = block.title_top(
+            Line::from(format!(" {}/{} ", app.selected + 1, visible.len())).right_aligned(),
+        );
+    }
     let list = List::new(items)
         .block(block)
         .highlight_style(theme.selected());

@@ -231,3 +231,30 @@ fn the_dialog_says_before_typing_that_marks_cannot_be_saved_now() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_plan_without_code_work_shows_a_dash_not_a_full_gauge() {
+    let mut plan = (*crate::tui::app::tests::shipped_plan()).clone();
+    plan.tasks.retain(|task| task.phase != "code-remediation");
+    plan.phases.push(crate::plan::Phase {
+        id: "empty".into(),
+        title: "Nothing yet".into(),
+        window: None,
+    });
+    let mut app = crate::tui::app::App::new(crate::tui::app::AppConfig {
+        plan: std::sync::Arc::new(plan),
+        database: "sqlite:demo.db".into(),
+        backend: crate::Backend::Sqlite,
+        user: "ana".into(),
+        theme: crate::tui::theme::Theme {
+            color: false,
+            ascii: false,
+        },
+        now: time::macros::datetime!(2026-11-24 10:00 UTC),
+    });
+    app.act(Action::Show(View::Phases));
+    let shown = text(&screen(&app, 120, 30));
+    assert!(shown.contains("Code — no tasks"), "{shown}");
+    assert!(shown.contains("empty —"), "{shown}");
+    assert!(!shown.contains("Code ████"), "{shown}");
+}
