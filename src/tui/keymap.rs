@@ -8,7 +8,10 @@ use super::app::Mode;
 /// Every key of the normal mode, as the help screen lists them.
 pub const HELP: &[(&str, &str)] = &[
     ("j k ↓ ↑", "move through the tasks"),
-    ("PgDn PgUp g G", "page down / up, first / last task"),
+    (
+        "PgDn PgUp g G Home End",
+        "page down / up, first / last task",
+    ),
     ("h l ← →", "previous / next day (or phase)"),
     ("Tab 1 2 3 4", "views: days, phases, risks, log"),
     ("n", "next task that is not done (what do I do next)"),
@@ -17,7 +20,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("u", "withdraw a verification, with a note"),
     ("r", "recheck the database now"),
     ("y", "copy the fix SQL to the clipboard (OSC 52)"),
-    ("/", "filter tasks by text (Esc clears)"),
+    ("/", "filter tasks by text"),
+    ("Esc", "clear the filter"),
     ("a", "show only what is not done, or everything"),
     ("J K", "scroll the detail pane"),
     ("mouse", "click selects, wheel scrolls"),
@@ -133,6 +137,77 @@ mod tests {
                 press(&mode, KeyCode::Char('c'), KeyModifiers::CONTROL),
                 Some(Action::Quit)
             );
+        }
+    }
+
+    /// The keys a help entry names, as key events; `None` for entries that are not keys.
+    fn keys_named(keys: &str) -> Option<Vec<KeyEvent>> {
+        if keys == "mouse" || keys == "in a dialog" {
+            return None;
+        }
+        Some(
+            keys.split(' ')
+                .map(|name| {
+                    let (code, modifiers) = match name {
+                        "↓" => (KeyCode::Down, KeyModifiers::NONE),
+                        "↑" => (KeyCode::Up, KeyModifiers::NONE),
+                        "←" => (KeyCode::Left, KeyModifiers::NONE),
+                        "→" => (KeyCode::Right, KeyModifiers::NONE),
+                        "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                        "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
+                        "Home" => (KeyCode::Home, KeyModifiers::NONE),
+                        "End" => (KeyCode::End, KeyModifiers::NONE),
+                        "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                        "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                        "Ctrl-C" => (KeyCode::Char('c'), KeyModifiers::CONTROL),
+                        one if one.chars().count() == 1 => (
+                            KeyCode::Char(one.chars().next().unwrap_or(' ')),
+                            KeyModifiers::NONE,
+                        ),
+                        other => panic!("the help names a key the test cannot read: {other}"),
+                    };
+                    KeyEvent::new(code, modifiers)
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_help_screen_lists_exactly_the_keys_that_work() {
+        let listed: Vec<KeyEvent> = super::HELP
+            .iter()
+            .filter_map(|(keys, _)| keys_named(keys))
+            .flatten()
+            .collect();
+        for key in &listed {
+            assert!(
+                key_action(&Mode::Normal, *key).is_some(),
+                "the help lists {key:?}, which does nothing"
+            );
+        }
+        let mut keys: Vec<KeyCode> = (' '..='~').map(KeyCode::Char).collect();
+        keys.extend([
+            KeyCode::Down,
+            KeyCode::Up,
+            KeyCode::Left,
+            KeyCode::Right,
+            KeyCode::PageDown,
+            KeyCode::PageUp,
+            KeyCode::Home,
+            KeyCode::End,
+            KeyCode::Tab,
+            KeyCode::Esc,
+            KeyCode::Enter,
+            KeyCode::Backspace,
+        ]);
+        for code in keys {
+            let key = KeyEvent::new(code, KeyModifiers::NONE);
+            if key_action(&Mode::Normal, key).is_some() {
+                assert!(
+                    listed.contains(&key),
+                    "{code:?} does something the help does not list"
+                );
+            }
         }
     }
 }
