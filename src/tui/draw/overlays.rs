@@ -23,11 +23,19 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 pub fn help(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let popup = centered(area, 76, HELP.len() as u16 + 4);
+    // The key column is as wide as its longest entry, so no key runs into its meaning.
+    let width = HELP
+        .iter()
+        .filter(|(keys, _)| keys.chars().count() < 30)
+        .map(|(keys, _)| keys.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
     let lines: Vec<Line> = HELP
         .iter()
         .map(|(keys, what)| {
             Line::from(vec![
-                Span::styled(format!(" {keys:<15}"), theme.key()),
+                Span::styled(format!(" {keys:<width$}"), theme.key()),
                 Span::raw(*what),
             ])
         })
