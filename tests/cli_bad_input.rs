@@ -258,3 +258,20 @@ fn a_fifty_megabyte_plan_is_read_or_refused_clearly_without_hanging() {
         stderr.lines().count()
     );
 }
+
+#[test]
+fn check_without_a_database_says_how_to_name_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+        dir.path().join("plan.json"),
+    )
+    .unwrap();
+    let out = remtrack(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = all_output(&out);
+    assert!(
+        said.contains("no database to check: set DATABASE_URL or pass --database-url"),
+        "{said}"
+    );
+}

@@ -18,11 +18,18 @@ pub async fn run(args: &super::CheckArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let Some(url) = &args.database_url else {
+        eprintln!(
+            "remtrack: no database to check: set DATABASE_URL or pass --database-url \
+             (postgres://user@host/db or sqlite:path.db; or try the embedded demo: remtrack demo)"
+        );
+        return exit::BAD_INPUT;
+    };
     let store = args.store.location(&args.plan);
     check_and_report(
         &plan,
         &args.plan,
-        &args.database_url,
+        url,
         Some(&store),
         &args.report,
         &args.limits,

@@ -126,7 +126,7 @@ pub struct CheckArgs {
     pub plan: PathBuf,
     /// The database to check: postgres://user@host/db or sqlite:path.db. The password is never printed.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
