@@ -258,3 +258,31 @@ fn a_plan_without_code_work_shows_a_dash_not_a_full_gauge() {
     assert!(shown.contains("empty —"), "{shown}");
     assert!(!shown.contains("Code ████"), "{shown}");
 }
+
+#[test]
+fn phases_view() {
+    let mut app = live_app();
+    app.act(Action::Show(View::Phases));
+    at_sizes("phases", &mut app);
+}
+
+#[test]
+fn log_view() {
+    let mut app = live_app();
+    app.act(Action::Show(View::Log));
+    at_sizes("log", &mut app);
+}
+
+#[test]
+fn offline_header_keeps_the_old_verdicts() {
+    let mut app = live_app();
+    app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: "Connection refused (os error 111)".into(),
+        })),
+        retry_in: std::time::Duration::from_secs(4),
+    }));
+    at_sizes("offline", &mut app);
+}
