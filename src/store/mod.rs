@@ -20,7 +20,7 @@ use crate::check::Verdicts;
 
 pub use derive::{event_databases, plan_fingerprint, task_fingerprint, to_status_marks};
 pub use evidence::evidence_snapshot;
-pub use rules::{FailingCheck, Refusal, may_unverify, may_verify};
+pub use rules::{FailingCheck, Refusal, may_note, may_unverify, may_verify};
 
 /// What a person recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -26,12 +26,17 @@ pub enum Refusal {
     ManualNeedsNote,
     /// Withdrawing a verification needs a reason.
     UnverifyNeedsNote,
+    /// A note is its text.
+    NoteNeedsText,
 }
 
 impl Refusal {
     /// Whether typing a note is all it takes.
     pub fn needs_note_only(&self) -> bool {
-        matches!(self, Refusal::ManualNeedsNote | Refusal::UnverifyNeedsNote)
+        matches!(
+            self,
+            Refusal::ManualNeedsNote | Refusal::UnverifyNeedsNote | Refusal::NoteNeedsText
+        )
     }
 }
 
@@ -67,6 +72,7 @@ impl fmt::Display for Refusal {
             Refusal::UnverifyNeedsNote => {
                 write!(f, "withdrawing a verification needs a note saying why")
             }
+            Refusal::NoteNeedsText => write!(f, "a note needs some text"),
         }
     }
 }
@@ -104,6 +110,15 @@ pub fn may_verify(task: &Task, verdicts: Option<&TaskVerdicts>, note: &str) -> R
 }
 
 /// Whether a verification may be withdrawn with this note.
+/// Whether a note may be added: any task, by anyone, as long as it says something.
+pub fn may_note(note: &str) -> Result<(), Refusal> {
+    if note.trim().is_empty() {
+        Err(Refusal::NoteNeedsText)
+    } else {
+        Ok(())
+    }
+}
+
 pub fn may_unverify(note: &str) -> Result<(), Refusal> {
     if note.trim().is_empty() {
         Err(Refusal::UnverifyNeedsNote)

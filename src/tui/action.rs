@@ -66,6 +66,8 @@ pub enum Action {
     Verify,
     /// Open the dialog to withdraw the selected task's verification.
     Unverify,
+    /// Open the dialog to add a note to the selected task's history.
+    Note,
     /// Start typing a filter.
     StartFilter,
     /// Show only tasks that are not done, or everything.

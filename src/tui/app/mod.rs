@@ -204,6 +204,7 @@ impl App {
             }
             Action::Verify => self.open_dialog(MarkKind::Verify),
             Action::Unverify => self.open_dialog(MarkKind::Unverify),
+            Action::Note => self.open_dialog(MarkKind::Note),
             Action::StartFilter => {
                 self.mode = Mode::Filter;
             }

@@ -842,3 +842,25 @@ fn a_refused_connection_says_it_is_not_retried_until_asked() {
     );
     assert_eq!(app.act(Action::Recheck), vec![Effect::Refresh]);
 }
+
+#[test]
+fn a_note_can_be_added_to_any_task_and_needs_text() {
+    let mut app = live_app();
+    select(&mut app, "drop-discovery-assets");
+    app.act(Action::Note);
+    assert!(
+        app.act(Action::Submit).is_empty(),
+        "an empty note is refused"
+    );
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!()
+    };
+    assert!(matches!(dialog.state, DialogState::Refused(_)));
+    type_text(&mut app, "waiting for the data team");
+    let effects = app.act(Action::Submit);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Record(e)]
+            if e.kind == EventKind::Note && e.note == "waiting for the data team"),
+        "{effects:?}"
+    );
+}

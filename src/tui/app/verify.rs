@@ -6,7 +6,8 @@ use ratatui_textarea::TextArea;
 
 use super::{App, Mode};
 use crate::store::{
-    EventKind, NewEvent, Refusal, evidence_snapshot, may_unverify, may_verify, task_fingerprint,
+    EventKind, NewEvent, Refusal, evidence_snapshot, may_note, may_unverify, may_verify,
+    task_fingerprint,
 };
 use crate::tui::action::{Action, Effect};
 
@@ -14,6 +15,7 @@ use crate::tui::action::{Action, Effect};
 pub enum MarkKind {
     Verify,
     Unverify,
+    Note,
 }
 
 /// Where the dialog stands.
@@ -133,7 +135,7 @@ impl App {
                     Ok(()) => DialogState::Editing,
                 }
             }
-            MarkKind::Unverify => DialogState::Editing,
+            MarkKind::Unverify | MarkKind::Note => DialogState::Editing,
         };
         self.mode = Mode::Dialog(Box::new(VerifyDialog {
             task_id: task.id.clone(),
@@ -217,6 +219,7 @@ impl App {
         let allowed = match kind {
             MarkKind::Verify => may_verify(task, verdicts, &note),
             MarkKind::Unverify => may_unverify(&note),
+            MarkKind::Note => may_note(&note),
         };
         if let Err(refusal) = allowed {
             if let Mode::Dialog(dialog) = &mut self.mode {
@@ -243,6 +246,7 @@ impl App {
             kind: match kind {
                 MarkKind::Verify => EventKind::Verified,
                 MarkKind::Unverify => EventKind::Unverified,
+                MarkKind::Note => EventKind::Note,
             },
             actor: self.user.clone(),
             at: self.now,

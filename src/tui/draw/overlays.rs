@@ -57,6 +57,7 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
     let verb = match dialog.kind {
         MarkKind::Verify => "Verify",
         MarkKind::Unverify => "Withdraw verification of",
+        MarkKind::Note => "Note on",
     };
     let block = theme.panel(format!(" {verb} {} ", one_line(&task.id)));
     let inner = block.inner(popup);
@@ -109,6 +110,7 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
             }
         },
         MarkKind::Unverify => "Say why the verification no longer holds (a note is required).",
+        MarkKind::Note => "A note for the task's history: who is on it, what is blocking it.",
     };
     let mut intro_lines = vec![
         Line::raw(intro_text),
