@@ -92,9 +92,7 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
     }
     if let Some(description) = &task.description {
         lines.push(Line::raw(""));
-        for text in printable(description).lines() {
-            lines.push(Line::raw(text.to_string()));
-        }
+        lines.extend(super::markdown::lines(description, theme));
     }
 
     lines.push(Line::raw(""));

@@ -6,6 +6,7 @@ mod footer;
 mod header;
 pub mod layout;
 mod log;
+mod markdown;
 mod overlays;
 mod risks;
 mod tasks;
