@@ -64,10 +64,7 @@ pub fn lines(text: &str, theme: &Theme) -> Vec<Line<'static>> {
             Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
             Event::End(TagEnd::Link) => {
                 if let Some(url) = links.pop() {
-                    current.push(Span::styled(
-                        format!(" ({})", printable(&url).to_string()),
-                        theme.dim(),
-                    ));
+                    current.push(Span::styled(format!(" ({})", printable(&url)), theme.dim()));
                 }
             }
             Event::Code(code) => {
