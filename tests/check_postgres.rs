@@ -360,7 +360,7 @@ async fn fingerprint(url: &str) -> String {
 async fn sql_checks_that_try_to_write_get_an_error_and_change_nothing() {
     let url = database().await;
     let before = fingerprint(&url).await;
-    let v = run(&url, json!([
+    let checks = json!([
         { "id": "insert", "kind": "sql", "query": "WITH x AS (INSERT INTO three_rows VALUES (4) RETURNING 1) SELECT true" },
         { "id": "update", "kind": "sql", "query": "UPDATE three_rows SET id = 0 RETURNING true" },
         { "id": "drop", "kind": "sql", "query": "DROP TABLE three_rows" },
@@ -372,7 +372,21 @@ async fn sql_checks_that_try_to_write_get_an_error_and_change_nothing() {
         { "id": "lo-create", "kind": "sql", "query": "SELECT lo_create(0) > 0" },
         { "id": "copy", "kind": "sql", "query": "COPY three_rows TO STDOUT" },
         { "id": "select-into", "kind": "sql", "query": "SELECT * INTO copied FROM three_rows" }
-    ])).await;
+    ]);
+    // `plan validate` refuses every one of them but the last, which only PostgreSQL can tell...
+    let plan = json!({
+        "version": 1, "title": "t",
+        "days": [{ "day": 1, "title": "D" }], "phases": [{ "id": "p", "title": "P" }],
+        "tasks": [{ "id": "t", "title": "T", "day": 1, "phase": "p", "priority": "high", "checks": checks }]
+    });
+    let problems = remtrack::plan::validate_value(&plan);
+    assert_eq!(problems.len(), 10, "{problems:#?}");
+    // ...and the engine refuses them all the same, should a plan ever reach it unvalidated.
+    let unvalidated = support::checks::plan_unvalidated(checks);
+    let target = Target::open(&url, Limits::default()).unwrap();
+    let refreshed = refresh(&unvalidated, &target).await.unwrap();
+    target.close().await;
+    let v = verdicts_by_id(&unvalidated, &refreshed.verdicts);
     for (id, verdict) in &v {
         assert_eq!(
             verdict.status,

@@ -20,6 +20,19 @@ pub fn plan_of(checks: Value) -> Plan {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The same plan built without validation, as a plan that slipped past it would reach the
+/// engine: to prove the engine's own defences.
+pub fn plan_unvalidated(checks: Value) -> Plan {
+    let plan = json!({
+        "version": 1,
+        "title": "test plan",
+        "days": [{ "day": 1, "title": "Day" }],
+        "phases": [{ "id": "p", "title": "Phase" }],
+        "tasks": [{ "id": "t", "title": "Task", "day": 1, "phase": "p", "priority": "high", "checks": checks }]
+    });
+    serde_json::from_value(plan).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn verdicts_by_id(plan: &Plan, verdicts: &Verdicts) -> HashMap<String, Verdict> {
     plan.tasks[0]
         .checks
