@@ -642,6 +642,8 @@ pub fn same_default(expected: &Expr, actual: &Expr, column_type: &str) -> bool {
     }
     match (e.types.first(), a.types.first()) {
         // A bare string matches that string under any cast.
+        // `NULL` is no string: only an unquoted NULL (under any cast) is NULL.
+        (None, _) if !e.quoted => !a.quoted && e.text == a.text,
         (None, _) => a.quoted && e.text == a.text,
         // SQLite keeps a default as written, without the cast PostgreSQL would add: a cast to
         // the column's own type is what that cast would have been.
@@ -1008,6 +1010,8 @@ mod tests {
             ("statement_timestamp()", "now()", "timestamp with time zone"),
             ("'t'", "false", "boolean"),
             ("'x'::text", "'x'", "character varying(5)"),
+            ("NULL", "'null'::jsonb", "jsonb"),
+            ("null", "'null'::text", "text"),
             ("1", "true", "boolean"),
             ("'{\"a\":1}'", "'{\"a\": 1}'::json", "json"),
             ("'{\"a\":1.0}'", "'{\"a\": 1}'::jsonb", "jsonb"),

@@ -33,8 +33,9 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     let backend = target.backend();
     let limits = target.limits();
     let needs = Needs::of(plan);
-    // A server that stops answering mid-query must not hang the refresh past its own limits.
-    let deadline = limits.connect_timeout + limits.statement_timeout * 2 + Duration::from_secs(1);
+    // A server that stops answering mid-query must not hang the refresh past its own limits:
+    // the catalog, the shared `sql` statement and, when that fails, the checks one by one.
+    let deadline = limits.connect_timeout + limits.statement_timeout * 3 + Duration::from_secs(1);
     let url = target.display_url().to_string();
     let unreachable = |reason: String| TargetError::Unreachable {
         url: url.clone(),

@@ -35,7 +35,7 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
         CheckSpec::IndexExists(index) => indexes::index_exists(facts, index),
         CheckSpec::RowCount(count) => data::row_count(facts, count),
         CheckSpec::MigrationVersion(migration) => data::migration_version(facts, migration),
-        CheckSpec::Sql(check) => sql::sql_verdict(sql, check),
+        CheckSpec::Sql(check) => sql::sql_verdict(sql, check, facts.backend),
     }
 }
 

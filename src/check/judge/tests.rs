@@ -323,3 +323,42 @@ fn sqlite_declared_types_outside_postgresql_grammar_compare_as_written() {
     assert_eq!(judged("unsigned  big int").status, CheckStatus::Pass);
     assert_eq!(judged("bigint").status, CheckStatus::Fail);
 }
+
+#[test]
+fn sql_values_compare_exactly_and_booleans_only_as_booleans_on_postgresql() {
+    use crate::check::facts::SqlOutcome;
+    let judged = |backend: Backend, value: serde_json::Value, check: serde_json::Value| {
+        let spec: CheckSpec = serde_json::from_value(check).unwrap_or_else(|e| panic!("{e}"));
+        let (schema, data) = (snapshot(), DataFacts::default());
+        let facts = Facts {
+            backend,
+            schema: &schema,
+            data: &data,
+        };
+        judge(&spec, &facts, Some(&SqlOutcome::Value(value))).status
+    };
+    let count = json!({"kind": "sql", "query": "SELECT count(*) FROM bad_rows"});
+    assert_eq!(
+        judged(Backend::Postgres, json!(1), count.clone()),
+        CheckStatus::Fail,
+        "a count of 1 is not true"
+    );
+    assert_eq!(
+        judged(Backend::Sqlite, json!(1), count),
+        CheckStatus::Pass,
+        "SQLite's 1 is its true"
+    );
+    let big = json!({"kind": "sql", "query": "SELECT n", "expect": 9_007_199_254_740_992_u64});
+    assert_eq!(
+        judged(
+            Backend::Postgres,
+            json!(9_007_199_254_740_993_u64),
+            big.clone()
+        ),
+        CheckStatus::Fail
+    );
+    assert_eq!(
+        judged(Backend::Postgres, json!(9_007_199_254_740_992_u64), big),
+        CheckStatus::Pass
+    );
+}
