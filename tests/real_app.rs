@@ -279,3 +279,34 @@ async fn reports_show_the_search_path_and_the_warnings() {
         serde_json::json!(["public", "legacy"])
     );
 }
+
+#[tokio::test]
+async fn a_role_that_may_not_use_a_schema_on_the_path_is_told_so_never_shown_done() {
+    let url = application_database().await;
+    exec(
+        &url,
+        "CREATE ROLE outsider LOGIN; GRANT USAGE ON SCHEMA public TO outsider;",
+    )
+    .await;
+    let outsider = url.replacen("postgres://postgres@", "postgres://outsider@", 1);
+    let plan = shipped_plan();
+    let refreshed = check(&plan, &outsider, None).await;
+    // PostgreSQL leaves migration out of the path for this role: without care the drop would
+    // look done.
+    for id in [
+        "drop-discovery-assets/table-gone",
+        "drop-data-import-sessions/table-gone",
+        "drop-session-id-columns/llm-usage-logs",
+        // public.assets is visible to this role, but the application's assets is migration's.
+        "drop-session-id-columns/assets",
+    ] {
+        let v = verdict(&plan, &refreshed, id);
+        assert_eq!(v.status, CheckStatus::Error, "{id}: {v:?}");
+        assert!(
+            v.evidence
+                .contains("schema migration, which this role may not use (no USAGE)"),
+            "{id}: {}",
+            v.evidence
+        );
+    }
+}

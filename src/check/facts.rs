@@ -73,6 +73,9 @@ pub struct SearchPath {
     pub effective: Vec<String>,
     /// The path as people set it, of schemas that exist: `current_schemas(false)`.
     pub shown: Vec<String>,
+    /// Schemas the path names that exist but the role may not use (no USAGE): PostgreSQL leaves
+    /// them out of the path, so what is in them cannot be seen, present or absent.
+    pub unusable: Vec<String>,
 }
 
 impl SearchPath {
@@ -81,6 +84,7 @@ impl SearchPath {
         SearchPath {
             effective: schemas.clone(),
             shown: schemas,
+            unusable: Vec::new(),
         }
     }
 

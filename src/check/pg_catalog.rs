@@ -44,13 +44,24 @@ SELECT 'p' AS row_kind, NULL::text AS schema_name, NULL::text AS rel_name, NULL:
        NULL::bool[] AS not_nulls, NULL::text[] AS defaults, NULL::int8[] AS type_oids,
        NULL::bool[] AS identities,
        current_schemas(true)::text[] AS list, current_schemas(false)::text[] AS shown,
+       -- Schemas the path names that exist but this role may not use: PostgreSQL leaves them
+       -- out of current_schemas, so a name there resolves to nothing, silently.
+       (SELECT array_agg(n.nspname::text) FROM pg_namespace n
+         WHERE NOT has_schema_privilege(n.oid, 'USAGE')
+           AND n.nspname = ANY (
+               SELECT CASE WHEN item = '$user' THEN current_user::text
+                           WHEN item LIKE '"%"'
+                             THEN replace(substr(item, 2, length(item) - 2), '""', '"')
+                           ELSE lower(item) END
+                 FROM unnest(string_to_array(current_setting('search_path'), ',')) AS raw(entry),
+                      LATERAL (SELECT trim(entry) AS item) AS trimmed)) AS unusable,
        (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid::int8, t.typarray::int8))
           FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace
          WHERE t.typname = ANY($3::text[])) AS named_types
 UNION ALL
 SELECT 'c', rel.schema_name, rel.rel_name, rel.relkind::text, rel.readable,
        col.names, col.types, col.not_nulls, col.defaults, col.type_oids, col.identities,
-       NULL, NULL, NULL
+       NULL, NULL, NULL, NULL
   FROM rel
   LEFT JOIN LATERAL (
     -- One pass, so every array lists the columns in the same (attnum) order.
@@ -72,7 +83,7 @@ SELECT 'i', rel.schema_name, rel.rel_name, NULL, NULL, ARRAY[i.relname::text], N
                FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
                LEFT JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum = k.attnum
               ORDER BY k.ord),
-       NULL, NULL
+       NULL, NULL, NULL
   FROM rel
   JOIN pg_index x ON x.indrelid = rel.oid
   JOIN pg_class i ON i.oid = x.indexrelid
@@ -107,6 +118,9 @@ pub(crate) fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx:
             search_path = SearchPath {
                 effective: row.try_get("list")?,
                 shown: row.try_get("shown")?,
+                unusable: row
+                    .try_get::<Option<Vec<String>>, _>("unusable")?
+                    .unwrap_or_default(),
             };
             let named: Option<Value> = row.try_get("named_types")?;
             named_types = named

@@ -19,6 +19,10 @@ pub enum SqlRejection {
     Unterminated(&'static str),
     #[error("a check must be one SELECT (or VALUES, TABLE, WITH … SELECT); this query {0}")]
     NotAQuery(String),
+    #[error("the query's parentheses do not balance")]
+    Unbalanced,
+    #[error("the query spells a name or string in Unicode escapes (U&), which a check may not")]
+    UnicodeEscape,
 }
 
 /// Functions a READ ONLY transaction still lets run that change or disturb the server, or that run
@@ -99,6 +103,27 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
     if tokens.iter().all(|t| matches!(t, Token::Semicolon(_))) {
         return Err(SqlRejection::Empty);
     }
+    if tokens.contains(&Token::UnicodeEscape) {
+        return Err(SqlRejection::UnicodeEscape);
+    }
+    // Each check runs as a subquery, and several share one statement: a body that closed its
+    // own parenthesis could reach out of it.
+    let mut depth = 0i64;
+    for token in &tokens {
+        match token {
+            Token::OpenParen => depth += 1,
+            Token::CloseParen => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(SqlRejection::Unbalanced);
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(SqlRejection::Unbalanced);
+    }
     let words: Vec<String> = tokens
         .iter()
         .filter_map(|t| match t {
@@ -106,6 +131,8 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
             Token::OpenParen => Some("(".into()),
             _ => None,
         })
+        // `AS MATERIALIZED (…)` and `AS NOT MATERIALIZED (…)` are CTEs all the same.
+        .filter(|w| w != "materialized" && w != "not")
         .collect();
     match words.first().map(String::as_str) {
         Some("select" | "values" | "with" | "table" | "(") => {}
@@ -157,6 +184,10 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
 enum Token {
     Word(String),
     OpenParen,
+    CloseParen,
+    /// `U&` before a quote: a name or string in Unicode escapes, which could spell a denied
+    /// function (`U&"\0070g_terminate_backend"`) past this screen.
+    UnicodeEscape,
     Semicolon(usize),
     Other,
 }
@@ -222,6 +253,17 @@ fn lex(text: &str) -> Result<Vec<Token>, SqlRejection> {
             b'(' => {
                 tokens.push(Token::OpenParen);
                 i += 1;
+            }
+            b')' => {
+                tokens.push(Token::CloseParen);
+                i += 1;
+            }
+            b'u' | b'U'
+                if bytes.get(i + 1) == Some(&b'&')
+                    && matches!(bytes.get(i + 2), Some(b'"' | b'\'')) =>
+            {
+                tokens.push(Token::UnicodeEscape);
+                i += 2;
             }
             b';' => {
                 tokens.push(Token::Semicolon(i));
@@ -364,6 +406,10 @@ mod tests {
                 "WITH gone AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM gone",
                 "has DELETE in a WITH clause",
             ),
+            (
+                "WITH g AS NOT MATERIALIZED (DELETE FROM t RETURNING 1) SELECT 1",
+                "has DELETE in a WITH clause",
+            ),
         ] {
             assert!(
                 matches!(screen(sql), Err(SqlRejection::NotAQuery(ref reason)) if reason == why),
@@ -371,5 +417,22 @@ mod tests {
                 screen(sql)
             );
         }
+    }
+
+    #[test]
+    fn unicode_escapes_and_unbalanced_parentheses_are_rejected() {
+        assert_eq!(
+            screen("SELECT U&\"\\0070g_terminate_backend\"(123)"),
+            Err(SqlRejection::UnicodeEscape)
+        );
+        assert_eq!(
+            screen("SELECT 1) AS x, (SELECT 2"),
+            Err(SqlRejection::Unbalanced)
+        );
+        assert_eq!(screen("SELECT (1"), Err(SqlRejection::Unbalanced));
+        assert!(
+            screen("SELECT ')' = ')'").is_ok(),
+            "parentheses in strings do not count"
+        );
     }
 }

@@ -27,6 +27,16 @@ pub(crate) struct Facts<'a> {
 /// The verdict of `spec` given what the refresh found. `sql` is the outcome of the check's own
 /// query when it is a `sql` check.
 pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome>) -> Verdict {
+    let name = match spec {
+        CheckSpec::MigrationVersion(migration) => Some(migration.migration_table()),
+        other => other.table(),
+    };
+    if let Some(name) = name
+        && spec.schema().is_none()
+        && let Some(why) = facts.hidden_by_privilege(name)
+    {
+        return Verdict::error(why);
+    }
     match spec {
         CheckSpec::TableExists(table) => tables::table_exists(facts, table),
         CheckSpec::TableAbsent(table) => tables::table_absent(facts, table),
@@ -142,6 +152,30 @@ impl<'a> Facts<'a> {
                 }
             })
             .collect()
+    }
+
+    /// Why nothing can be said of an unqualified `name`: the path names a schema this role may
+    /// not use, and a relation of that name is there. PostgreSQL leaves that schema out of this
+    /// role's path, so the name means something else (or nothing) here than for the
+    /// application; without this, a dropped-table check would pass on a table the role simply
+    /// cannot see.
+    fn hidden_by_privilege(&self, name: &str) -> Option<String> {
+        if self.schema.search_path.unusable.is_empty() {
+            return None;
+        }
+        let there = self
+            .schema
+            .same_name_any_case(name)
+            .iter()
+            .find(|r| r.name == name && self.schema.search_path.unusable.contains(&r.schema))?;
+        Some(format!(
+            "cannot tell: the search path names schema {}, which this role may not use (no \
+             USAGE), and a {} {} is there; grant USAGE on schema {}, or name the schema in the check",
+            there.schema,
+            there.kind.noun(),
+            self.shown(there),
+            there.schema
+        ))
     }
 
     /// Evidence that nothing answers to `name` where PostgreSQL looks, and the warning when a
