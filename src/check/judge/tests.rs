@@ -83,6 +83,7 @@ fn snapshot() -> SchemaSnapshot {
         SearchPath {
             effective: vec!["pg_catalog".into(), "migration".into(), "public".into()],
             shown: vec!["migration".into(), "public".into()],
+            unusable: Vec::new(),
         },
     )
 }
