@@ -574,3 +574,30 @@ async fn a_server_that_refuses_the_connection_is_not_retried_until_asked() {
         "{asked:?}"
     );
 }
+
+#[tokio::test]
+async fn an_index_left_invalid_by_a_failed_concurrent_build_does_not_count() {
+    use sqlx::Connection as _;
+    let url = database().await;
+    exec(
+        &url,
+        "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1);",
+    )
+    .await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let failed = sqlx::query("CREATE UNIQUE INDEX CONCURRENTLY ix_dup_x ON dup (x)")
+        .execute(&mut conn)
+        .await;
+    assert!(failed.is_err(), "the duplicate makes the build fail");
+    conn.close().await.unwrap();
+    let v = run(
+        &url,
+        json!([
+            { "id": "by-name", "kind": "index_exists", "table": "dup", "name": "ix_dup_x" },
+            { "id": "by-columns", "kind": "index_exists", "table": "dup", "columns": ["x"] }
+        ]),
+    )
+    .await;
+    assert_verdict(&v, "by-name", CheckStatus::Fail, "is INVALID");
+    assert_verdict(&v, "by-columns", CheckStatus::Fail, "is INVALID");
+}

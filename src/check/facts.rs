@@ -116,6 +116,8 @@ pub struct Index {
     pub name: String,
     /// Key columns in order; `None` for an expression.
     pub columns: Vec<Option<String>>,
+    /// False for an index a failed `CREATE INDEX CONCURRENTLY` left behind: it is not used.
+    pub valid: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

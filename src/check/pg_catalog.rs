@@ -57,11 +57,12 @@ SELECT 'p' AS row_kind, NULL::text AS schema_name, NULL::text AS rel_name, NULL:
                       LATERAL (SELECT trim(entry) AS item) AS trimmed)) AS unusable,
        (SELECT json_agg(json_build_array(tn.nspname, t.typname, t.oid::int8, t.typarray::int8))
           FROM pg_type t JOIN pg_namespace tn ON tn.oid = t.typnamespace
-         WHERE t.typname = ANY($3::text[])) AS named_types
+         WHERE t.typname = ANY($3::text[])) AS named_types,
+       NULL::bool AS index_valid
 UNION ALL
 SELECT 'c', rel.schema_name, rel.rel_name, rel.relkind::text, rel.readable,
        col.names, col.types, col.not_nulls, col.defaults, col.type_oids, col.identities,
-       NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL
   FROM rel
   LEFT JOIN LATERAL (
     -- One pass, so every array lists the columns in the same (attnum) order.
@@ -83,7 +84,9 @@ SELECT 'i', rel.schema_name, rel.rel_name, NULL, NULL, ARRAY[i.relname::text], N
                FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
                LEFT JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum = k.attnum
               ORDER BY k.ord),
-       NULL, NULL, NULL
+       NULL, NULL, NULL,
+       -- A failed CREATE INDEX CONCURRENTLY leaves an index that is not used: not an index.
+       x.indisvalid AND x.indisready
   FROM rel
   JOIN pg_index x ON x.indrelid = rel.oid
   JOIN pg_class i ON i.oid = x.indexrelid
@@ -158,6 +161,9 @@ pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx:
             let index = Index {
                 name: names.into_iter().next().unwrap_or_default(),
                 columns: row.try_get::<Option<_>, _>("list")?.unwrap_or_default(),
+                valid: row
+                    .try_get::<Option<bool>, _>("index_valid")?
+                    .unwrap_or(true),
             };
             indexes.push((schema, name, index));
             continue;

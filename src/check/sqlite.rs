@@ -150,6 +150,7 @@ fn relations_from_rows(
             _ => relation.indexes.push(Index {
                 name: index,
                 columns: vec![column],
+                valid: true,
             }),
         }
     }

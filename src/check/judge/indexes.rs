@@ -12,17 +12,22 @@ pub(super) fn index_exists(facts: &Facts<'_>, spec: &IndexExists) -> Verdict {
     };
     let table_name = facts.shown(relation);
     let (name, columns) = (spec.name.as_deref(), spec.columns.as_deref());
-    let found = relation.indexes.iter().find(|index| match (name, columns) {
-        (Some(name), _) => index.name == name,
-        (None, Some(wanted)) => {
-            wanted.len() <= index.columns.len()
-                && wanted
-                    .iter()
-                    .zip(&index.columns)
-                    .all(|(w, have)| have.as_deref() == Some(w.as_str()))
-        }
-        (None, None) => false,
-    });
+    // A valid index answers before an invalid one that also matches.
+    let found = relation
+        .indexes
+        .iter()
+        .filter(|index| match (name, columns) {
+            (Some(name), _) => index.name == name,
+            (None, Some(wanted)) => {
+                wanted.len() <= index.columns.len()
+                    && wanted
+                        .iter()
+                        .zip(&index.columns)
+                        .all(|(w, have)| have.as_deref() == Some(w.as_str()))
+            }
+            (None, None) => false,
+        });
+    let found = found.max_by_key(|index| index.valid);
     let wanted = match (name, columns) {
         (Some(name), _) => format!("no index {name} on {table_name}"),
         (None, columns) => format!(
@@ -31,6 +36,11 @@ pub(super) fn index_exists(facts: &Facts<'_>, spec: &IndexExists) -> Verdict {
         ),
     };
     match found {
+        Some(index) if !index.valid => Verdict::fail(format!(
+            "index {} on {table_name} is INVALID (a failed CREATE INDEX CONCURRENTLY): \
+             drop it and create it again",
+            describe(index)
+        )),
         Some(index) => Verdict::pass(format!("index {} on {table_name}", describe(index))),
         None if relation.indexes.is_empty() => {
             Verdict::fail(format!("{wanted}; it has no indexes"))

@@ -53,6 +53,12 @@ fn snapshot() -> SchemaSnapshot {
     assets.indexes.push(Index {
         name: "ix_assets_master_flow_id".into(),
         columns: vec![Some("master_flow_id".into())],
+        valid: true,
+    });
+    assets.indexes.push(Index {
+        name: "ix_assets_phase".into(),
+        columns: vec![Some("phase".into())],
+        valid: false,
     });
     SchemaSnapshot::new(
         vec![
@@ -247,6 +253,11 @@ fn indexes_are_found_by_name_or_leading_columns() {
         json!({"kind": "index_exists", "table": "assets", "columns": ["master_flow_id"]}),
         CheckStatus::Pass,
         "index ix_assets_master_flow_id (master_flow_id) on migration.assets",
+    );
+    assert_judged(
+        json!({"kind": "index_exists", "table": "assets", "columns": ["phase"]}),
+        CheckStatus::Fail,
+        "index ix_assets_phase (phase) on migration.assets is INVALID",
     );
     assert_judged(
         json!({"kind": "index_exists", "table": "assets", "name": "ix_other"}),
