@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::printable::one_line;
+use crate::tui::action::View;
 use crate::tui::app::{App, Mode};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -25,24 +26,44 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             theme.fail(),
         )),
         _ => {
-            let keys = [
-                ("j/k", "move"),
-                ("←/→", "day"),
-                ("n", "next todo"),
-                ("o", "problems"),
-                ("v", "verify"),
-                ("r", "recheck"),
-                ("/", "filter"),
-                ("?", "help"),
-                ("q", "quit"),
-            ];
+            // Only the keys that do something in this view.
+            let keys: &[(&str, &str)] = match app.view {
+                View::Days | View::Phases => &[
+                    ("j/k", "move"),
+                    (
+                        "←/→",
+                        if app.view == View::Days {
+                            "day"
+                        } else {
+                            "phase"
+                        },
+                    ),
+                    ("n", "next todo"),
+                    ("o", "problems"),
+                    ("v", "verify"),
+                    ("c", "note"),
+                    ("r", "recheck"),
+                    ("/", "filter"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                View::Risks | View::Log => &[
+                    ("J/K", "scroll"),
+                    ("Tab", "next view"),
+                    ("1", "days"),
+                    ("r", "recheck"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+            };
             // As many keys as fit, in order of need; `?` lists them all.
             let mut spans = Vec::new();
-            let room = usize::from(area.width).saturating_sub("q quit".len());
+            // `?` and `q` always have a place: the one lists every key, the other leaves.
+            let room = usize::from(area.width).saturating_sub("? help  q quit".len());
             let mut used = 0;
-            for (key, what) in keys {
+            for &(key, what) in keys {
                 let width = key.chars().count() + 1 + what.len() + 2;
-                if key != "q" && used + width > room {
+                if key != "q" && key != "?" && used + width > room {
                     continue;
                 }
                 used += width;
