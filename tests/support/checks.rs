@@ -7,30 +7,30 @@ use remtrack::check::{Verdict, Verdicts};
 use remtrack::plan::{Plan, parse_plan};
 use serde_json::{Value, json};
 
-/// A valid plan with a single task holding `checks`.
-pub fn plan_of(checks: Value) -> Plan {
-    let plan = json!({
+/// A one-task plan holding `checks`, as JSON.
+fn plan_json(checks: Value) -> Value {
+    json!({
         "version": 1,
         "title": "test plan",
         "days": [{ "day": 1, "title": "Day" }],
         "phases": [{ "id": "p", "title": "Phase" }],
         "tasks": [{ "id": "t", "title": "Task", "day": 1, "phase": "p", "priority": "high", "checks": checks }]
-    });
-    parse_plan(plan.to_string().as_bytes(), Path::new("test-plan.json"))
-        .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// A valid plan with a single task holding `checks`.
+pub fn plan_of(checks: Value) -> Plan {
+    parse_plan(
+        plan_json(checks).to_string().as_bytes(),
+        Path::new("test-plan.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The same plan built without validation, as a plan that slipped past it would reach the
 /// engine: to prove the engine's own defences.
 pub fn plan_unvalidated(checks: Value) -> Plan {
-    let plan = json!({
-        "version": 1,
-        "title": "test plan",
-        "days": [{ "day": 1, "title": "Day" }],
-        "phases": [{ "id": "p", "title": "Phase" }],
-        "tasks": [{ "id": "t", "title": "Task", "day": 1, "phase": "p", "priority": "high", "checks": checks }]
-    });
-    serde_json::from_value(plan).unwrap_or_else(|e| panic!("{e}"))
+    serde_json::from_value(plan_json(checks)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn verdicts_by_id(plan: &Plan, verdicts: &Verdicts) -> HashMap<String, Verdict> {
