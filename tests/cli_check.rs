@@ -338,3 +338,34 @@ fn a_server_that_refuses_is_not_called_unreachable() {
     );
     assert!(!stderr.contains("cannot reach"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_libpq_key_value_connection_string_works_as_psql_takes_it() {
+    let url = cluster().fresh_database().await;
+    exec(&url, REALITY_SQL).await;
+    let parsed = url::Url::parse(&url).unwrap();
+    let conninfo = format!(
+        "host={} port={} dbname={} user=postgres password='se cret'",
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap(),
+        parsed.path().trim_start_matches('/')
+    );
+    let out = remtrack(&["check", "--format", "json", "--database-url", &conninfo]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(report["summary"]["overclaimed"], 4);
+    let shown = report["database"]["url"].as_str().unwrap();
+    assert!(
+        shown.starts_with("postgres://postgres:***@127.0.0.1:"),
+        "{shown}"
+    );
+    assert!(!text(&out.stdout).contains("se cret") && !text(&out.stdout).contains("se%20cret"));
+
+    let out = remtrack(&["check", "--database-url", "service=prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("service= names"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -4,6 +4,7 @@
 //! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
 //! is judged by pure code in `judge`. Nothing here changes the target database.
 
+pub mod conninfo;
 pub mod default_expr;
 mod facts;
 mod judge;

@@ -135,6 +135,17 @@ impl Target {
         limits: Limits,
         search_path: Option<&[String]>,
     ) -> Result<Target, TargetError> {
+        // libpq's `host=… dbname=…` form, as psql takes it, becomes the URL the driver reads.
+        let converted;
+        let url = if super::conninfo::is_conninfo(url) {
+            converted = super::conninfo::to_url(url).map_err(|reason| TargetError::BadUrl {
+                url: "(key=value connection string)".into(),
+                reason,
+            })?;
+            converted.as_str()
+        } else {
+            url
+        };
         let shown = redact_url(url);
         let bad = |reason: String| TargetError::BadUrl {
             url: shown.clone(),

@@ -282,7 +282,29 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 3;
 }
 
-pub fn run(cli: Cli) -> ExitCode {
+pub fn run(mut cli: Cli) -> ExitCode {
+    // libpq's `host=… dbname=…` strings, as psql takes them, become URLs once, here, so that
+    // every later use (the target, marks' database identity, reports) sees one spelling.
+    let url = match &mut cli.command {
+        None => &mut cli.tui.database_url,
+        Some(Command::Tui(args)) => &mut args.database_url,
+        Some(Command::Check(args)) => &mut args.database_url,
+        Some(Command::Verify(args) | Command::Unverify(args) | Command::Note(args)) => {
+            &mut args.database_url
+        }
+        _ => &mut None,
+    };
+    if let Some(text) = url.as_deref()
+        && crate::check::conninfo::is_conninfo(text)
+    {
+        match crate::check::conninfo::to_url(text) {
+            Ok(converted) => *url = Some(converted),
+            Err(reason) => {
+                eprintln!("remtrack: bad connection string: {reason}");
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
