@@ -369,3 +369,57 @@ async fn a_libpq_key_value_connection_string_works_as_psql_takes_it() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_kept_demo_says_how_to_open_it_again_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(["demo", "--db", "kept.db", "--check"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    let hint = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("remtrack --database-url"))
+        .unwrap_or_else(|| panic!("{said}"));
+    let db = dir.path().join("kept.db");
+    assert!(
+        hint.contains(&format!("sqlite:{}", db.display())),
+        "the database path is absolute: {hint}"
+    );
+    assert!(hint.contains("remtrack plan example > plan.json"), "{hint}");
+
+    // The hint works from another folder, once the plan is written out as it says.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan = Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(["plan", "example"])
+        .output()
+        .unwrap();
+    std::fs::write(elsewhere.path().join("plan.json"), plan.stdout).unwrap();
+    let args: Vec<&str> = hint
+        .split("  (")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    let again = Command::new(env!("CARGO_BIN_EXE_remtrack"))
+        .args(["check"])
+        .args(&args[..args.len() - 2])
+        .args(["--plan", "plan.json"])
+        .current_dir(elsewhere.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("56% live"),
+        "{}",
+        text(&again.stdout)
+    );
+}

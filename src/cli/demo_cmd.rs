@@ -11,6 +11,29 @@ use crate::demo::{SHIPPED_PLAN, build_demo_database};
 use crate::plan::{load_plan, parse_plan};
 use crate::store::StoreLocation;
 
+/// How to open a kept demo again, from any folder: every path absolute, and the plan named (the
+/// built-in one has no file, so the hint says how to write it out).
+fn reopen_hint(args: &super::DemoArgs, db_path: &Path, store: &StoreLocation) -> String {
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let plan = match &args.plan {
+        Some(file) => absolute(file),
+        None => "plan.json   (the built-in plan: remtrack plan example > plan.json)".into(),
+    };
+    let store = match store {
+        StoreLocation::Sqlite(path) => absolute(path),
+        StoreLocation::Postgres(_) => store.display(),
+    };
+    format!(
+        "remtrack: open it again from any folder with:\n  remtrack --database-url sqlite:{} --store {store} --plan {plan}",
+        absolute(db_path)
+    )
+}
+
 pub async fn run(args: &super::DemoArgs) -> u8 {
     let (plan, plan_name) = match &args.plan {
         Some(file) => (load_plan(file), file.clone()),
@@ -50,10 +73,7 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         }
     };
     if args.db.is_some() {
-        eprintln!(
-            "remtrack: demo database created at {} (check it again with --database-url {url})",
-            db_path.display()
-        );
+        eprintln!("remtrack: demo database created at {}", db_path.display());
     }
     let on_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if on_terminal && !args.check && args.report.format == super::Format::Text {
@@ -86,6 +106,9 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         } else {
             eprintln!("remtrack: demo marks are kept in {}", store.display());
         }
+        if args.db.is_some() {
+            eprintln!("{}", reopen_hint(args, &db_path, &store));
+        }
         return code;
     }
     let store = args
@@ -93,7 +116,7 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         .store
         .as_deref()
         .map(crate::store::StoreLocation::parse);
-    check_and_report(
+    let code = check_and_report(
         &plan,
         &plan_name,
         &url,
@@ -101,5 +124,10 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         &args.report,
         &args.limits,
     )
-    .await
+    .await;
+    if args.db.is_some() {
+        let store = store.unwrap_or_else(|| StoreLocation::beside_plan(&db_path));
+        eprintln!("{}", reopen_hint(args, &db_path, &store));
+    }
+    code
 }
