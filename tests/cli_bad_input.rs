@@ -275,3 +275,34 @@ fn check_without_a_database_says_how_to_name_one() {
         "{said}"
     );
 }
+
+#[test]
+fn a_server_that_is_not_postgresql_says_so_in_words() {
+    // An SSH server on the port: it speaks first, which PostgreSQL never does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+        dir.path().join("plan.json"),
+    )
+    .unwrap();
+    let url = format!("postgres://ana@127.0.0.1:{port}/app");
+    let out = remtrack(
+        dir.path(),
+        &["check", "--database-url", &url, "--connect-timeout", "3s"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let said = all_output(&out);
+    assert!(
+        said.contains("the server there is not PostgreSQL: it greets with \"SSH-2.0-OpenSSH_9.2\""),
+        "{said}"
+    );
+}

@@ -54,6 +54,16 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
     if target.is_cold()
         && let Err(error) = target.probe().await
     {
+        // A connection that broke at once may be another kind of server on that port.
+        if matches!(
+            error,
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
+        ) && let Some(greeting) = target.stranger_greeting().await
+        {
+            return Err(unreachable(format!(
+                "the server there is not PostgreSQL: it greets with \"{greeting}\""
+            )));
+        }
         return Err(cannot_use(&error));
     }
     let snapshot = async {
@@ -236,6 +246,9 @@ fn refusal(error: &sqlx::Error) -> Option<String> {
 
 fn connection_reason(error: &sqlx::Error) -> String {
     match error {
+        sqlx::Error::Protocol(message) => {
+            format!("the server does not answer like PostgreSQL ({message})")
+        }
         sqlx::Error::PoolTimedOut => "timed out connecting".into(),
         sqlx::Error::Database(db) => db.message().to_string(),
         sqlx::Error::Io(io) => io.to_string(),

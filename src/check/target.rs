@@ -248,6 +248,34 @@ impl Target {
             .unwrap_or(Err(sqlx::Error::PoolTimedOut))
     }
 
+    /// What the server at the target's address says before it is asked anything, when it is
+    /// not PostgreSQL (PostgreSQL never speaks first): `SSH-2.0-OpenSSH_9.2`. `None` when it
+    /// says nothing, is not TCP, or cannot be reached.
+    pub(crate) async fn stranger_greeting(&self) -> Option<String> {
+        let Target::Postgres { pool, .. } = self else {
+            return None;
+        };
+        let options = pool.connect_options();
+        let (host, port) = (options.get_host().to_string(), options.get_port());
+        if host.starts_with('/') {
+            return None;
+        }
+        let sniff = async {
+            use tokio::io::AsyncReadExt as _;
+            let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
+                .await
+                .ok()?;
+            let mut bytes = [0u8; 64];
+            let read = stream.read(&mut bytes).await.ok()?;
+            (read > 0)
+                .then(|| crate::printable::one_line(String::from_utf8_lossy(&bytes[..read]).trim()))
+        };
+        tokio::time::timeout(Duration::from_millis(500), sniff)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Whether the pool holds no connection yet (first use, or all closed).
     pub(crate) fn is_cold(&self) -> bool {
         match self {
