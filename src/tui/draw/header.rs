@@ -124,7 +124,10 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     frame.render_widget(Paragraph::new(Line::from(tabs)), areas.tabs);
 
     if areas.groups.height > 0 {
-        frame.render_widget(Paragraph::new(group_strip(app)), areas.groups);
+        frame.render_widget(
+            Paragraph::new(group_strip(app, usize::from(areas.groups.width))),
+            areas.groups,
+        );
     }
 }
 
@@ -210,7 +213,9 @@ fn shorten(text: &str, width: usize) -> String {
     out
 }
 
-fn group_strip(app: &App) -> Line<'static> {
+/// The days (or phases) with their gauges; when they do not all fit, the window slides so that
+/// the selected one is always on screen, with `‹` and `›` saying more lie beyond.
+fn group_strip(app: &App, width: usize) -> Line<'static> {
     let theme = &app.theme;
     let (full, empty) = theme.gauge_chars();
     let mut spans = Vec::new();
@@ -232,7 +237,40 @@ fn group_strip(app: &App) -> Line<'static> {
             .map(|(i, (phase, p))| (one_line(&phase.id), *p, i == app.phase))
             .collect(),
     };
-    for (label, progress, selected) in groups {
+    // Each group takes its label, a count and a 4-cell gauge, and a space before it.
+    let widths: Vec<usize> = groups
+        .iter()
+        .map(|(label, p, _)| {
+            let count = if p.total == 0 {
+                2
+            } else {
+                format!(" {}/{} ", p.done, p.total).chars().count() + 4
+            };
+            1 + label.chars().count() + count
+        })
+        .collect();
+    let selected = groups.iter().position(|(_, _, s)| *s).unwrap_or(0);
+    let (mut first, mut last) = (0, groups.len());
+    if widths.iter().sum::<usize>() > width {
+        let room = width.saturating_sub(2);
+        first = selected;
+        last = selected + 1;
+        let mut used = widths.get(selected).copied().unwrap_or(0);
+        // Grow to the right first, then to the left, while there is room.
+        while last < groups.len() && used + widths[last] <= room {
+            used += widths[last];
+            last += 1;
+        }
+        while first > 0 && used + widths[first - 1] <= room {
+            first -= 1;
+            used += widths[first];
+        }
+    }
+    if first > 0 {
+        spans.push(Span::styled("‹", theme.dim()));
+    }
+    let more = last < groups.len();
+    for (label, progress, selected) in groups.into_iter().skip(first).take(last - first) {
         let gauge_width = 4usize;
         let filled = (progress.live_ratio() * gauge_width as f64).round() as usize;
         let label_style = if selected {
@@ -257,6 +295,9 @@ fn group_strip(app: &App) -> Line<'static> {
                 .repeat(gauge_width - filled.min(gauge_width)),
             theme.dim(),
         ));
+    }
+    if more {
+        spans.push(Span::styled(" ›", theme.dim()));
     }
     Line::from(spans)
 }

@@ -286,3 +286,52 @@ fn offline_header_keeps_the_old_verdicts() {
     }));
     at_sizes("offline", &mut app);
 }
+
+#[test]
+fn the_day_strip_follows_the_selected_day_when_they_do_not_all_fit() {
+    let mut plan = (*crate::tui::app::tests::shipped_plan()).clone();
+    for day in 6..=12 {
+        plan.days.push(crate::plan::Day {
+            day,
+            title: format!("A long day title that goes on and on, day {day}"),
+            goal: None,
+        });
+    }
+    let mut app = crate::tui::app::App::new(crate::tui::app::AppConfig {
+        plan: std::sync::Arc::new(plan),
+        database: "sqlite:demo.db".into(),
+        backend: crate::Backend::Sqlite,
+        user: "ana".into(),
+        theme: crate::tui::theme::Theme {
+            color: false,
+            ascii: false,
+        },
+        now: time::macros::datetime!(2026-11-24 10:00 UTC),
+    });
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    let strip = |app: &App| {
+        text(&screen(app, 80, 24))
+            .lines()
+            .nth(3)
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(strip(&app).contains("Day 1 "), "{}", strip(&app));
+    assert!(
+        strip(&app).trim_end().ends_with('›'),
+        "more to the right: {}",
+        strip(&app)
+    );
+    for _ in 0..11 {
+        app.act(Action::NextGroup);
+    }
+    let shown = strip(&app);
+    assert!(
+        shown.contains("Day 12 —"),
+        "the selected day is on screen: {shown}"
+    );
+    assert!(shown.starts_with('‹'), "more to the left: {shown}");
+}
