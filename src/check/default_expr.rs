@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use super::sqltype::{loose_text, parse_type};
+use super::sqltype::{loose_text, parse_type, quote_ident};
 
 /// A parsed default expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -846,35 +846,14 @@ impl fmt::Display for Expr {
 /// A (possibly qualified) name, each part quoted when it would not read back as itself.
 fn ident(name: &str) -> String {
     name.split('.')
-        .map(|part| {
-            let plain = part
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_lowercase() || c == '_')
-                && part
-                    .chars()
-                    .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-            if plain {
-                part.to_string()
-            } else {
-                format!("\"{}\"", part.replace('"', "\"\""))
-            }
-        })
+        .map(quote_ident)
         .collect::<Vec<_>>()
         .join(".")
 }
 
-/// A part of a regclass literal, quoted when it would not read back as itself.
+/// A part of a regclass literal: a name inside a string, so its quotes are doubled too.
 fn regclass_part(part: &str) -> String {
-    let plain = part
-        .chars()
-        .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && !part.is_empty();
-    if plain {
-        part.to_string()
-    } else {
-        format!("\"{}\"", part.replace('"', "\"\"")).replace('\'', "''")
-    }
+    quote_ident(part).replace('\'', "''")
 }
 
 /// The sequences `nextval()` calls in `text` name, for the catalog snapshot to resolve.

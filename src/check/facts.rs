@@ -186,7 +186,8 @@ impl SchemaSnapshot {
             .filter(|r| self.search_path.position(&r.schema).is_none())
     }
 
-    fn same_name<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Relation> {
+    /// Every relation of exactly this name, in any schema.
+    pub(crate) fn same_name<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Relation> {
         self.same_name_any_case(name)
             .iter()
             .filter(move |r| r.name == name)

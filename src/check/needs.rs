@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::default_expr::sequences_named;
 use super::facts::{Relation, Resolved, SchemaSnapshot};
 use super::sqltype::{SqlType, parse_type};
-use crate::plan::{Check, CheckSpec, ColumnExists, ColumnRef, Plan, TableRef};
+use crate::plan::{Check, CheckSpec, ColumnRef, Plan, TableRef};
 
 /// What a refresh must read, gathered from every check and guard in the plan.
 #[derive(Debug, Clone, Default)]
@@ -141,32 +141,31 @@ impl Needs {
         let mut index_tables = BTreeSet::new();
         let mut type_names = BTreeSet::new();
         for check in all_checks(plan) {
-            if let CheckSpec::ColumnExists(ColumnExists {
-                data_type: Some(data_type),
-                ..
-            }) = &check.spec
-                && let Ok(SqlType {
-                    schema: Some(_),
-                    name,
-                    ..
-                }) = parse_type(data_type)
-            {
-                type_names.insert(name);
-            }
-            if let CheckSpec::ColumnExists(ColumnExists {
-                default: Some(default),
-                ..
-            }) = &check.spec
-            {
-                // `nextval('s')` is resolved to compare it with the catalog's `nextval`.
-                names.extend(sequences_named(default));
-            }
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })
-                | CheckSpec::TableAbsent(TableRef { table, .. })
-                | CheckSpec::ColumnExists(ColumnExists { table, .. })
                 | CheckSpec::ColumnAbsent(ColumnRef { table, .. }) => {
                     names.insert(table.clone());
+                }
+                // Its evidence mentions how many rows are left, when the table is readable.
+                CheckSpec::TableAbsent(TableRef { table, schema }) => {
+                    names.insert(table.clone());
+                    needs.row_counts.insert((schema.clone(), table.clone()));
+                }
+                CheckSpec::ColumnExists(column) => {
+                    names.insert(column.table.clone());
+                    // A type named with its schema is told from its namesakes by oid.
+                    if let Some(Ok(SqlType {
+                        schema: Some(_),
+                        name,
+                        ..
+                    })) = column.data_type.as_deref().map(parse_type)
+                    {
+                        type_names.insert(name);
+                    }
+                    // `nextval('s')` is resolved to compare it with the catalog's `nextval`.
+                    if let Some(default) = &column.default {
+                        names.extend(sequences_named(default));
+                    }
                 }
                 CheckSpec::IndexExists(index) => {
                     names.insert(index.table.clone());
@@ -188,12 +187,6 @@ impl Needs {
                     ));
                 }
                 CheckSpec::Sql(_) => {}
-            }
-        }
-        // `table_absent` evidence mentions how many rows are left, when the table is readable.
-        for check in all_checks(plan) {
-            if let CheckSpec::TableAbsent(TableRef { table, schema }) = &check.spec {
-                needs.row_counts.insert((schema.clone(), table.clone()));
             }
         }
         needs.relation_names = names.into_iter().collect();

@@ -165,8 +165,10 @@ async fn run_sql_checks(
         .iter()
         .filter_map(|s| s.as_ref().ok().cloned())
         .collect();
-    if let Target::Postgres { pool, .. } = &target
-        && bodies.len() > 1
+    // One statement for several checks; a failed one counts among the statements sent.
+    let shared = matches!(target, Target::Postgres { .. }) && bodies.len() > 1;
+    if shared
+        && let Target::Postgres { pool, .. } = &target
         && let Some(outcomes) = postgres::run_sql_batch(pool, &bodies).await?
     {
         {
@@ -183,7 +185,7 @@ async fn run_sql_checks(
             return Ok((results, 1));
         }
     }
-    let attempts = usize::from(bodies.len() > 1 && target.backend() == Backend::Postgres);
+    let attempts = usize::from(shared);
     let jobs = screened.into_iter().map(|s| {
         let target = target.clone();
         async move {

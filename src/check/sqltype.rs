@@ -43,6 +43,8 @@ impl fmt::Display for SqlType {
             _ if self.schema.is_none() && is_keyword_name(&self.name) => {
                 write!(f, "{}{modifier}", self.name)?
             }
+            // `"char"` is kept with its quotes: they are part of how the catalog names it.
+            _ if self.name.starts_with('"') => write!(f, "{}{modifier}", self.name)?,
             _ => write!(f, "{}{modifier}", quote_ident(&self.name))?,
         }
         if self.array {
@@ -57,16 +59,17 @@ fn is_keyword_name(name: &str) -> bool {
     name.contains(' ') || name == "\"char\""
 }
 
-/// `name`, quoted when an unquoted spelling would mean something else.
-fn quote_ident(name: &str) -> String {
+/// `name`, quoted when an unquoted spelling would mean something else (PostgreSQL folds
+/// unquoted names to lower case). Shared with the default parser, which prints names too.
+pub(crate) fn quote_ident(name: &str) -> String {
     let plain = name
         .chars()
         .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        .is_some_and(|c| c.is_lowercase() || c == '_')
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain || name.starts_with('"') {
+            .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))

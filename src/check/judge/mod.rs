@@ -119,7 +119,7 @@ impl<'a> Facts<'a> {
 
     fn missing_table(&self, schema: Option<&str>, table: &str) -> String {
         let mut evidence = format!("no table {table} {}", self.looked_in(schema));
-        let hints = self.elsewhere(schema, table);
+        let hints = self.elsewhere(schema, table, true);
         if !hints.is_empty() {
             evidence.push_str("; ");
             evidence.push_str(&hints.join("; "));
@@ -127,9 +127,9 @@ impl<'a> Facts<'a> {
         evidence
     }
 
-    /// What a person may have meant: the same name outside where it was looked up, or the
-    /// same name in another case.
-    fn elsewhere(&self, schema: Option<&str>, name: &str) -> Vec<String> {
+    /// What a person may have meant: the same name in another case, and (`with_namesakes`) the
+    /// same name outside where it was looked up.
+    fn elsewhere(&self, schema: Option<&str>, name: &str, with_namesakes: bool) -> Vec<String> {
         let looked_here = |r: &Relation| match schema {
             Some(schema) => r.schema == schema,
             None => self.schema.search_path.effective.contains(&r.schema),
@@ -137,7 +137,7 @@ impl<'a> Facts<'a> {
         self.schema
             .same_name_any_case(name)
             .iter()
-            .filter(|r| !(r.name == name && looked_here(r)))
+            .filter(|r| r.name != name || (with_namesakes && !looked_here(r)))
             .map(|r| {
                 let noun = r.kind.noun();
                 if r.name != name {
@@ -165,9 +165,8 @@ impl<'a> Facts<'a> {
         }
         let there = self
             .schema
-            .same_name_any_case(name)
-            .iter()
-            .find(|r| r.name == name && self.schema.search_path.unusable.contains(&r.schema))?;
+            .same_name(name)
+            .find(|r| self.schema.search_path.unusable.contains(&r.schema))?;
         Some(format!(
             "cannot tell: the search path names schema {}, which this role may not use (no \
              USAGE), and a {} {} is there; grant USAGE on schema {}, or name the schema in the check",
@@ -183,11 +182,7 @@ impl<'a> Facts<'a> {
     fn absent(&self, schema: Option<&str>, name: &str) -> (String, Option<String>) {
         let mut evidence = format!("no {name} {}", self.looked_in(schema));
         let warning = self.off_path_warning(schema, name);
-        let hints: Vec<String> = self
-            .elsewhere(schema, name)
-            .into_iter()
-            .filter(|hint| warning.is_none() || hint.contains("names are case-sensitive"))
-            .collect();
+        let hints = self.elsewhere(schema, name, warning.is_none());
         if !hints.is_empty() {
             evidence.push_str("; ");
             evidence.push_str(&hints.join("; "));
