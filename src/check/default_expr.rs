@@ -118,6 +118,13 @@ fn tokenize(text: &str) -> Result<Vec<Token>, DefaultError> {
             if ident.is_empty() {
                 return Err(DefaultError("an empty quoted name".into()));
             }
+            // Qualified names are kept as `schema.name`: a dot inside one part would be read
+            // as two parts, so it is refused rather than misread.
+            if ident.contains('.') {
+                return Err(DefaultError(format!(
+                    "a quoted name with a dot in it (\"{ident}\") is not supported"
+                )));
+            }
             tokens.push(Token::Quoted(ident));
         } else if c.is_ascii_digit()
             || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
@@ -1004,7 +1011,7 @@ mod tests {
 
     #[test]
     fn nonsense_is_an_error_not_a_guess() {
-        for text in ["'open", "now(", "1 +", "", "a b"] {
+        for text in ["'open", "now(", "1 +", "", "a b", "\".\"", "\"a.b\"()"] {
             assert!(parse_default(text, &|_, _| None).is_err(), "{text:?}");
         }
     }

@@ -54,9 +54,19 @@ impl fmt::Display for SqlType {
     }
 }
 
-/// Names `format_type` prints bare although they are not plain identifiers.
+/// Names `format_type` prints bare although they are not plain identifiers: the SQL keyword
+/// types of more than one word. A user type whose name has a space is quoted like any other.
 fn is_keyword_name(name: &str) -> bool {
-    name.contains(' ') || name == "\"char\""
+    matches!(
+        name,
+        "double precision"
+            | "character varying"
+            | "bit varying"
+            | "time with time zone"
+            | "time without time zone"
+            | "timestamp with time zone"
+            | "timestamp without time zone"
+    )
 }
 
 /// `name`, quoted when an unquoted spelling would mean something else (PostgreSQL folds
