@@ -20,8 +20,13 @@ pub(crate) fn shipped_plan() -> Arc<Plan> {
 }
 
 pub(crate) fn app() -> App {
+    app_with_plan(shipped_plan())
+}
+
+/// An app on `plan`, as [`app`] is on the shipped one.
+pub(crate) fn app_with_plan(plan: Arc<Plan>) -> App {
     App::new(AppConfig {
-        plan: shipped_plan(),
+        plan,
         database: "sqlite:demo.db".into(),
         backend: Backend::Sqlite,
         user: "ana".into(),

@@ -241,17 +241,7 @@ fn a_plan_without_code_work_shows_a_dash_not_a_full_gauge() {
         title: "Nothing yet".into(),
         window: None,
     });
-    let mut app = crate::tui::app::App::new(crate::tui::app::AppConfig {
-        plan: std::sync::Arc::new(plan),
-        database: "sqlite:demo.db".into(),
-        backend: crate::Backend::Sqlite,
-        user: "ana".into(),
-        theme: crate::tui::theme::Theme {
-            color: false,
-            ascii: false,
-        },
-        now: time::macros::datetime!(2026-11-24 10:00 UTC),
-    });
+    let mut app = crate::tui::app::tests::app_with_plan(std::sync::Arc::new(plan));
     app.act(Action::Show(View::Phases));
     let shown = text(&screen(&app, 120, 30));
     assert!(shown.contains("Code — no tasks"), "{shown}");
@@ -297,17 +287,7 @@ fn the_day_strip_follows_the_selected_day_when_they_do_not_all_fit() {
             goal: None,
         });
     }
-    let mut app = crate::tui::app::App::new(crate::tui::app::AppConfig {
-        plan: std::sync::Arc::new(plan),
-        database: "sqlite:demo.db".into(),
-        backend: crate::Backend::Sqlite,
-        user: "ana".into(),
-        theme: crate::tui::theme::Theme {
-            color: false,
-            ascii: false,
-        },
-        now: time::macros::datetime!(2026-11-24 10:00 UTC),
-    });
+    let mut app = crate::tui::app::tests::app_with_plan(std::sync::Arc::new(plan));
     app.receive(Msg::Resized {
         width: 80,
         height: 24,
