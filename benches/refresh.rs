@@ -698,7 +698,9 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
         });
         let start = Instant::now();
         terminal
-            .draw(|frame| remtrack::tui::draw::render(frame, &app))
+            .draw(|frame| {
+                remtrack::tui::draw::render(frame, &app);
+            })
             .unwrap();
         times.push(start.elapsed());
     }

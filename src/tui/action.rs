@@ -114,6 +114,8 @@ pub enum Msg {
     Tick(OffsetDateTime),
     /// The terminal changed size.
     Resized { width: u16, height: u16 },
+    /// A frame was drawn; what it measured bounds the keys that follow.
+    Drawn(crate::tui::draw::Drawn),
 }
 
 /// Work `update` hands to the runtime; `update` itself does no I/O.

@@ -8,6 +8,7 @@ pub mod app;
 mod clipboard;
 pub mod draw;
 pub mod keymap;
+pub mod layout;
 mod terminal;
 pub mod theme;
 
@@ -80,13 +81,19 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
 
     loop {
         if dirty {
-            if let Err(error) = guard.terminal.draw(|frame| draw::render(frame, &app)) {
+            let mut drawn = draw::Drawn::default();
+            if let Err(error) = guard
+                .terminal
+                .draw(|frame| drawn = draw::render(frame, &app))
+            {
                 if terminal::is_gone(&error) {
                     return Ok(terminal_gone(guard, &app, &error.to_string()));
                 }
                 return Err(error.into());
             }
             dirty = false;
+            // What the frame measured only bounds later keys: it never needs a frame of its own.
+            app.receive(Msg::Drawn(drawn));
             if first_frame {
                 first_frame = false;
                 let ms = crate::since_process_start().as_secs_f64() * 1000.0;

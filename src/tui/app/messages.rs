@@ -182,6 +182,10 @@ impl App {
             }
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),
+            Msg::Drawn(drawn) => {
+                self.scroll_limit = drawn.scroll_limit;
+                self.detail_scroll = self.detail_scroll.min(drawn.scroll_limit);
+            }
         }
         vec![]
     }

@@ -105,6 +105,8 @@ pub struct App {
     pub filter: String,
     pub only_open: bool,
     pub detail_scroll: u16,
+    /// How far the panel can scroll, as the last frame measured it.
+    pub scroll_limit: u16,
     /// The task selected before the risks or log view was shown, to select again after it.
     pub task_before_panel: Option<usize>,
     pub mode: Mode,
@@ -144,6 +146,7 @@ impl App {
             filter: String::new(),
             only_open: false,
             detail_scroll: 0,
+            scroll_limit: 0,
             task_before_panel: None,
             mode: Mode::Normal,
             drafts: HashMap::new(),
@@ -219,7 +222,7 @@ impl App {
                 self.detail_scroll = self
                     .detail_scroll
                     .saturating_add_signed(lines)
-                    .min(crate::tui::draw::detail_scroll_limit(self));
+                    .min(self.scroll_limit);
             }
             Action::Click { column, row } => self.click(column, row),
             Action::Cancel => {

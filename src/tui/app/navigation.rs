@@ -3,7 +3,7 @@
 use super::{App, Mode};
 use crate::status::TaskState;
 use crate::tui::action::View;
-use crate::tui::draw::layout::{Areas, list_offset};
+use crate::tui::layout::{Areas, list_offset};
 
 impl App {
     pub(super) fn move_selection(&mut self, delta: isize) {

@@ -543,13 +543,13 @@ fn clicking_a_row_selects_it_and_clicking_a_tab_switches_view() {
         width: 80,
         height: 24,
     });
-    let list = crate::tui::draw::layout::Areas::compute(80, 24, View::Days).list;
+    let list = crate::tui::layout::Areas::compute(80, 24, View::Days).list;
     app.act(Action::Click {
         column: list.x + 3,
         row: list.y + 3,
     });
     assert_eq!(app.selected, 2);
-    let tabs = crate::tui::draw::layout::Areas::compute(80, 24, View::Days).tabs;
+    let tabs = crate::tui::layout::Areas::compute(80, 24, View::Days).tabs;
     app.act(Action::Click {
         column: tabs.x + 20,
         row: tabs.y,
@@ -719,10 +719,13 @@ fn scrolling_stops_at_the_end_of_the_panel_and_each_view_starts_at_the_top() {
         height: 24,
     });
     app.act(Action::Show(View::Risks));
-    let limit = crate::tui::draw::detail_scroll_limit(&app);
+    let drawn = crate::tui::draw::tests::frame_of(&app);
+    let limit = drawn.scroll_limit;
     assert!(limit > 0, "the risks view is longer than 80x24");
+    app.receive(Msg::Drawn(drawn));
     for _ in 0..50 {
         app.act(Action::ScrollDetail(3));
+        app.receive(Msg::Drawn(crate::tui::draw::tests::frame_of(&app)));
     }
     assert_eq!(app.detail_scroll, limit, "J stops at the last line");
     app.act(Action::ScrollDetail(-3));

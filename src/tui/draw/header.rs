@@ -6,11 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::age;
-use super::layout::Areas;
 use crate::printable::one_line;
 use crate::status::Progress;
 use crate::tui::action::View;
 use crate::tui::app::{App, Connection};
+use crate::tui::layout::Areas;
 
 pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     let theme = &app.theme;

@@ -4,7 +4,6 @@
 mod detail;
 mod footer;
 mod header;
-pub mod layout;
 mod log;
 mod markdown;
 mod overlays;
@@ -17,10 +16,18 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::View;
 use super::app::{App, Mode};
-use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
+use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
 
-/// Draws the whole screen.
-pub fn render(frame: &mut Frame, app: &App) {
+/// What a frame measured, sent back to the app as [`Msg::Drawn`](super::action::Msg::Drawn) so
+/// that state never has to ask drawing (television's `render` → `Layout` → `UiState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Drawn {
+    /// How far J can scroll the current view's panel before its last line leaves the bottom.
+    pub scroll_limit: u16,
+}
+
+/// Draws the whole screen and reports what it measured.
+pub fn render(frame: &mut Frame, app: &App) -> Drawn {
     let size = frame.area();
     let areas = Areas::compute(size.width, size.height, app.view);
     if areas.too_small {
@@ -34,19 +41,15 @@ pub fn render(frame: &mut Frame, app: &App) {
                 .alignment(Alignment::Center),
             size,
         );
-        return;
+        return Drawn::default();
     }
     header::render(frame, app, &areas);
     if matches!(app.view, View::Days | View::Phases) {
         tasks::render(frame, app, areas.list);
     }
     let (panel, area) = scrolled_panel(app, &areas);
-    // Wrapping the panel a second time to find its end is only needed once it has scrolled.
-    let scroll = match app.detail_scroll {
-        0 => 0,
-        wanted => wanted.min(scroll_limit(&panel, area)),
-    };
-    frame.render_widget(panel.scroll((scroll, 0)), area);
+    let scroll_limit = scroll_limit(&panel, area);
+    frame.render_widget(panel.scroll((app.detail_scroll.min(scroll_limit), 0)), area);
     footer::render(frame, app, areas.footer);
     match &app.mode {
         Mode::Help => overlays::help(frame, app, size),
@@ -56,6 +59,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     if app.theme.ascii {
         asciify(frame.buffer_mut());
     }
+    Drawn { scroll_limit }
 }
 
 /// The panel J/K scroll in this view (the detail, the risks or the log), unscrolled, and where.
@@ -72,18 +76,6 @@ fn scroll_limit(panel: &Paragraph, area: Rect) -> u16 {
     let inner_width = area.width.saturating_sub(2);
     let lines = panel.line_count(inner_width);
     u16::try_from(lines.saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX)
-}
-
-/// How far J can scroll the current view's panel at the app's terminal size; the app keeps its
-/// scroll within this, so K answers at once after scrolling to the end.
-pub fn detail_scroll_limit(app: &App) -> u16 {
-    let (width, height) = app.size;
-    let areas = Areas::compute(width, height, app.view);
-    if areas.too_small {
-        return 0;
-    }
-    let (panel, area) = scrolled_panel(app, &areas);
-    scroll_limit(&panel, area)
 }
 
 /// For terminals without Unicode: every cell the panels drew becomes plain ASCII, whatever the
@@ -127,4 +119,4 @@ pub(crate) fn age(now: time::OffsetDateTime, then: time::OffsetDateTime) -> Stri
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
-use super::layout::list_offset;
 use crate::plan::Claimed;
 use crate::printable::one_line;
 use crate::status::Verification;
 use crate::tui::action::View;
 use crate::tui::app::App;
+use crate::tui::layout::list_offset;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;

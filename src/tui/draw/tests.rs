@@ -12,8 +12,21 @@ use crate::tui::theme::Theme;
 
 fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| render(frame, app)).unwrap();
     terminal
+        .draw(|frame| {
+            render(frame, app);
+        })
+        .unwrap();
+    terminal
+}
+
+/// Draws `app` at its own size, as the runtime does, and hands back what the frame measured.
+pub(crate) fn frame_of(app: &App) -> super::Drawn {
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut drawn = super::Drawn::default();
+    terminal.draw(|frame| drawn = render(frame, app)).unwrap();
+    drawn
 }
 
 fn text(terminal: &Terminal<TestBackend>) -> String {
