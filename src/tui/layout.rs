@@ -21,6 +21,8 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 /// From this width the task list and the detail sit side by side.
 pub const WIDE: u16 = 120;
+/// From this width the task list takes the larger share and shows its columns.
+pub const WIDER: u16 = 180;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Areas {
@@ -59,9 +61,14 @@ impl Areas {
         let (list, detail) = if !has_groups {
             (Rect::default(), Rect::default())
         } else if width >= WIDE {
-            let [list, detail] =
-                Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                    .areas(body);
+            // Wide enough for the list's columns (claim, markers) and a detail that still
+            // holds a whole line of evidence: the list takes the larger share.
+            let list_share = if width >= WIDER { 55 } else { 45 };
+            let [list, detail] = Layout::horizontal([
+                Constraint::Percentage(list_share),
+                Constraint::Percentage(100 - list_share),
+            ])
+            .areas(body);
             (list, detail)
         } else {
             let list_height = (body.height * 2 / 5).max(5);

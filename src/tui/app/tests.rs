@@ -126,7 +126,7 @@ fn select(app: &mut App, task_id: &str) {
     );
 }
 
-fn recorded(app: &App, id: i64, kind: EventKind, task_id: &str, actor: &str) -> Event {
+pub(crate) fn recorded(app: &App, id: i64, kind: EventKind, task_id: &str, actor: &str) -> Event {
     let task = app.plan.task(task_id).unwrap();
     Event {
         id,

@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::age;
+use super::wrap::hanging;
 use crate::check::{CheckStatus, Verdict};
 use crate::plan::{Check, Claimed};
 use crate::printable::{one_line, printable};
@@ -12,7 +13,8 @@ use crate::status::TaskStatus;
 use crate::tui::app::App;
 
 /// The selected task's whole detail, unscrolled.
-pub fn paragraph(app: &App) -> Paragraph<'static> {
+/// `width` is the panel's inner width, for the lines that wrap under their own text.
+pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     let theme = &app.theme;
     let block = theme.panel(" Detail (J/K scroll) ");
     let Some(index) = app.selected_task_index() else {
@@ -120,7 +122,7 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         lines.push(Line::from(heading));
         let none: &[Verdict] = &[];
         let checks = verdicts.map_or(none, |v| v.checks.as_slice());
-        push_checks(app, &mut lines, &task.checks, checks);
+        push_checks(app, &mut lines, &task.checks, checks, width);
     }
 
     if let Some(fix) = &task.fix {
@@ -153,7 +155,7 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
             )));
             let none: &[Verdict] = &[];
             let guards = verdicts.map_or(none, |v| v.guards.as_slice());
-            push_checks(app, &mut lines, &fix.guards, guards);
+            push_checks(app, &mut lines, &fix.guards, guards, width);
         }
     }
 
@@ -208,7 +210,13 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         }
         lines.push(Line::from(line));
         for text in printable(&event.note).lines() {
-            lines.push(Line::styled(format!("    {text}"), theme.dim()));
+            lines.extend(hanging(
+                vec![Span::raw("    ")],
+                text,
+                theme.dim(),
+                width,
+                4,
+            ));
         }
     }
 
@@ -217,7 +225,13 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         .wrap(Wrap { trim: false })
 }
 
-fn push_checks(app: &App, lines: &mut Vec<Line>, checks: &[Check], verdicts: &[Verdict]) {
+fn push_checks(
+    app: &App,
+    lines: &mut Vec<Line>,
+    checks: &[Check],
+    verdicts: &[Verdict],
+    width: usize,
+) {
     let theme = &app.theme;
     for (position, check) in checks.iter().enumerate() {
         let (glyph, style, evidence) = match verdicts.get(position) {
@@ -233,16 +247,31 @@ fn push_checks(app: &App, lines: &mut Vec<Line>, checks: &[Check], verdicts: &[V
             CheckStatus::Fail => "fail: ",
             CheckStatus::Error => "error: ",
         });
-        lines.push(Line::from(vec![
+        // The id stands apart from what was found: its own style, two spaces, and the evidence
+        // wrapping under itself rather than under the id.
+        let label = vec![
             Span::styled(format!("  {glyph} "), style),
-            Span::styled(format!("{} ", one_line(&check.id)), theme.title()),
-            Span::styled(format!("{status}{evidence}"), style),
-        ]));
+            Span::styled(one_line(&check.id), theme.title()),
+            Span::raw("  "),
+        ];
+        lines.extend(hanging(
+            label,
+            &format!("{status}{evidence}"),
+            style,
+            width,
+            EVIDENCE_INDENT,
+        ));
         if let Some(warning) = verdicts.get(position).and_then(|v| v.warning.as_deref()) {
-            lines.push(Line::from(Span::styled(
-                format!("    warning: {}", one_line(warning)),
+            lines.extend(hanging(
+                vec![Span::styled("      warning: ", theme.warn())],
+                &one_line(warning),
                 theme.warn(),
-            )));
+                width,
+                EVIDENCE_INDENT,
+            ));
         }
     }
 }
+
+/// Where evidence continues when it wraps: under the check's id, past its glyph.
+const EVIDENCE_INDENT: usize = 6;

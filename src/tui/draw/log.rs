@@ -3,30 +3,33 @@
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::wrap::hanging;
 use crate::printable::one_line;
 use crate::tui::app::App;
 
 /// The whole activity log, unscrolled.
-pub fn paragraph(app: &App) -> Paragraph<'static> {
+/// `width` is the panel's inner width: entries wrap under their text, not under the time.
+pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     let theme = &app.theme;
     let format = time::macros::format_description!("[hour]:[minute]:[second]");
     let mut lines: Vec<Line> = app
         .activity
         .iter()
         .rev()
-        .map(|entry| {
+        .flat_map(|entry| {
             let style = if entry.important {
                 theme.warn()
             } else {
                 theme.base()
             };
-            Line::from(vec![
-                Span::styled(
-                    format!("{} ", entry.at.format(&format).unwrap_or_default()),
-                    theme.dim(),
-                ),
-                Span::styled(one_line(&entry.text), style),
-            ])
+            let time = format!("{} ", entry.at.format(&format).unwrap_or_default());
+            hanging(
+                vec![Span::styled(time, theme.dim())],
+                &one_line(&entry.text),
+                style,
+                width,
+                "hh:mm:ss ".len(),
+            )
         })
         .collect();
     if lines.is_empty() {

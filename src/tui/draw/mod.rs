@@ -9,6 +9,7 @@ mod markdown;
 mod overlays;
 mod risks;
 mod tasks;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -64,11 +65,17 @@ pub fn render(frame: &mut Frame, app: &App) -> Drawn {
 
 /// The panel J/K scroll in this view (the detail, the risks or the log), unscrolled, and where.
 fn scrolled_panel(app: &App, areas: &Areas) -> (Paragraph<'static>, Rect) {
-    match app.view {
-        View::Days | View::Phases => (detail::paragraph(app), areas.detail),
-        View::Risks => (risks::paragraph(app), areas.body),
-        View::Log => (log::paragraph(app), areas.body),
-    }
+    let area = match app.view {
+        View::Days | View::Phases => areas.detail,
+        View::Risks | View::Log => areas.body,
+    };
+    let width = usize::from(area.width.saturating_sub(2));
+    let panel = match app.view {
+        View::Days | View::Phases => detail::paragraph(app, width),
+        View::Risks => risks::paragraph(app, width),
+        View::Log => log::paragraph(app, width),
+    };
+    (panel, area)
 }
 
 /// How far `panel` can scroll in `area` before its last line leaves the bottom.

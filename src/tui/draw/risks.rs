@@ -4,13 +4,15 @@
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::wrap::hanging;
 use crate::check::CheckStatus;
 use crate::printable::one_line;
 use crate::status::{TaskStatus, Verification};
 use crate::tui::app::App;
 
 /// The whole risks view, unscrolled.
-pub fn paragraph(app: &App) -> Paragraph<'static> {
+/// `width` is the panel's inner width, for evidence that wraps under itself.
+pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     let theme = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
 
@@ -22,21 +24,33 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
         )));
     }
     for (risk, state) in app.plan.risks.iter().zip(&app.status.risks) {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<7} ", state.level.as_str()),
-                theme.risk(state.level),
-            ),
-            Span::styled(format!("{:<6} ", risk.severity.as_str()), theme.dim()),
-            Span::styled(one_line(&risk.title), theme.title()),
-            Span::styled(format!("  {}", one_line(&risk.description)), theme.dim()),
-        ]));
+        lines.extend(hanging(
+            vec![
+                Span::styled(
+                    format!("  {:<7} ", state.level.as_str()),
+                    theme.risk(state.level),
+                ),
+                Span::styled(format!("{:<6} ", risk.severity.as_str()), theme.dim()),
+                Span::styled(one_line(&risk.title), theme.title()),
+                Span::raw("  "),
+            ],
+            &one_line(&risk.description),
+            theme.dim(),
+            width,
+            "  active  medium ".len(),
+        ));
         for item in &state.open_items {
-            lines.push(Line::from(vec![
-                Span::raw("      "),
-                Span::styled(format!("{} ", one_line(&item.item)), theme.base()),
-                Span::styled(one_line(&item.evidence), theme.dim()),
-            ]));
+            lines.extend(hanging(
+                vec![
+                    Span::raw("      "),
+                    Span::styled(one_line(&item.item), theme.base()),
+                    Span::raw("  "),
+                ],
+                &one_line(&item.evidence),
+                theme.dim(),
+                width,
+                8,
+            ));
         }
     }
 
@@ -67,17 +81,20 @@ pub fn paragraph(app: &App) -> Paragraph<'static> {
                 .zip(&verdicts.checks)
                 .filter(|(_, v)| v.status != CheckStatus::Pass)
             {
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!(
-                            "      {} {}: ",
-                            theme.check_glyph(verdict.status),
-                            one_line(&check.id)
+                lines.extend(hanging(
+                    vec![
+                        Span::styled(
+                            format!("      {} ", theme.check_glyph(verdict.status)),
+                            theme.check(verdict.status),
                         ),
-                        theme.check(verdict.status),
-                    ),
-                    Span::raw(one_line(&verdict.evidence)),
-                ]));
+                        Span::styled(one_line(&check.id), theme.title()),
+                        Span::raw("  "),
+                    ],
+                    &one_line(&verdict.evidence),
+                    theme.check(verdict.status),
+                    width,
+                    8,
+                ));
             }
         }
     }

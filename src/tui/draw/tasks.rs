@@ -1,5 +1,11 @@
 //! The task list of the selected day or phase (or of the filter): status, id, title and the
-//! markers that must stand out.
+//! markers that must stand out, in columns that stay aligned whatever the markers.
+//!
+//! ```text
+//! narrow:  ✗ failing   OVERCLAIMED  master-flow-columns  Add the master flow columns
+//!          ✓ done      ✓ verified   drop-archive         Drop the archived tables
+//! wide:    ✗ failing   master-flow-columns  Add the master flow colu…  claimed done  OVERCLAIMED
+//! ```
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,6 +18,13 @@ use crate::status::Verification;
 use crate::tui::action::View;
 use crate::tui::app::App;
 use crate::tui::layout::list_offset;
+use unicode_width::UnicodeWidthStr as _;
+
+/// From this inner width the list shows the claim as a column of its own and puts the markers
+/// last, beside it; below it the markers come first so that nothing cuts them off.
+pub const COLUMNS_FROM: usize = 100;
+/// The id column is as wide as the longest id shown, up to this.
+const ID_MAX: usize = 32;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
@@ -45,50 +58,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 .unwrap_or_default(),
         }
     };
-    let items: Vec<ListItem> = visible
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let rows: Vec<Row> = visible.iter().map(|&index| Row::of(app, index)).collect();
+    let columns = Columns::fit(&rows, inner_width);
+    let items: Vec<ListItem> = rows
         .iter()
-        .map(|&index| {
-            let task = &app.plan.tasks[index];
-            let state = &app.status.tasks[index];
-            let mut spans = vec![
-                Span::styled(
-                    format!("{} ", theme.task_glyph(state.status)),
-                    theme.task(state.status),
-                ),
-                Span::styled(
-                    format!("{:<8}", state.status.as_str()),
-                    theme.task(state.status),
-                ),
-                Span::raw(" "),
-            ];
-            // The markers come before the text so a narrow terminal never cuts them off.
-            if state.overclaimed {
-                spans.push(Span::styled(" OVERCLAIMED ", theme.alarm()));
-                spans.push(Span::raw(" "));
-            }
-            match state.verification {
-                Some(Verification::Regressed) => {
-                    spans.push(Span::styled(" REGRESSED ", theme.alarm()));
-                    spans.push(Span::raw(" "));
-                }
-                Some(v) => spans.push(Span::styled(
-                    format!("{} {} ", theme.verification_glyph(v), v.as_str()),
-                    if v == Verification::Stale {
-                        theme.warn()
-                    } else {
-                        theme.pass()
-                    },
-                )),
-                None => {}
-            }
-            spans.push(Span::styled(one_line(&task.id), theme.title()));
-            spans.push(Span::raw("  "));
-            spans.push(Span::raw(one_line(&task.title)));
-            if task.claimed == Some(Claimed::Done) && !state.overclaimed {
-                spans.push(Span::styled("  (claimed done)", theme.dim()));
-            }
-            ListItem::new(Line::from(spans))
-        })
+        .map(|row| ListItem::new(columns.line(app, row)))
         .collect();
     let empty = items.is_empty();
     let mut block = theme.panel(format!(" {title} "));
@@ -124,4 +99,188 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             inner,
         );
     }
+}
+
+/// One task as the list shows it, before it is laid out.
+struct Row {
+    index: usize,
+    id: String,
+    title: String,
+    claimed: Option<Claimed>,
+    overclaimed: bool,
+    /// What must stand out, each with its style: OVERCLAIMED, REGRESSED, verified, stale.
+    markers: Vec<(String, MarkerKind)>,
+}
+
+#[derive(Clone, Copy)]
+enum MarkerKind {
+    Alarm,
+    Good,
+    Doubt,
+}
+
+impl Row {
+    fn of(app: &App, index: usize) -> Row {
+        let task = &app.plan.tasks[index];
+        let state = &app.status.tasks[index];
+        let mut markers = Vec::new();
+        if state.overclaimed {
+            markers.push((" OVERCLAIMED ".to_string(), MarkerKind::Alarm));
+        }
+        match state.verification {
+            Some(Verification::Regressed) => {
+                markers.push((" REGRESSED ".to_string(), MarkerKind::Alarm))
+            }
+            Some(v) => markers.push((
+                format!("{} {}", app.theme.verification_glyph(v), v.as_str()),
+                if v == Verification::Stale {
+                    MarkerKind::Doubt
+                } else {
+                    MarkerKind::Good
+                },
+            )),
+            None => {}
+        }
+        Row {
+            index,
+            id: one_line(&task.id),
+            title: one_line(&task.title),
+            claimed: task.claimed,
+            overclaimed: state.overclaimed,
+            markers,
+        }
+    }
+
+    fn markers_width(&self) -> usize {
+        let spaces = self.markers.len().saturating_sub(1);
+        self.markers.iter().map(|(m, _)| m.width()).sum::<usize>() + spaces
+    }
+}
+
+/// Column widths for the rows shown, so that ids (and titles) start at the same place on every
+/// row whether or not a row has a marker.
+struct Columns {
+    wide: bool,
+    markers: usize,
+    id: usize,
+    title: usize,
+}
+
+/// The status glyph and word: "✗ failing  ".
+const STATUS_WIDTH: usize = 2 + 8 + 1;
+const CLAIMED_WIDTH: usize = "claimed done".len();
+
+impl Columns {
+    fn fit(rows: &[Row], inner_width: usize) -> Columns {
+        let markers = rows.iter().map(Row::markers_width).max().unwrap_or(0);
+        let id = rows
+            .iter()
+            .map(|r| r.id.width())
+            .max()
+            .unwrap_or(0)
+            .min(ID_MAX);
+        let wide = inner_width >= COLUMNS_FROM;
+        let title = if wide {
+            let marker_room = if markers > 0 { markers + 2 } else { 0 };
+            inner_width.saturating_sub(STATUS_WIDTH + id + 2 + 2 + CLAIMED_WIDTH + marker_room)
+        } else {
+            usize::MAX
+        };
+        Columns {
+            wide,
+            markers,
+            id,
+            title,
+        }
+    }
+
+    fn line(&self, app: &App, row: &Row) -> Line<'static> {
+        let theme = &app.theme;
+        let state = &app.status.tasks[row.index];
+        let mut spans = vec![
+            Span::styled(
+                format!("{} ", theme.task_glyph(state.status)),
+                theme.task(state.status),
+            ),
+            Span::styled(
+                format!("{:<8} ", state.status.as_str()),
+                theme.task(state.status),
+            ),
+        ];
+        let marker_spans = |spans: &mut Vec<Span<'static>>| {
+            for (position, (text, kind)) in row.markers.iter().enumerate() {
+                if position > 0 {
+                    spans.push(Span::raw(" "));
+                }
+                let style = match kind {
+                    MarkerKind::Alarm => theme.alarm(),
+                    MarkerKind::Good => theme.pass(),
+                    MarkerKind::Doubt => theme.warn(),
+                };
+                spans.push(Span::styled(text.clone(), style));
+            }
+            spans.push(Span::raw(" ".repeat(self.markers - row.markers_width())));
+        };
+        if !self.wide {
+            // The markers come before the text so a narrow terminal never cuts them off.
+            if self.markers > 0 {
+                marker_spans(&mut spans);
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(row.id.clone(), theme.title()));
+            spans.push(Span::raw("  "));
+            spans.push(Span::raw(row.title.clone()));
+            if row.claimed == Some(Claimed::Done) && !row.overclaimed {
+                spans.push(Span::styled("  (claimed done)", theme.dim()));
+            }
+            return Line::from(spans);
+        }
+        spans.push(Span::styled(fit(&row.id, self.id), theme.title()));
+        spans.push(Span::raw("  "));
+        spans.push(Span::raw(fit(&row.title, self.title)));
+        spans.push(Span::raw("  "));
+        let claimed = match row.claimed {
+            Some(Claimed::Done) => "claimed done",
+            Some(Claimed::InProgress) => "in progress",
+            Some(Claimed::NotStarted) => "not started",
+            None => "",
+        };
+        spans.push(Span::styled(
+            format!("{claimed:<width$}", width = CLAIMED_WIDTH),
+            if row.overclaimed {
+                theme.fail()
+            } else {
+                theme.dim()
+            },
+        ));
+        if self.markers > 0 {
+            spans.push(Span::raw("  "));
+            marker_spans(&mut spans);
+        }
+        Line::from(spans)
+    }
+}
+
+/// `text` padded or cut (with an ellipsis) to exactly `width` columns.
+fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    let mut out = String::new();
+    let mut used = 0;
+    if text.width() <= width {
+        out.push_str(text);
+        used = text.width();
+    } else if width > 0 {
+        for c in text.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w + 1 > width {
+                break;
+            }
+            out.push(c);
+            used += w;
+        }
+        out.push('…');
+        used += 1;
+    }
+    out.push_str(&" ".repeat(width.saturating_sub(used)));
+    out
 }

@@ -328,3 +328,80 @@ fn the_day_strip_follows_the_selected_day_when_they_do_not_all_fit() {
     );
     assert!(shown.starts_with('‹'), "more to the left: {shown}");
 }
+
+/// The columns of each task row in the list, as drawn: where its id starts.
+fn id_columns(app: &App, width: u16, height: u16) -> Vec<(String, usize)> {
+    let screen = text(&screen(app, width, height));
+    app.visible_tasks()
+        .iter()
+        .map(|&index| {
+            let id = &app.plan.tasks[index].id;
+            let line = screen
+                .lines()
+                .find(|line| line.contains(&format!(" {id} ")))
+                .unwrap_or_else(|| panic!("{id} is not on screen at {width}x{height}:\n{screen}"));
+            let byte = line.find(&format!(" {id} ")).unwrap() + 1;
+            (id.clone(), line[..byte].chars().count())
+        })
+        .collect()
+}
+
+#[test]
+fn the_ids_in_the_task_list_line_up_whether_or_not_a_task_has_a_marker() {
+    use crate::store::EventKind;
+    let mut app = live_app();
+    // Day 1 mixes a verified task with unmarked ones; day 2 is all OVERCLAIMED.
+    let verified = crate::tui::app::tests::recorded(
+        &app,
+        1,
+        EventKind::Verified,
+        "assets-multi-phase-columns",
+        "ana",
+    );
+    app.receive(Msg::StoreLoaded(vec![verified]));
+    for (width, height) in [(80, 24), (120, 40), (200, 50)] {
+        app.receive(Msg::Resized { width, height });
+        for day in 0..app.plan.days.len() {
+            app.day = day;
+            let columns = id_columns(&app, width, height);
+            let first = columns[0].1;
+            assert!(
+                columns.iter().all(|(_, column)| *column == first),
+                "day {} at {width}x{height}: {columns:?}",
+                day + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wide_task_list_shows_the_claim_and_the_markers_in_columns_of_their_own() {
+    let mut app = live_app();
+    app.receive(Msg::Resized {
+        width: 200,
+        height: 50,
+    });
+    app.act(Action::NextGroup);
+    let screen = text(&screen(&app, 200, 50));
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|line| line.contains("OVERCLAIMED") && line.contains("failing"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{screen}");
+    // Claim then marker, each at the same column on every row, the titles cut to make room.
+    let at = |row: &str, what: &str| row[..row.find(what).unwrap()].chars().count();
+    for row in &rows {
+        assert_eq!(
+            at(row, "claimed done"),
+            at(rows[0], "claimed done"),
+            "{screen}"
+        );
+        assert_eq!(
+            at(row, "OVERCLAIMED"),
+            at(rows[0], "OVERCLAIMED"),
+            "{screen}"
+        );
+        assert!(at(row, "claimed done") < at(row, "OVERCLAIMED"));
+    }
+    insta::assert_snapshot!("wide_list_200x50", screen);
+}
