@@ -7,24 +7,17 @@ use ratatui::widgets::Paragraph;
 
 use crate::printable::one_line;
 use crate::tui::action::View;
-use crate::tui::app::{App, Mode};
+use crate::tui::app::{App, Connection, Mode};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
-    let line = match (&app.mode, &app.notice, &app.store_problem) {
-        (Mode::Filter, _, _) => Line::from(vec![
+    let line = match (&app.mode, &app.notice) {
+        (Mode::Filter, _) => Line::from(vec![
             Span::styled("/", theme.key()),
             Span::raw(one_line(&app.filter)),
             Span::styled("▏  Enter keep · Esc clear", theme.dim()),
         ]),
-        (_, Some(notice), _) => Line::from(Span::styled(one_line(notice), theme.warn())),
-        (_, None, Some(problem)) => Line::from(Span::styled(
-            format!(
-                "read-only: verification store unavailable: {}",
-                one_line(problem)
-            ),
-            theme.fail(),
-        )),
+        (_, Some(notice)) => Line::from(Span::styled(one_line(notice), theme.warn())),
         _ => {
             // Only the keys that do something in this view.
             let keys: &[(&str, &str)] = match app.view {
@@ -58,8 +51,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             };
             // As many keys as fit, in order of need; `?` lists them all.
             let mut spans = Vec::new();
-            // `?` and `q` always have a place: the one lists every key, the other leaves.
-            let room = usize::from(area.width).saturating_sub("? help  q quit".len());
+            // `?` and `q` always have a place: the one lists every key, the other leaves. So
+            // does the way to the reasons the header can only cut, while there is one.
+            let mut always = "? help  q quit".len();
+            if let Some(what) = problem_pointer(app) {
+                spans.push(Span::styled("4", theme.key()));
+                spans.push(Span::styled(format!(" {what}"), theme.fail()));
+                spans.push(Span::raw("  "));
+                always += 1 + 1 + what.chars().count() + 2;
+            }
+            let room = usize::from(area.width).saturating_sub(always);
             let mut used = 0;
             for &(key, what) in keys {
                 let width = key.chars().count() + 1 + what.len() + 2;
@@ -74,4 +75,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// What the log view can explain that the header cannot show whole, if anything (and unless the
+/// log view is already on screen).
+fn problem_pointer(app: &App) -> Option<&'static str> {
+    if app.view == View::Log {
+        return None;
+    }
+    let offline = matches!(app.connection, Connection::Offline { .. });
+    match (offline, app.store_problem.is_some()) {
+        (true, true) => Some("why offline, read-only"),
+        (true, false) => Some("why offline"),
+        (false, true) => Some("read-only: why"),
+        (false, false) => None,
+    }
 }

@@ -405,3 +405,54 @@ fn a_wide_task_list_shows_the_claim_and_the_markers_in_columns_of_their_own() {
     }
     insta::assert_snapshot!("wide_list_200x50", screen);
 }
+
+#[test]
+fn reasons_too_long_for_the_header_are_whole_in_the_log_view_and_the_footer_points_there() {
+    let reason = "TLS handshake failed: the server's certificate for db.internal.example.com \
+                  expired on 2026-11-01, and the connection was closed before authentication \
+                  (check the server's certificate or sslmode)";
+    let store = "the store's server at store.internal.example.com:5432 refused the connection: \
+                 too many clients already; marks made now would be lost";
+    let mut app = live_app();
+    app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
+        run: 2,
+        outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: reason.into(),
+        })),
+        retry_in: std::time::Duration::from_secs(4),
+    }));
+    app.receive(Msg::StoreFailed(store.into()));
+    app.notice = None;
+    let days = text(&screen(&app, 80, 24));
+    let header = days.lines().next().unwrap();
+    assert!(
+        header.contains("OFFLINE: TLS") && header.contains('…'),
+        "{days}"
+    );
+    let footer = days.lines().last().unwrap();
+    assert!(
+        footer.starts_with("4 why offline, read-only") && footer.contains("q quit"),
+        "the footer points to the whole reasons: {footer:?}"
+    );
+
+    app.act(Action::Show(View::Log));
+    let log = text(&screen(&app, 80, 24));
+    // Every word of both reasons is on screen, in order, however they wrapped.
+    let words: Vec<&str> = log
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect();
+    for whole in [reason, store] {
+        let wanted: Vec<&str> = whole.split_whitespace().collect();
+        assert!(
+            words.windows(wanted.len()).any(|w| w == wanted.as_slice()),
+            "{whole:?} is not whole in:\n{log}"
+        );
+    }
+    assert!(
+        !log.lines().last().unwrap().contains("why offline"),
+        "no pointer to the view already shown"
+    );
+    insta::assert_snapshot!("log_with_problems_80x24", log);
+}
