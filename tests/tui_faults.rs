@@ -160,7 +160,7 @@ async fn a_locked_table_times_out_its_own_check_while_keys_stay_responsive() {
     // While the first refresh waits on the lock, the screen answers keys at once.
     let asked = Instant::now();
     tmux.keys(&["?"]);
-    tmux.wait_for("Keys (any key closes)");
+    tmux.wait_for("Keys (j/k scroll, any other key closes)");
     assert!(
         asked.elapsed() < Duration::from_secs(2),
         "help took {:?}",

@@ -56,6 +56,8 @@ pub enum Action {
     Show(View),
     /// Cycle to the next view.
     NextView,
+    /// Open what is selected: in the risks view, the task of the selected row.
+    Open,
     /// Jump to the next task that is not done, in plan order.
     NextTodo,
     /// Jump to the next overclaimed or regressed task.

@@ -14,6 +14,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("h l ← →", "previous / next day (or phase)"),
     ("Tab 1 2 3 4", "views: days, phases, risks, log"),
+    ("Enter", "in the risks view: open the selected item's task"),
     ("n", "next task that is not done (what do I do next)"),
     ("o", "next overclaimed or regressed task"),
     ("v", "verify the selected task, with a note"),
@@ -30,7 +31,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("q Ctrl-C", "quit (in help, q only closes it)"),
     (
         "in a dialog",
-        "type the note · Ctrl-S save · Esc close (the note is kept)",
+        "type the note · Ctrl-S save · Esc close (the note is kept) · PgDn PgUp scroll",
     ),
 ];
 
@@ -47,6 +48,9 @@ pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
         Mode::Dialog(_) => Some(match key.code {
             KeyCode::Esc => Action::Cancel,
             KeyCode::Char('s') if ctrl => Action::Submit,
+            // What the dialog says may not fit a small terminal: it scrolls, the note does not.
+            KeyCode::PageDown => Action::ScrollDetail(3),
+            KeyCode::PageUp => Action::ScrollDetail(-3),
             _ => Action::Edit(key),
         }),
         Mode::Filter => Some(match key.code {
@@ -56,8 +60,15 @@ pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Up => Action::Up,
             _ => Action::Edit(key),
         }),
-        // "any key closes", q included: quitting from help would surprise.
-        Mode::Help => Some(Action::Cancel),
+        // The list scrolls when it does not fit; any other key closes it, q included:
+        // quitting from help would surprise.
+        Mode::Help => Some(match key.code {
+            KeyCode::Char('j') | KeyCode::Down => Action::ScrollDetail(1),
+            KeyCode::Char('k') | KeyCode::Up => Action::ScrollDetail(-1),
+            KeyCode::Char('J') | KeyCode::PageDown => Action::ScrollDetail(5),
+            KeyCode::Char('K') | KeyCode::PageUp => Action::ScrollDetail(-5),
+            _ => Action::Cancel,
+        }),
         Mode::Normal => normal_key(key),
     }
 }
@@ -78,6 +89,7 @@ fn normal_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('2') => Action::Show(View::Phases),
         KeyCode::Char('3') => Action::Show(View::Risks),
         KeyCode::Char('4') => Action::Show(View::Log),
+        KeyCode::Enter => Action::Open,
         KeyCode::Char('n') => Action::NextTodo,
         KeyCode::Char('o') => Action::NextProblem,
         KeyCode::Char('v') => Action::Verify,
@@ -161,6 +173,7 @@ mod tests {
                         "End" => (KeyCode::End, KeyModifiers::NONE),
                         "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
                         "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                        "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
                         "Ctrl-C" => (KeyCode::Char('c'), KeyModifiers::CONTROL),
                         one if one.chars().count() == 1 => (
                             KeyCode::Char(one.chars().next().unwrap_or(' ')),

@@ -185,6 +185,12 @@ impl App {
             Msg::Drawn(drawn) => {
                 self.scroll_limit = drawn.scroll_limit;
                 self.detail_scroll = self.detail_scroll.min(drawn.scroll_limit);
+                self.risk_cursor = self
+                    .risk_cursor
+                    .min(drawn.task_rows.len().saturating_sub(1));
+                self.task_rows = drawn.task_rows;
+                self.overlay_scroll_limit = drawn.overlay_scroll_limit;
+                self.overlay_scroll = self.overlay_scroll.min(drawn.overlay_scroll_limit);
             }
         }
         vec![]

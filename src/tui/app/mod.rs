@@ -107,6 +107,14 @@ pub struct App {
     pub detail_scroll: u16,
     /// How far the panel can scroll, as the last frame measured it.
     pub scroll_limit: u16,
+    /// The risks view's rows that lead to a task, as the last frame measured them.
+    pub task_rows: Vec<crate::tui::draw::TaskRow>,
+    /// Which of those rows j/k have selected (Enter opens its task).
+    pub risk_cursor: usize,
+    /// How far the help or the dialog's text is scrolled, and how far it can be, as the last
+    /// frame measured it.
+    pub overlay_scroll: u16,
+    pub overlay_scroll_limit: u16,
     /// The task selected before the risks or log view was shown, to select again after it.
     pub task_before_panel: Option<usize>,
     pub mode: Mode,
@@ -147,6 +155,10 @@ impl App {
             only_open: false,
             detail_scroll: 0,
             scroll_limit: 0,
+            task_rows: Vec::new(),
+            risk_cursor: 0,
+            overlay_scroll: 0,
+            overlay_scroll_limit: 0,
             task_before_panel: None,
             mode: Mode::Normal,
             drafts: HashMap::new(),
@@ -164,6 +176,10 @@ impl App {
             return self.act_in_filter(action);
         }
         if matches!(self.mode, Mode::Help) {
+            if let Action::ScrollDetail(lines) = action {
+                self.scroll_overlay(lines);
+                return vec![];
+            }
             self.mode = Mode::Normal;
             return if action == Action::Quit {
                 vec![Effect::Quit]
@@ -174,12 +190,16 @@ impl App {
         self.notice = None;
         match action {
             Action::Quit => return vec![Effect::Quit],
+            Action::Up | Action::Down | Action::Home | Action::End if self.view == View::Risks => {
+                self.move_risk_cursor(&action)
+            }
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
             Action::PageUp => self.move_selection(-(self.page_size() as isize)),
             Action::PageDown => self.move_selection(self.page_size() as isize),
             Action::Home => self.select_visible(0),
             Action::End => self.select_visible(usize::MAX),
+            Action::Open => self.open_risk_row(),
             Action::NextGroup => self.change_group(1),
             Action::PrevGroup => self.change_group(-1),
             Action::Show(view) => self.show(view),
@@ -216,7 +236,10 @@ impl App {
                 self.only_open = !self.only_open;
                 self.keep_selection(current);
             }
-            Action::Help => self.mode = Mode::Help,
+            Action::Help => {
+                self.overlay_scroll = 0;
+                self.mode = Mode::Help;
+            }
             Action::CopyFix => return self.copy_fix(),
             Action::ScrollDetail(lines) => {
                 self.detail_scroll = self
@@ -295,6 +318,14 @@ impl App {
         self.history
             .iter()
             .filter(move |event| event.task_id == task_id)
+    }
+
+    /// Scrolls the help or the dialog's text, within what the last frame measured.
+    fn scroll_overlay(&mut self, lines: i16) {
+        self.overlay_scroll = self
+            .overlay_scroll
+            .saturating_add_signed(lines)
+            .min(self.overlay_scroll_limit);
     }
 
     fn log(&mut self, text: impl Into<String>, important: bool) {

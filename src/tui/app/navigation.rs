@@ -2,7 +2,7 @@
 
 use super::{App, Mode};
 use crate::status::TaskState;
-use crate::tui::action::View;
+use crate::tui::action::{Action, View};
 use crate::tui::layout::{Areas, list_offset};
 
 impl App {
@@ -95,6 +95,12 @@ impl App {
             self.notice = Some(format!("no {what} tasks"));
             return;
         };
+        self.go_to_task(index);
+    }
+
+    /// Shows the task (an index into `plan.tasks`) in the day view (or the phase view, when that
+    /// is on screen) and selects it, clearing whatever would hide it.
+    pub(super) fn go_to_task(&mut self, index: usize) {
         let task = &self.plan.tasks[index];
         if !matches!(self.view, View::Days | View::Phases) {
             self.view = View::Days;
@@ -120,6 +126,49 @@ impl App {
         self.mode = Mode::Normal;
     }
 
+    /// j/k, g/G in the risks view: move between the rows that name a task, scrolling just
+    /// enough to keep the selected one on screen.
+    pub(super) fn move_risk_cursor(&mut self, action: &Action) {
+        let count = self.task_rows.len();
+        if count == 0 {
+            self.notice = Some("nothing here leads to a task".into());
+            return;
+        }
+        self.risk_cursor = match action {
+            Action::Up => self.risk_cursor.saturating_sub(1),
+            Action::Down => (self.risk_cursor + 1).min(count - 1),
+            Action::Home => 0,
+            _ => count - 1,
+        };
+        let row = self.task_rows[self.risk_cursor].row;
+        let areas = Areas::compute(self.size.0, self.size.1, self.view);
+        let height = areas.body.height.saturating_sub(2).max(1);
+        if row < self.detail_scroll {
+            self.detail_scroll = row;
+        } else if row >= self.detail_scroll + height {
+            self.detail_scroll = row + 1 - height;
+        }
+        self.detail_scroll = self.detail_scroll.min(self.scroll_limit);
+    }
+
+    /// Enter in the risks view: the selected row's task, in its day.
+    pub(super) fn open_risk_row(&mut self) {
+        if self.view != View::Risks {
+            return;
+        }
+        match self.task_rows.get(self.risk_cursor) {
+            Some(row) => {
+                let index = row.task;
+                self.go_to_task(index);
+                self.notice = Some(format!(
+                    "{} (Tab or 3 goes back to the risks)",
+                    crate::printable::one_line(&self.plan.tasks[index].id)
+                ));
+            }
+            None => self.notice = Some("nothing here leads to a task".into()),
+        }
+    }
+
     pub(super) fn page_size(&self) -> usize {
         let areas = Areas::compute(self.size.0, self.size.1, self.view);
         usize::from(areas.list.height.saturating_sub(2)).max(1)
@@ -136,6 +185,16 @@ impl App {
             let visible_rows = usize::from(list.height.saturating_sub(2));
             let offset = list_offset(self.selected, visible_rows);
             self.select_visible(offset + usize::from(row - list.y - 1));
+            return;
+        }
+        if self.view == View::Risks
+            && row > areas.body.y
+            && row + 1 < areas.body.y + areas.body.height
+        {
+            let clicked = row - areas.body.y - 1 + self.detail_scroll;
+            if let Some(position) = self.task_rows.iter().position(|r| r.row == clicked) {
+                self.risk_cursor = position;
+            }
             return;
         }
         if row == areas.tabs.y {

@@ -872,3 +872,115 @@ fn a_note_can_be_added_to_any_task_and_needs_text() {
         "{effects:?}"
     );
 }
+
+/// Draws the app as the runtime does and tells it what the frame measured.
+fn draw(app: &mut App) -> String {
+    let drawn = crate::tui::draw::tests::frame_of(app);
+    app.receive(Msg::Drawn(drawn));
+    crate::tui::draw::tests::screen_text(app)
+}
+
+#[test]
+fn the_help_and_a_dialog_with_a_long_reason_scroll_to_their_last_line_on_the_smallest_terminal() {
+    let mut app = live_app();
+    app.receive(Msg::Resized {
+        width: 60,
+        height: 16,
+    });
+    app.act(Action::Help);
+    let first = draw(&mut app);
+    assert!(
+        !first.contains("in a dialog"),
+        "the smallest terminal cannot show it all:\n{first}"
+    );
+    assert!(first.contains("↓ more"), "and says there is more:\n{first}");
+    for _ in 0..40 {
+        app.act(Action::ScrollDetail(1));
+        draw(&mut app);
+    }
+    let last = draw(&mut app);
+    assert!(
+        matches!(app.mode, Mode::Help),
+        "scrolling keeps the help open"
+    );
+    assert!(last.contains("in a dialog"), "{last}");
+    assert!(last.contains("PgUp scroll"), "its last line too:\n{last}");
+    app.act(Action::Cancel);
+    assert!(matches!(app.mode, Mode::Normal), "any other key closes it");
+
+    // A long reason why marks cannot be saved, said before typing: more than 16 rows hold
+    // beside the note, so the text scrolls and the note keeps its rows.
+    let problem = "the store's server at store.internal.example.com:5432 refused the \
+                   connection because too many clients are connected already; an \
+                   administrator must raise max_connections or close idle sessions, and \
+                   until then every mark made here is refused; the store is tried again \
+                   with backoff, and the footer and the log view say when it is back, so \
+                   nothing needs restarting; notes typed meanwhile are kept as drafts \
+                   and survive closing this dialog (reason ends here)";
+    app.receive(Msg::StoreFailed(problem.into()));
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    type_text(&mut app, "typed note");
+    let first = draw(&mut app);
+    assert!(first.contains("Marks cannot be saved"), "{first}");
+    assert!(!first.contains("reason ends here"), "{first}");
+    assert!(
+        first.contains("typed note"),
+        "the note stays in view:\n{first}"
+    );
+    assert!(first.contains("↓ more: PgDn/PgUp"), "{first}");
+    for _ in 0..10 {
+        app.act(Action::ScrollDetail(3));
+        draw(&mut app);
+    }
+    let last = draw(&mut app);
+    assert!(last.contains("(reason ends here)"), "{last}");
+    assert!(last.contains("typed note"), "{last}");
+    assert_eq!(
+        crate::tui::app::DialogState::Editing,
+        match &app.mode {
+            Mode::Dialog(dialog) => dialog.state.clone(),
+            _ => panic!("scrolling keeps the dialog open"),
+        }
+    );
+}
+
+#[test]
+fn enter_in_the_risks_view_opens_the_task_of_the_selected_row() {
+    let mut app = live_app();
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    app.act(Action::Show(View::Risks));
+    draw(&mut app);
+    let rows = app.task_rows.clone();
+    assert!(
+        rows.len() >= 8,
+        "risk items, overclaims and blocked tasks: {rows:?}"
+    );
+    // Walk every row: each is highlighted on screen in turn, kept in view, and Enter opens the
+    // task it names.
+    for (position, row) in rows.iter().enumerate() {
+        app.act(Action::Show(View::Risks));
+        app.act(Action::Home);
+        for _ in 0..position {
+            app.act(Action::Down);
+        }
+        let screen = draw(&mut app);
+        assert_eq!(app.risk_cursor, position);
+        let id = app.plan.tasks[row.task].id.clone();
+        let shown = crate::tui::draw::tests::highlighted_rows(&app);
+        assert!(
+            shown.iter().any(|line| line.contains(&id)),
+            "row {position} ({id}) is highlighted and on screen: {shown:?}\n{screen}"
+        );
+        app.act(Action::Open);
+        assert_eq!(app.view, View::Days);
+        assert_eq!(app.selected_task().map(|t| t.id.clone()), Some(id.clone()));
+        assert!(app.notice.as_deref().is_some_and(|n| n.contains(&id)));
+    }
+    // Back in the risks view the cursor is where it was left.
+    app.act(Action::Show(View::Risks));
+    assert_eq!(app.risk_cursor, rows.len() - 1);
+}

@@ -137,6 +137,7 @@ impl App {
             }
             MarkKind::Unverify | MarkKind::Note => DialogState::Editing,
         };
+        self.overlay_scroll = 0;
         self.mode = Mode::Dialog(Box::new(VerifyDialog {
             task_id: task.id.clone(),
             task_index,
@@ -164,6 +165,10 @@ impl App {
                 vec![]
             }
             Action::Submit => self.submit_dialog(),
+            Action::ScrollDetail(lines) => {
+                self.scroll_overlay(lines);
+                vec![]
+            }
             Action::Edit(_) | Action::Paste(_) => {
                 if matches!(dialog.state, DialogState::Editing | DialogState::Failed(_))
                     || is_refused_by_note(&dialog.state)

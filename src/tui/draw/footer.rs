@@ -40,7 +40,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                     ("?", "help"),
                     ("q", "quit"),
                 ],
-                View::Risks | View::Log => &[
+                View::Risks => &[
+                    ("j/k", "select"),
+                    ("Enter", "open task"),
+                    ("J/K", "scroll"),
+                    ("Tab", "next view"),
+                    ("1", "days"),
+                    ("r", "recheck"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                View::Log => &[
                     ("J/K", "scroll"),
                     ("Tab", "next view"),
                     ("1", "days"),

@@ -21,10 +21,22 @@ use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
 
 /// What a frame measured, sent back to the app as [`Msg::Drawn`](super::action::Msg::Drawn) so
 /// that state never has to ask drawing (television's `render` → `Layout` → `UiState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Drawn {
     /// How far J can scroll the current view's panel before its last line leaves the bottom.
     pub scroll_limit: u16,
+    /// The risks view's rows that lead to a task, top to bottom (empty in other views).
+    pub task_rows: Vec<TaskRow>,
+    /// How far the help or the dialog's text can scroll (0 when it fits, or none is open).
+    pub overlay_scroll_limit: u16,
+}
+
+/// A row of a scrolled panel that names a task: where it is (from the panel's top, unscrolled)
+/// and which task (an index into the plan's tasks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskRow {
+    pub row: u16,
+    pub task: usize,
 }
 
 /// Draws the whole screen and reports what it measured.
@@ -48,34 +60,41 @@ pub fn render(frame: &mut Frame, app: &App) -> Drawn {
     if matches!(app.view, View::Days | View::Phases) {
         tasks::render(frame, app, areas.list);
     }
-    let (panel, area) = scrolled_panel(app, &areas);
+    let (panel, area, task_rows) = scrolled_panel(app, &areas);
     let scroll_limit = scroll_limit(&panel, area);
     frame.render_widget(panel.scroll((app.detail_scroll.min(scroll_limit), 0)), area);
     footer::render(frame, app, areas.footer);
-    match &app.mode {
+    let overlay_scroll_limit = match &app.mode {
         Mode::Help => overlays::help(frame, app, size),
         Mode::Dialog(dialog) => overlays::dialog(frame, app, dialog, size),
-        Mode::Normal | Mode::Filter => {}
-    }
+        Mode::Normal | Mode::Filter => 0,
+    };
     if app.theme.ascii {
         asciify(frame.buffer_mut());
     }
-    Drawn { scroll_limit }
+    Drawn {
+        scroll_limit,
+        task_rows,
+        overlay_scroll_limit,
+    }
 }
 
-/// The panel J/K scroll in this view (the detail, the risks or the log), unscrolled, and where.
-fn scrolled_panel(app: &App, areas: &Areas) -> (Paragraph<'static>, Rect) {
+/// The panel J/K scroll in this view (the detail, the risks or the log), unscrolled, where, and
+/// its rows that lead to a task.
+fn scrolled_panel(app: &App, areas: &Areas) -> (Paragraph<'static>, Rect, Vec<TaskRow>) {
     let area = match app.view {
         View::Days | View::Phases => areas.detail,
         View::Risks | View::Log => areas.body,
     };
     let width = usize::from(area.width.saturating_sub(2));
-    let panel = match app.view {
-        View::Days | View::Phases => detail::paragraph(app, width),
-        View::Risks => risks::paragraph(app, width),
-        View::Log => log::paragraph(app, width),
-    };
-    (panel, area)
+    match app.view {
+        View::Days | View::Phases => (detail::paragraph(app, width), area, vec![]),
+        View::Risks => {
+            let (panel, rows) = risks::panel(app, width);
+            (panel, area, rows)
+        }
+        View::Log => (log::paragraph(app, width), area, vec![]),
+    }
 }
 
 /// How far `panel` can scroll in `area` before its last line leaves the bottom.

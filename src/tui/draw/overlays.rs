@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::wrap::hanging;
 use crate::printable::one_line;
 use crate::tui::app::{App, DialogState, MarkKind, VerifyDialog};
 use crate::tui::keymap::HELP;
@@ -20,9 +21,19 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-pub fn help(frame: &mut Frame, app: &App, area: Rect) {
+/// A hint on the popup's bottom border while more lies below (or above) what it shows.
+fn more_hint(scroll: u16, limit: u16, keys: &str) -> Option<Line<'static>> {
+    let text = match (scroll > 0, scroll < limit) {
+        (_, true) => format!(" ↓ more: {keys} "),
+        (true, false) => format!(" ↑ {keys} "),
+        (false, false) => return None,
+    };
+    Some(Line::from(text).right_aligned())
+}
+
+/// The key list; returns how far it can scroll (it scrolls when the terminal is too short).
+pub fn help(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let theme = &app.theme;
-    let popup = centered(area, 76, HELP.len() as u16 + 4);
     // The key column is as wide as its longest entry, so no key runs into its meaning.
     let width = HELP
         .iter()
@@ -31,38 +42,46 @@ pub fn help(frame: &mut Frame, app: &App, area: Rect) {
         .max()
         .unwrap_or(0)
         + 2;
+    let popup_width = 76.min(area.width);
     let lines: Vec<Line> = HELP
         .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<width$}"), theme.key()),
-                Span::raw(*what),
-            ])
+        .flat_map(|(keys, what)| {
+            hanging(
+                vec![Span::styled(format!(" {keys:<width$}"), theme.key())],
+                what,
+                theme.base(),
+                usize::from(popup_width.saturating_sub(2)),
+                width + 1,
+            )
         })
         .collect();
-    let block = theme.panel(" Keys (any key closes) ");
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let needed = paragraph.line_count(popup_width.saturating_sub(2)) as u16 + 2;
+    let popup = centered(area, popup_width, needed.max(3));
+    let limit = needed.saturating_sub(popup.height);
+    let scroll = app.overlay_scroll.min(limit);
+    let mut block = theme.panel(" Keys (j/k scroll, any other key closes) ");
+    if let Some(hint) = more_hint(scroll, limit, "j/k") {
+        block = block.title_bottom(hint);
+    }
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(paragraph.block(block).scroll((scroll, 0)), popup);
+    limit
 }
 
-pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
+/// The verify, withdraw or note dialog; returns how far its text can scroll (PgDn/PgUp), which
+/// it does rather than lose its last lines on a small terminal.
+pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) -> u16 {
     let theme = &app.theme;
-    let popup = centered(area, 72, 16);
+    let width = 72.min(area.width);
+    let inner_width = width.saturating_sub(2);
     let task = &app.plan.tasks[dialog.task_index];
     let verb = match dialog.kind {
         MarkKind::Verify => "Verify",
         MarkKind::Unverify => "Withdraw verification of",
         MarkKind::Note => "Note on",
     };
-    let block = theme.panel(format!(" {verb} {} ", one_line(&task.id)));
-    let inner = block.inner(popup);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(block, popup);
+    let mut block = theme.panel(format!(" {verb} {} ", one_line(&task.id)));
 
     if let DialogState::Refused(refusal) = &dialog.state
         && !refusal.needs_note_only()
@@ -81,22 +100,19 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
             "Esc closes. Fix the database, recheck (r), then verify.",
             theme.dim(),
         )));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-        return;
+        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let needed = text.line_count(inner_width) as u16;
+        let popup = centered(area, width, needed + 2);
+        let limit = needed.saturating_sub(popup.height.saturating_sub(2));
+        let scroll = app.overlay_scroll.min(limit);
+        if let Some(hint) = more_hint(scroll, limit, "PgDn/PgUp") {
+            block = block.title_bottom(hint);
+        }
+        frame.render_widget(Clear, popup);
+        frame.render_widget(text.block(block).scroll((scroll, 0)), popup);
+        return limit;
     }
 
-    // Room for the store's problem and a long status only when there is one.
-    let intro_height = if app.store_problem.is_some() { 4 } else { 3 };
-    let status_height = match dialog.state {
-        DialogState::Failed(_) | DialogState::AwaitingRefresh => 3,
-        _ => 2,
-    };
-    let [intro, input, status] = Layout::vertical([
-        Constraint::Length(intro_height),
-        Constraint::Min(3),
-        Constraint::Length(status_height),
-    ])
-    .areas(inner);
     let intro_text = match dialog.kind {
         MarkKind::Verify if task.is_manual() => {
             "Manual task: say what you checked (a note is required)."
@@ -129,10 +145,59 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
             theme.fail(),
         )));
     }
-    frame.render_widget(
-        Paragraph::new(intro_lines).wrap(Wrap { trim: false }),
-        intro,
-    );
+    let status_line = match &dialog.state {
+        DialogState::Editing => None,
+        DialogState::Saving => Some(Line::from(Span::styled("saving…", theme.warn()))),
+        DialogState::AwaitingRefresh => Some(Line::from(Span::styled(
+            format!(
+                "checking the database again before recording ({})…",
+                app.evidence()
+                    .why_not()
+                    .unwrap_or_else(|| "fresh checks on the way".into())
+            ),
+            theme.warn(),
+        ))),
+        DialogState::Refused(refusal) => Some(Line::from(Span::styled(
+            one_line(&refusal.to_string()),
+            theme.fail(),
+        ))),
+        DialogState::Failed(error) => Some(Line::from(Span::styled(
+            format!(
+                "NOT recorded: {}. Your note is kept; Ctrl-S retries.",
+                one_line(error)
+            ),
+            theme.fail(),
+        ))),
+    };
+    let intro = Paragraph::new(intro_lines).wrap(Wrap { trim: false });
+    let status = Paragraph::new(status_line.unwrap_or_default()).wrap(Wrap { trim: false });
+    let intro_needed = intro.line_count(inner_width) as u16;
+    let status_needed = match dialog.state {
+        DialogState::Editing => 0,
+        _ => status.line_count(inner_width) as u16,
+    };
+    // The note keeps at least three rows; what happened to the mark comes next; the intro
+    // takes what is left and scrolls when that is not enough.
+    const NOTE_MIN: u16 = 3;
+    const NOTE_WANTED: u16 = 6;
+    let popup = centered(area, width, intro_needed + NOTE_WANTED + status_needed + 2);
+    let inner = block.inner(popup);
+    let status_height = status_needed.min(inner.height.saturating_sub(NOTE_MIN + 1));
+    let intro_height = intro_needed.min(inner.height.saturating_sub(NOTE_MIN + status_height));
+    let [intro_area, input, status_area] = Layout::vertical([
+        Constraint::Length(intro_height),
+        Constraint::Min(NOTE_MIN.min(inner.height)),
+        Constraint::Length(status_height),
+    ])
+    .areas(inner);
+    let limit = intro_needed.saturating_sub(intro_height);
+    let scroll = app.overlay_scroll.min(limit);
+    if let Some(hint) = more_hint(scroll, limit, "PgDn/PgUp") {
+        block = block.title_bottom(hint);
+    }
+    frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
+    frame.render_widget(intro.scroll((scroll, 0)), intro_area);
     let mut note = dialog.note.clone();
     note.set_block(
         Block::default()
@@ -141,31 +206,6 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) {
             .title(" Note "),
     );
     frame.render_widget(&note, input);
-    let status_line = match &dialog.state {
-        DialogState::Editing => Line::raw(""),
-        DialogState::Saving => Line::from(Span::styled("saving…", theme.warn())),
-        DialogState::AwaitingRefresh => Line::from(Span::styled(
-            format!(
-                "checking the database again before recording ({})…",
-                app.evidence()
-                    .why_not()
-                    .unwrap_or_else(|| "fresh checks on the way".into())
-            ),
-            theme.warn(),
-        )),
-        DialogState::Refused(refusal) => {
-            Line::from(Span::styled(one_line(&refusal.to_string()), theme.fail()))
-        }
-        DialogState::Failed(error) => Line::from(Span::styled(
-            format!(
-                "NOT recorded: {}. Your note is kept; Ctrl-S retries.",
-                one_line(error)
-            ),
-            theme.fail(),
-        )),
-    };
-    frame.render_widget(
-        Paragraph::new(status_line).wrap(Wrap { trim: false }),
-        status,
-    );
+    frame.render_widget(status, status_area);
+    limit
 }

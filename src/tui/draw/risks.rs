@@ -9,12 +9,18 @@ use crate::check::CheckStatus;
 use crate::printable::one_line;
 use crate::status::{TaskStatus, Verification};
 use crate::tui::app::App;
+use crate::tui::draw::TaskRow;
 
 /// The whole risks view, unscrolled.
-/// `width` is the panel's inner width, for evidence that wraps under itself.
-pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
+/// The whole risks view, unscrolled, with the rows that lead to a task (Enter opens it), the
+/// one under the cursor highlighted. `width` is the panel's inner width, for evidence that wraps
+/// under itself.
+pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
     let theme = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
+    // (line index, task index) of each line that names a task, in order.
+    let mut targets: Vec<(usize, usize)> = Vec::new();
+    let task_index = |id: &str| app.plan.tasks.iter().position(|t| t.id == id);
 
     lines.push(Line::from(Span::styled("Risks", theme.title())));
     if app.plan.risks.is_empty() {
@@ -40,6 +46,13 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
             "  active  medium ".len(),
         ));
         for item in &state.open_items {
+            let task_id = item
+                .item
+                .split_once('/')
+                .map_or(item.item.as_str(), |(t, _)| t);
+            if let Some(task) = task_index(task_id) {
+                targets.push((lines.len(), task));
+            }
             lines.extend(hanging(
                 vec![
                     Span::raw("      "),
@@ -69,6 +82,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     for index in overclaimed {
         let task = &app.plan.tasks[index];
         let state = &app.status.tasks[index];
+        targets.push((lines.len(), index));
         lines.push(Line::from(vec![
             Span::styled("  OVERCLAIMED ", theme.alarm()),
             Span::styled(format!(" {} ", one_line(&task.id)), theme.title()),
@@ -107,6 +121,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
             theme.title(),
         )));
         for index in regressed {
+            targets.push((lines.len(), index));
             lines.push(Line::from(vec![
                 Span::styled("  REGRESSED ", theme.alarm()),
                 Span::raw(format!(" {}", one_line(&app.plan.tasks[index].id))),
@@ -120,6 +135,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         .enumerate()
         .filter(|(_, s)| s.verification == Some(Verification::Stale));
     for (index, _) in stale {
+        targets.push((lines.len(), index));
         lines.push(Line::from(Span::styled(
             format!(
                 "  stale verification: {} (its checks changed since)",
@@ -132,9 +148,10 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("Blocked", theme.title())));
     let mut any_blocked = false;
-    for (task, state) in app.plan.tasks.iter().zip(&app.status.tasks) {
+    for (index, (task, state)) in app.plan.tasks.iter().zip(&app.status.tasks).enumerate() {
         if state.status == TaskStatus::Blocked {
             any_blocked = true;
+            targets.push((lines.len(), index));
             lines.push(Line::from(vec![
                 Span::styled(format!("  {} ", one_line(&task.id)), theme.warn()),
                 Span::styled(
@@ -169,7 +186,29 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         )));
     }
 
-    Paragraph::new(lines)
-        .block(theme.panel(" Risks, overclaims, blocked, timeline (J/K scroll) "))
-        .wrap(Wrap { trim: false })
+    if let Some(&(line, _)) = targets.get(app.risk_cursor) {
+        let selected = std::mem::take(&mut lines[line]);
+        lines[line] = selected.patch_style(theme.selected());
+    }
+    // Where each of those lines lands once the lines before it have wrapped.
+    let mut rows = Vec::with_capacity(targets.len());
+    let mut row = 0usize;
+    let mut next = targets.iter().peekable();
+    for (number, line) in lines.iter().enumerate() {
+        while let Some(&&(_, task)) = next.peek().filter(|(at, _)| *at == number) {
+            rows.push(TaskRow {
+                row: u16::try_from(row).unwrap_or(u16::MAX),
+                task,
+            });
+            next.next();
+        }
+        row += Paragraph::new(line.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(u16::try_from(width).unwrap_or(u16::MAX))
+            .max(1);
+    }
+    let paragraph = Paragraph::new(lines)
+        .block(theme.panel(" Risks, overclaims, blocked, timeline (Enter opens a task) "))
+        .wrap(Wrap { trim: false });
+    (paragraph, rows)
 }

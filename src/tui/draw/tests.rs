@@ -456,3 +456,24 @@ fn reasons_too_long_for_the_header_are_whole_in_the_log_view_and_the_footer_poin
     );
     insta::assert_snapshot!("log_with_problems_80x24", log);
 }
+
+/// The screen `app` draws at its own size, as text.
+pub(crate) fn screen_text(app: &App) -> String {
+    text(&screen(app, app.size.0, app.size.1))
+}
+
+/// The screen's lines drawn in the selection's style, as text.
+pub(crate) fn highlighted_rows(app: &App) -> Vec<String> {
+    let terminal = screen(app, app.size.0, app.size.1);
+    let buffer = terminal.backend().buffer();
+    let selected = app.theme.selected().add_modifier;
+    (0..buffer.area.height)
+        .filter_map(|y| {
+            let cells: Vec<_> = (0..buffer.area.width).map(|x| &buffer[(x, y)]).collect();
+            cells
+                .iter()
+                .any(|cell| cell.modifier.contains(selected) && cell.symbol() != " ")
+                .then(|| cells.iter().map(|cell| cell.symbol()).collect())
+        })
+        .collect()
+}
