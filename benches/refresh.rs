@@ -677,6 +677,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
             ascii: false,
         },
         now: refresh.checked_at,
+        search_path_override: None,
     });
     app.receive(Msg::Resized {
         width: 160,
@@ -684,6 +685,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
     });
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh.clone())),
         retry_in: Duration::from_secs(5),
     }));

@@ -30,18 +30,24 @@ pub type RefreshOutcome = Result<Refresh, TargetError>;
 pub enum EngineUpdate {
     /// A refresh began.
     RefreshStarted { run: u64 },
-    /// A refresh ended; `retry_in` is when the next automatic one will start.
+    /// A refresh ended; `retry_in` is when the next automatic one will start. `plan` is the
+    /// plan it checked: verdicts are by position in that plan, so a view showing another plan
+    /// (it was reloaded meanwhile) must not apply them.
     RefreshFinished {
         run: u64,
+        plan: Arc<Plan>,
         outcome: Arc<RefreshOutcome>,
         retry_in: Duration,
     },
 }
 
 /// What a view can ask of the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum EngineRequest {
     RefreshNow,
+    /// Check this plan from now on (the plan file changed and still validates); a refresh
+    /// starts at once, after the one in flight if there is one.
+    UsePlan(Arc<Plan>),
 }
 
 /// A running engine. Dropping every handle (and the engine) stops it.
@@ -77,14 +83,14 @@ impl Engine {
 }
 
 async fn run(
-    plan: Arc<Plan>,
+    mut plan: Arc<Plan>,
     target: Target,
     interval: Duration,
     mut requests: mpsc::Receiver<EngineRequest>,
     updates: broadcast::Sender<EngineUpdate>,
 ) {
     let mut run_id = 0u64;
-    let mut in_flight: Option<(u64, JoinHandle<RefreshOutcome>)> = None;
+    let mut in_flight: Option<(u64, Arc<Plan>, JoinHandle<RefreshOutcome>)> = None;
     let mut busy = false;
     let mut queued = false;
     let mut failures = 0u32;
@@ -93,7 +99,7 @@ async fn run(
     loop {
         let finished = async {
             match &mut in_flight {
-                Some((_, handle)) => handle.await,
+                Some((_, _, handle)) => handle.await,
                 None => std::future::pending().await,
             }
         };
@@ -106,19 +112,29 @@ async fn run(
                         next_auto = Instant::now();
                     }
                 }
+                Some(EngineRequest::UsePlan(new_plan)) => {
+                    plan = new_plan;
+                    if busy {
+                        queued = true;
+                    } else {
+                        next_auto = Instant::now();
+                    }
+                }
                 None => break,
             },
             () = tokio::time::sleep_until(next_auto), if !busy => {
                 run_id += 1;
                 let _ = updates.send(EngineUpdate::RefreshStarted { run: run_id });
-                let (plan, target) = (plan.clone(), target.clone());
-                in_flight = Some((run_id, tokio::spawn(async move { refresh(&plan, &target).await })));
+                let (checked, target) = (plan.clone(), target.clone());
+                in_flight = Some((run_id, plan.clone(), tokio::spawn(async move { refresh(&checked, &target).await })));
                 busy = true;
                 // Until this one finishes, the timer does not fire again.
                 next_auto = Instant::now() + Duration::from_secs(86_400);
             }
             joined = finished => {
-                let run = in_flight.take().map_or(run_id, |(run, _)| run);
+                let (run, checked) = in_flight
+                    .take()
+                    .map_or((run_id, plan.clone()), |(run, checked, _)| (run, checked));
                 busy = false;
                 let outcome = joined.unwrap_or_else(|error| {
                     Err(TargetError::Unreachable { url: target.display_url().to_string(), reason: format!("refresh task failed: {error}") })
@@ -135,7 +151,7 @@ async fn run(
                     delay_after(failures, interval)
                 };
                 next_auto = Instant::now() + retry_in;
-                let _ = updates.send(EngineUpdate::RefreshFinished { run, outcome: Arc::new(outcome), retry_in });
+                let _ = updates.send(EngineUpdate::RefreshFinished { run, plan: checked, outcome: Arc::new(outcome), retry_in });
             }
         }
         if updates.receiver_count() == 0 && requests.is_closed() {

@@ -97,3 +97,74 @@ fn a_person_verifies_in_the_tracker_and_the_mark_is_stored() {
     );
     assert_eq!(events[0]["evidence"]["all_pass"], true);
 }
+
+#[test]
+fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+        &plan_file,
+    )
+    .unwrap();
+    remtrack(dir.path(), &["demo", "--db", "demo.db", "--check"]);
+    let command = format!(
+        "{} --database-url sqlite:demo.db --as ana --refresh 30s; echo \"remtrack exited with $?\"; sleep 600",
+        env!("CARGO_BIN_EXE_remtrack")
+    );
+    let tmux = Tmux::start(dir.path(), &command);
+    tmux.wait_for("● live");
+
+    // From the risks view, Enter opens the selected item's task in its day.
+    tmux.keys(&["3"]);
+    tmux.wait_for("Enter open task");
+    tmux.keys(&["j", "j", "Enter"]);
+    let screen = tmux.wait_for("(Tab or 3 goes back to the risks)");
+    assert!(
+        screen.contains("Day 2: Complete pending database migrations"),
+        "{screen}"
+    );
+
+    // An edit on disk: the title changes on screen, the selection stays, checked at once.
+    let original = std::fs::read_to_string(&plan_file).unwrap();
+    let edited = original.replace(
+        "\"Drop legacy table discovery_assets\"",
+        "\"Drop the legacy discovery_assets table (renamed)\"",
+    );
+    assert_ne!(edited, original, "the shipped plan has that title");
+    std::fs::write(&plan_file, &edited).unwrap();
+    let screen = tmux.wait_for("plan reloaded: 15 tasks (0 added, 0 removed, 1 changed)");
+    assert!(screen.contains("Drop the legacy discovery_ass"), "{screen}");
+    assert!(
+        screen.contains("✗ Complete the master flow migration"),
+        "the selection stays:\n{screen}"
+    );
+    tmux.wait_for("● live");
+
+    // A broken save keeps the plan shown; the footer points to the whole problem.
+    std::fs::write(
+        &plan_file,
+        edited.replacen("\"tasks\"", "\"tasks\" \"oops\"", 1),
+    )
+    .unwrap();
+    let screen = tmux.wait_for("the plan shown stays");
+    assert!(
+        screen.contains("Drop the legacy discovery_ass"),
+        "the old plan is still on screen:\n{screen}"
+    );
+    tmux.keys(&["j"]);
+    let screen = tmux.wait_for("why plan file");
+    tmux.keys(&["4"]);
+    let log = tmux.wait_for("the file changed but cannot be used");
+    assert!(
+        log.contains("plan.json"),
+        "the problem names the file:\n{log}"
+    );
+    assert!(!screen.contains("panic"), "{screen}");
+
+    // Saved again, valid: the problem goes away.
+    std::fs::write(&plan_file, &original).unwrap();
+    tmux.wait_for("the plan file is valid again");
+    tmux.keys(&["q"]);
+    tmux.wait_for("remtrack exited with 0");
+}

@@ -97,7 +97,15 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             StoreLocation::Sqlite(path) => path.parent().map_or(scratch.clone(), Path::to_path_buf),
             StoreLocation::Postgres(_) => scratch.clone(),
         };
-        let code = open_tracker(plan, &url, store.clone(), &log_dir, &tui_args).await;
+        let code = open_tracker(
+            plan,
+            args.plan.as_deref(),
+            &url,
+            store.clone(),
+            &log_dir,
+            &tui_args,
+        )
+        .await;
         if temporary.is_some() && args.store.store.is_none() {
             eprintln!(
                 "remtrack: the demo's database and marks were temporary and are gone; \

@@ -32,12 +32,14 @@ pub async fn run_tui(args: &TuiArgs) -> u8 {
         StoreLocation::Postgres(_) => None,
     }
     .unwrap_or_else(|| plan_dir(&args.plan).join(".remtrack"));
-    open_tracker(plan, url, store, &log_dir, args).await
+    open_tracker(plan, Some(&args.plan), url, store, &log_dir, args).await
 }
 
-/// Opens the tracker on `plan` against `url`; shared with `remtrack demo`.
+/// Opens the tracker on `plan` against `url`; shared with `remtrack demo`. When `plan_file` is
+/// given, the tracker follows its changes.
 pub(crate) async fn open_tracker(
     plan: Plan,
+    plan_file: Option<&Path>,
     url: &str,
     store: StoreLocation,
     log_dir: &Path,
@@ -64,6 +66,8 @@ pub(crate) async fn open_tracker(
         user: args.actor.actor(),
         ascii: args.ascii,
         store,
+        plan_file: plan_file.map(Path::to_path_buf),
+        search_path_override: args.limits.search_path.clone(),
     };
     match run(options).await {
         Ok(code) => code,

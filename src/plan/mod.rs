@@ -20,6 +20,11 @@ impl Plan {
         self.tasks.iter().find(|task| task.id == id)
     }
 
+    /// Where the task with this id is in `tasks`.
+    pub fn task_index(&self, id: &str) -> Option<usize> {
+        self.tasks.iter().position(|task| task.id == id)
+    }
+
     /// The JSON Schema of the plan format, as committed in `plan.schema.json`.
     pub fn json_schema() -> serde_json::Value {
         let mut schema = serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or_default();

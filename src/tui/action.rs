@@ -116,6 +116,8 @@ pub enum Msg {
     Tick(OffsetDateTime),
     /// The terminal changed size.
     Resized { width: u16, height: u16 },
+    /// The plan file changed on disk: the plan it now holds, or why it cannot be used.
+    PlanFile(Result<Arc<crate::plan::Plan>, String>),
     /// A frame was drawn; what it measured bounds the keys that follow.
     Drawn(crate::tui::draw::Drawn),
 }
@@ -128,5 +130,7 @@ pub enum Effect {
     /// Keep these verdicts in the store for a session that starts while the database is down.
     Remember(Arc<Refresh>),
     Copy(String),
+    /// The plan was reloaded: the engine checks this one from now on.
+    UsePlan(Arc<crate::plan::Plan>),
     Quit,
 }

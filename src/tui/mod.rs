@@ -9,6 +9,7 @@ mod clipboard;
 pub mod draw;
 pub mod keymap;
 pub mod layout;
+mod plan_watch;
 mod terminal;
 pub mod theme;
 
@@ -39,6 +40,10 @@ pub struct TuiOptions {
     pub user: String,
     pub ascii: bool,
     pub store: StoreLocation,
+    /// The plan's file, followed for changes (none for the demo's built-in plan).
+    pub plan_file: Option<std::path::PathBuf>,
+    /// `--search-path`, which wins over the plan's.
+    pub search_path_override: Option<Vec<String>>,
 }
 
 /// Runs the tracker until the person quits (or the terminal goes away). Returns the exit code.
@@ -50,7 +55,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
     );
     let mut handle = engine.attach();
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
-    let refresh_key = RefreshKey {
+    let mut refresh_key = RefreshKey {
         plan_fingerprint: plan_fingerprint(&options.plan),
         target: options.target.display_url().to_string(),
     };
@@ -63,7 +68,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
         user: options.user.clone(),
         theme: Theme::from_env(options.ascii),
         now: OffsetDateTime::now_utc(),
+        search_path_override: options.search_path_override.clone(),
     });
+    if let Some(file) = options.plan_file.clone() {
+        tokio::spawn(plan_watch::follow(file, msg_tx.clone()));
+    }
     let mut guard = terminal::TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     app.receive(Msg::Resized {
@@ -142,6 +151,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                 }
                 Effect::Refresh => {
                     let _ = handle.requests.try_send(EngineRequest::RefreshNow);
+                }
+                Effect::UsePlan(plan) => {
+                    // Verdicts are remembered under the plan they were made for.
+                    refresh_key.plan_fingerprint = plan_fingerprint(&plan);
+                    let _ = handle.requests.send(EngineRequest::UsePlan(plan)).await;
                 }
                 Effect::Remember(refresh) => {
                     let (mut store, key) = (store.clone(), refresh_key.clone());

@@ -16,11 +16,13 @@ impl App {
             }
             Msg::Engine(EngineUpdate::RefreshFinished {
                 run,
+                plan,
                 outcome,
                 retry_in,
             }) => {
-                // A newer refresh has already been shown: this one is stale.
-                if run <= self.latest_run {
+                // A newer refresh has already been shown: this one is stale. One of a plan
+                // that was replaced since is of no use either: its verdicts are by position.
+                if run <= self.latest_run || !std::sync::Arc::ptr_eq(&plan, &self.plan) {
                     return vec![];
                 }
                 self.latest_run = run;
@@ -161,7 +163,11 @@ impl App {
                 checked_at,
                 verdicts,
             } => {
-                if self.last_refresh.is_none() && verdicts.tasks.len() == self.plan.tasks.len() {
+                // Kept for the plan the tracker started with, not for one reloaded since.
+                if self.last_refresh.is_none()
+                    && self.plan_generation == 0
+                    && verdicts.tasks.len() == self.plan.tasks.len()
+                {
                     self.last_refresh = Some(std::sync::Arc::new(crate::check::Refresh {
                         verdicts,
                         checked_at,
@@ -180,6 +186,7 @@ impl App {
                     );
                 }
             }
+            Msg::PlanFile(result) => return self.plan_file_changed(result),
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),
             Msg::Drawn(drawn) => {
@@ -196,7 +203,7 @@ impl App {
         vec![]
     }
 
-    fn remark(&mut self) {
+    pub(super) fn remark(&mut self) {
         self.marks = to_status_marks(&self.plan, &self.history, &self.database);
         let here = crate::identity::database_identity(&self.database);
         self.made_elsewhere = self

@@ -4,6 +4,7 @@
 
 mod messages;
 mod navigation;
+mod plan_reload;
 mod verify;
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +62,8 @@ pub struct AppConfig {
     pub user: String,
     pub theme: Theme,
     pub now: OffsetDateTime,
+    /// `--search-path`, which wins over the plan's own (a reloaded plan may change its own).
+    pub search_path_override: Option<Vec<String>>,
 }
 
 /// The most activity lines kept.
@@ -96,6 +99,11 @@ pub struct App {
     pub marks: Marks,
     /// Why the store cannot be used, when it cannot.
     pub store_problem: Option<String>,
+    /// Why the plan file on disk cannot replace the plan shown, while it cannot.
+    pub plan_problem: Option<String>,
+    /// How many times the plan was reloaded (0: the plan the tracker started with).
+    pub plan_generation: u64,
+    pub search_path_override: Option<Vec<String>>,
 
     pub view: View,
     pub day: usize,
@@ -147,6 +155,9 @@ impl App {
             made_elsewhere: std::collections::HashMap::new(),
             marks: Marks::new(),
             store_problem: None,
+            plan_problem: None,
+            plan_generation: 0,
+            search_path_override: config.search_path_override,
             view: View::Days,
             day: 0,
             phase: 0,

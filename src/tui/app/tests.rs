@@ -35,6 +35,7 @@ pub(crate) fn app_with_plan(plan: Arc<Plan>) -> App {
             ascii: false,
         },
         now: datetime!(2026-11-24 10:00 UTC),
+        search_path_override: None,
     })
 }
 
@@ -84,6 +85,7 @@ pub(crate) const SEED_FAILING: &[&str] = &[
 pub(crate) fn finished(app: &mut App, run: u64, refresh: Refresh) {
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh)),
         retry_in: Duration::from_secs(5),
     }));
@@ -494,6 +496,7 @@ fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() 
     let mut app = live_app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: Arc::new(Err(TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "connection refused".into(),
@@ -642,6 +645,7 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
 
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh_where_failing(&app.plan, &[]))),
         retry_in: Duration::from_secs(5),
     }));
@@ -654,6 +658,7 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
     let again = refresh_where_failing(&app.plan, &[]);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(again)),
         retry_in: Duration::from_secs(5),
     }));
@@ -740,6 +745,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     let mut app = live_app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
@@ -762,6 +768,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     // Still offline: the dialog says so and keeps the note.
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 3,
+        plan: app.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
@@ -786,6 +793,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     fresh.checked_at = datetime!(2026-11-24 10:05 UTC);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 4,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(fresh)),
         retry_in: Duration::from_secs(5),
     }));
@@ -807,6 +815,7 @@ fn a_verification_waiting_for_live_checks_is_refused_if_they_fail_now() {
     now_failing.checked_at = datetime!(2026-11-24 10:01 UTC);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: Arc::new(Ok(now_failing)),
         retry_in: Duration::from_secs(5),
     }));
@@ -829,6 +838,7 @@ fn a_refused_connection_says_it_is_not_retried_until_asked() {
     let mut app = app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
+        plan: app.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Refused {
             url: "postgres://bo:***@db/app".into(),
             reason: "password authentication failed for user \"bo\"".into(),
@@ -983,4 +993,164 @@ fn enter_in_the_risks_view_opens_the_task_of_the_selected_row() {
     // Back in the risks view the cursor is where it was left.
     app.act(Action::Show(View::Risks));
     assert_eq!(app.risk_cursor, rows.len() - 1);
+}
+
+/// The shipped plan with a task inserted before the others and one task's title changed: every
+/// later task moves one place.
+fn edited_plan(app: &App) -> Arc<Plan> {
+    let mut plan = (*app.plan).clone();
+    let mut first = plan.tasks[0].clone();
+    first.id = "audit-grants".into();
+    first.title = "Audit the grants".into();
+    plan.tasks.insert(0, first);
+    let index = plan.task_index("master-flow-columns").unwrap();
+    plan.tasks[index].title = "Finish the master flow migration".into();
+    Arc::new(plan)
+}
+
+#[test]
+fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_old_verdicts() {
+    let mut app = live_app();
+    select(&mut app, "drop-discovery-assets");
+    let old_plan = app.plan.clone();
+    let new_plan = edited_plan(&app);
+
+    let effects = app.receive(Msg::PlanFile(Ok(new_plan.clone())));
+    assert_eq!(
+        effects,
+        vec![Effect::UsePlan(new_plan.clone())],
+        "the engine checks the new plan"
+    );
+    assert!(Arc::ptr_eq(&app.plan, &new_plan));
+    assert_eq!(
+        app.selected_task().unwrap().id,
+        "drop-discovery-assets",
+        "the selection stays"
+    );
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("16 tasks (1 added, 0 removed, 1 changed)"),
+        "{:?}",
+        app.notice
+    );
+    // Every task moved one place: the old verdicts would be read against the wrong tasks.
+    assert!(app.last_refresh.is_none());
+    assert!(
+        app.status
+            .tasks
+            .iter()
+            .all(|t| t.status != TaskStatus::Done),
+        "nothing is done until the new plan is checked"
+    );
+
+    // A result of the old plan that was in flight arrives late: it is not applied.
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 8,
+        plan: old_plan.clone(),
+        outcome: Arc::new(Ok(refresh_where_failing(&old_plan, SEED_FAILING))),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(
+        app.last_refresh.is_none(),
+        "the old plan's verdicts are dropped"
+    );
+
+    // The new plan's result is applied, by the new positions.
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 9,
+        plan: new_plan.clone(),
+        outcome: Arc::new(Ok(refresh_where_failing(&new_plan, SEED_FAILING))),
+        retry_in: Duration::from_secs(5),
+    }));
+    let status_of = |app: &App, id: &str| app.status.tasks[app.plan.task_index(id).unwrap()].status;
+    assert_eq!(status_of(&app, "master-flow-columns"), TaskStatus::Failing);
+    assert_eq!(status_of(&app, "audit-grants"), TaskStatus::Done);
+}
+
+#[test]
+fn a_plan_file_that_does_not_validate_keeps_the_old_plan_and_shows_every_problem() {
+    let mut app = live_app();
+    let shown = app.plan.clone();
+    let problems = "plan.json: 2 problems\n  tasks[3].checks[0].kind: unknown kind \"tabel\"\n  tasks[5].day: day 9 is not in days";
+    let effects = app.receive(Msg::PlanFile(Err(problems.into())));
+    assert!(effects.is_empty());
+    assert!(Arc::ptr_eq(&app.plan, &shown), "the old plan stays");
+    assert_eq!(app.plan_problem.as_deref(), Some(problems));
+    assert!(app.last_refresh.is_some(), "and so do its live verdicts");
+    assert!(app.notice.as_deref().unwrap().contains("4 shows why"));
+    app.act(Action::Show(View::Log));
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    let log = draw(&mut app);
+    assert!(
+        log.contains("tasks[3].checks[0].kind: unknown kind"),
+        "{log}"
+    );
+    assert!(log.contains("tasks[5].day: day 9 is not in days"), "{log}");
+
+    // Fixed: the problem goes; a fix back to exactly the plan shown changes nothing else.
+    let effects = app.receive(Msg::PlanFile(Ok(Arc::new((*shown).clone()))));
+    assert!(effects.is_empty());
+    assert_eq!(app.plan_problem, None);
+    assert!(Arc::ptr_eq(&app.plan, &shown));
+}
+
+#[test]
+fn a_plan_whose_search_path_changed_is_refused_until_restart() {
+    let mut app = live_app();
+    let mut plan = (*app.plan).clone();
+    plan.search_path = Some(vec!["migration".into(), "public".into()]);
+    let effects = app.receive(Msg::PlanFile(Ok(Arc::new(plan.clone()))));
+    assert!(effects.is_empty());
+    assert!(
+        app.plan_problem
+            .as_deref()
+            .unwrap()
+            .contains("search_path changed"),
+        "{:?}",
+        app.plan_problem
+    );
+    // With --search-path the plan's own does not matter: the change is taken.
+    let mut app = live_app();
+    app.search_path_override = Some(vec!["public".into()]);
+    let effects = app.receive(Msg::PlanFile(Ok(Arc::new(plan))));
+    assert_eq!(effects.len(), 1);
+    assert_eq!(app.plan_problem, None);
+}
+
+#[test]
+fn a_dialog_on_a_task_the_new_plan_drops_closes_and_keeps_the_note() {
+    let mut app = live_app();
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Note);
+    type_text(&mut app, "half written");
+    let mut plan = (*app.plan).clone();
+    plan.tasks.retain(|t| t.id != "assets-multi-phase-columns");
+    for task in &mut plan.tasks {
+        task.depends_on
+            .retain(|d| d != "assets-multi-phase-columns");
+    }
+    app.receive(Msg::PlanFile(Ok(Arc::new(plan))));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(
+        app.drafts
+            .get("assets-multi-phase-columns")
+            .map(String::as_str),
+        Some("half written")
+    );
+
+    // A dialog on a task that stays follows it to its new place.
+    let mut app = live_app();
+    select(&mut app, "drop-discovery-assets");
+    app.act(Action::Note);
+    let plan = edited_plan(&app);
+    app.receive(Msg::PlanFile(Ok(plan.clone())));
+    let Mode::Dialog(dialog) = &app.mode else {
+        panic!("the dialog stays open")
+    };
+    assert_eq!(plan.tasks[dialog.task_index].id, "drop-discovery-assets");
 }

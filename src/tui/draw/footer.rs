@@ -88,16 +88,20 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// What the log view can explain that the header cannot show whole, if anything (and unless the
-/// log view is already on screen).
-fn problem_pointer(app: &App) -> Option<&'static str> {
+/// log view is already on screen): "why offline, read-only".
+fn problem_pointer(app: &App) -> Option<String> {
     if app.view == View::Log {
         return None;
     }
-    let offline = matches!(app.connection, Connection::Offline { .. });
-    match (offline, app.store_problem.is_some()) {
-        (true, true) => Some("why offline, read-only"),
-        (true, false) => Some("why offline"),
-        (false, true) => Some("read-only: why"),
-        (false, false) => None,
+    let mut problems = Vec::new();
+    if matches!(app.connection, Connection::Offline { .. }) {
+        problems.push("offline");
     }
+    if app.store_problem.is_some() {
+        problems.push("read-only");
+    }
+    if app.plan_problem.is_some() {
+        problems.push("plan file");
+    }
+    (!problems.is_empty()).then(|| format!("why {}", problems.join(", ")))
 }

@@ -91,5 +91,14 @@ fn now(app: &App, width: usize) -> Vec<Line<'static>> {
         None => ("open".to_string(), theme.pass()),
     };
     lines.extend(hanging(vec![label("store")], &store, style, width, indent));
+    if let Some(problems) = &app.plan_problem {
+        lines.extend(hanging(
+            vec![label("plan")],
+            &format!("the file changed but cannot be used; the plan shown stays: {problems}"),
+            theme.fail(),
+            width,
+            indent,
+        ));
+    }
     lines
 }

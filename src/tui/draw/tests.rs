@@ -173,6 +173,7 @@ fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen(
             ascii: false,
         },
         now: time::macros::datetime!(2026-11-24 10:00 UTC),
+        search_path_override: None,
     });
     let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
     refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");
@@ -281,6 +282,7 @@ fn offline_header_keeps_the_old_verdicts() {
     let mut app = live_app();
     app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused (os error 111)".into(),
@@ -416,6 +418,7 @@ fn reasons_too_long_for_the_header_are_whole_in_the_log_view_and_the_footer_poin
     let mut app = live_app();
     app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
         run: 2,
+        plan: app.plan.clone(),
         outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: reason.into(),
