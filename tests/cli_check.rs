@@ -360,14 +360,82 @@ async fn a_libpq_key_value_connection_string_works_as_psql_takes_it() {
         "{shown}"
     );
     assert!(!text(&out.stdout).contains("se cret") && !text(&out.stdout).contains("se%20cret"));
+}
 
-    let out = remtrack(&["check", "--database-url", "service=prod"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("service= names"),
-        "{}",
-        text(&out.stderr)
+#[tokio::test]
+async fn a_service_name_reaches_the_database_psql_reaches_with_it() {
+    let url = cluster().fresh_database().await;
+    exec(&url, REALITY_SQL).await;
+    let parsed = url::Url::parse(&url).unwrap();
+    let db = parsed.path().trim_start_matches('/').to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let services = dir.path().join("pg_service.conf");
+    std::fs::write(
+        &services,
+        format!(
+            "# as psql reads it\n[elsewhere]\nhost=192.0.2.1\n\n  [remtrack_test]\nhost={}\n  port={}  \n\
+             dbname=postgres\nuser=postgres\n[spaced]\nport = 5432\n",
+            parsed.host_str().unwrap(),
+            parsed.port().unwrap(),
+        ),
+    )
+    .unwrap();
+    let with_services = |program: &std::path::Path, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .env("PGSERVICEFILE", &services)
+            .env("PGSYSCONFDIR", dir.path().join("none"))
+            .env_remove("DATABASE_URL")
+            .env_remove("PGSERVICE")
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    // psql is the oracle: the service, with dbname given beside it (which wins), reaches `db`.
+    let conninfo = format!("service=remtrack_test dbname={db}");
+    let psql = with_services(
+        &cluster().psql(),
+        &["-XAt", "-d", &conninfo, "-c", "select current_database()"],
     );
+    assert_eq!(text(&psql.stdout).trim(), db, "{}", text(&psql.stderr));
+    let out = with_services(
+        std::path::Path::new(env!("CARGO_BIN_EXE_remtrack")),
+        &["check", "--format", "json", "--database-url", &conninfo],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(report["summary"]["overclaimed"], 4);
+    assert!(
+        report["database"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{db}")),
+        "{report}"
+    );
+
+    // A service no file defines, and one psql calls a syntax error: psql refuses both, and so
+    // does remtrack, saying where it looked or which line is wrong.
+    for (service, says) in [
+        ("service=nope", "service \"nope\" is not defined"),
+        ("service=spaced", "pg_service.conf, line 11"),
+    ] {
+        let psql = with_services(
+            &cluster().psql(),
+            &["-XAt", "-d", service, "-c", "select 1"],
+        );
+        assert!(!psql.status.success(), "{service}");
+        let out = with_services(
+            std::path::Path::new(env!("CARGO_BIN_EXE_remtrack")),
+            &["check", "--database-url", service],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(says) && stderr.contains("pg_service.conf"),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

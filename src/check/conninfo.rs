@@ -1,6 +1,9 @@
 //! libpq's `key=value` connection strings (`host=db port=5432 dbname=app user=ana`), as psql
 //! accepts them, turned into the `postgres://` URL the driver reads. The password is carried,
-//! never shown.
+//! never shown. `service=name` reads the named section of the connection service file, as libpq
+//! does: the parameters given beside it win over the file's.
+
+use std::path::{Path, PathBuf};
 
 use url::Url;
 
@@ -12,10 +15,25 @@ pub fn is_conninfo(text: &str) -> bool {
 /// The URL for a `key=value` connection string, or what is wrong with it (never quoting a
 /// password).
 pub fn to_url(text: &str) -> Result<String, String> {
+    to_url_with(text, &service_files())
+}
+
+/// [`to_url`], looking for `service=` names in `service_files` (in order: libpq reads the
+/// first file that defines the service).
+pub fn to_url_with(text: &str, service_files: &[PathBuf]) -> Result<String, String> {
+    let given = pairs(text)?;
+    let mut params = match given.iter().find(|(key, _)| key == "service") {
+        Some((_, name)) => service(name, service_files)?,
+        None => Vec::new(),
+    };
+    // What is given beside the service wins over what the file says.
+    params.retain(|(key, _)| !given.iter().any(|(given_key, _)| given_key == key));
+    params.extend(given.into_iter().filter(|(key, _)| key != "service"));
+
     let mut url = Url::parse("postgres://localhost").map_err(|e| e.to_string())?;
     let mut host = None;
     let mut query: Vec<(String, String)> = Vec::new();
-    for (key, value) in pairs(text)? {
+    for (key, value) in params {
         match key.as_str() {
             "host" | "hostaddr" => host = Some(value),
             "port" => {
@@ -32,13 +50,6 @@ pub fn to_url(text: &str) -> Result<String, String> {
             "password" => url
                 .set_password(Some(&encode(&value)))
                 .map_err(|()| "the password cannot be set".to_string())?,
-            "service" => {
-                return Err(
-                    "service= names (pg_service.conf) are not read yet: give host=, port=, \
-                     dbname= and user= instead"
-                        .into(),
-                );
-            }
             "sslmode" | "application_name" | "options" | "sslrootcert" | "sslcert" | "sslkey" => {
                 query.push((key, value));
             }
@@ -58,6 +69,115 @@ pub fn to_url(text: &str) -> Result<String, String> {
         url.query_pairs_mut().extend_pairs(query);
     }
     Ok(url.to_string())
+}
+
+/// Where libpq looks for service definitions, in the order it reads them: the person's file
+/// (`PGSERVICEFILE`, else `~/.pg_service.conf`), then the system's (`PGSYSCONFDIR`, else where
+/// Debian's and the source build's libpq look).
+pub fn service_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    match std::env::var_os("PGSERVICEFILE") {
+        Some(file) => files.push(PathBuf::from(file)),
+        None => files
+            .extend(std::env::var_os("HOME").map(|home| Path::new(&home).join(".pg_service.conf"))),
+    }
+    match std::env::var_os("PGSYSCONFDIR") {
+        Some(dir) => files.push(Path::new(&dir).join("pg_service.conf")),
+        None => files.extend(
+            ["/etc/postgresql-common", "/usr/local/pgsql/etc", "/etc"]
+                .map(|dir| Path::new(dir).join("pg_service.conf")),
+        ),
+    }
+    files
+}
+
+/// The parameters of service `name`, from the first of `files` that defines it.
+fn service(name: &str, files: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                return Err(format!(
+                    "cannot read the service file {}: {error}",
+                    file.display()
+                ));
+            }
+        };
+        if let Some(params) = service_section(&text, name, file)? {
+            return Ok(params);
+        }
+    }
+    let looked: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    Err(format!(
+        "service {name:?} is not defined in any service file (looked in {}; PGSERVICEFILE \
+         names the file to read)",
+        looked.join(", ")
+    ))
+}
+
+/// The `key=value` lines of section `[name]` of a service file, if it has that section. Errors
+/// name the file and line, never a value (it may be a password).
+fn service_section(
+    text: &str,
+    name: &str,
+    file: &Path,
+) -> Result<Option<Vec<(String, String)>>, String> {
+    let mut in_section = false;
+    let mut found = None;
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[') {
+            let Some(section) = section.strip_suffix(']') else {
+                return Err(format!(
+                    "syntax error in service file {}, line {}: a section name ends with ]",
+                    file.display(),
+                    number + 1
+                ));
+            };
+            if found.is_some() {
+                break;
+            }
+            in_section = section == name;
+            if in_section {
+                found = Some(Vec::new());
+            }
+            continue;
+        }
+        if !in_section {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!(
+                "syntax error in service file {}, line {}: expected key=value",
+                file.display(),
+                number + 1
+            ));
+        };
+        // As libpq: the key is exactly what precedes `=` (`port = 5432` is a syntax error
+        // there, so it is here), and the value exactly what follows it.
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(format!(
+                "syntax error in service file {}, line {}: no spaces around = in a service file",
+                file.display(),
+                number + 1
+            ));
+        }
+        if key == "service" {
+            return Err(format!(
+                "nested service specifications are not supported (service file {}, line {})",
+                file.display(),
+                number + 1
+            ));
+        }
+        if let Some(params) = found.as_mut() {
+            params.push((key.to_string(), value.to_string()));
+        }
+    }
+    Ok(found)
 }
 
 fn encode(value: &str) -> String {
@@ -151,16 +271,66 @@ mod tests {
         );
         assert!(!error.contains("hunter2"));
         assert!(
-            to_url("service=prod")
-                .unwrap_err()
-                .contains("service= names")
-        );
-        assert!(
             to_url("host=db port=x")
                 .unwrap_err()
                 .contains("not a port number")
         );
         assert!(is_conninfo("host=db dbname=app"));
         assert!(!is_conninfo("postgres://u@h/db?sslmode=require"));
+    }
+
+    #[test]
+    fn service_names_read_the_first_service_file_that_defines_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let personal = dir.path().join("personal.conf");
+        let system = dir.path().join("system.conf");
+        std::fs::write(
+            &personal,
+            "# mine\n  [prod]\nhost=db.internal\n  port=6432  \ndbname=app\nuser=ana\n\
+             password=hunter2\n\n[other]\nhost=elsewhere\n",
+        )
+        .unwrap();
+        std::fs::write(&system, "[prod]\nhost=system-wide\n[staging]\nhost=stage\n").unwrap();
+        let files = [
+            personal.clone(),
+            dir.path().join("absent.conf"),
+            system.clone(),
+        ];
+        assert_eq!(
+            to_url_with("service=prod", &files).unwrap(),
+            "postgres://ana:hunter2@db.internal:6432/app"
+        );
+        // Given beside the service, whatever the order, a parameter wins over the file's.
+        assert_eq!(
+            to_url_with("dbname=reports service=prod user=bo", &files).unwrap(),
+            "postgres://bo:hunter2@db.internal:6432/reports"
+        );
+        assert_eq!(
+            to_url_with("service=staging", &files).unwrap(),
+            "postgres://stage"
+        );
+        let missing = to_url_with("service=nope", &files).unwrap_err();
+        assert!(
+            missing.contains("service \"nope\" is not defined")
+                && missing.contains("personal.conf"),
+            "{missing}"
+        );
+
+        std::fs::write(&personal, "[prod]\nhost=db\npassword hunter2\n").unwrap();
+        let broken = to_url_with("service=prod", &files).unwrap_err();
+        assert!(broken.contains("personal.conf, line 3"), "{broken}");
+        assert!(!broken.contains("hunter2"), "{broken}");
+        std::fs::write(&personal, "[prod]\nhost=db\nport = 6432\n").unwrap();
+        let spaced = to_url_with("service=prod", &files).unwrap_err();
+        assert!(
+            spaced.contains("line 3") && spaced.contains("no spaces"),
+            "{spaced}"
+        );
+        std::fs::write(&personal, "[prod]\nservice=other\n").unwrap();
+        assert!(
+            to_url_with("service=prod", &files)
+                .unwrap_err()
+                .contains("nested service")
+        );
     }
 }

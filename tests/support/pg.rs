@@ -200,6 +200,12 @@ impl PgCluster {
     }
 
     /// The TCP port the server listens on (on 127.0.0.1).
+    /// This cluster's own `psql`, to ask PostgreSQL's client what it makes of something.
+    #[allow(dead_code)]
+    pub fn psql(&self) -> PathBuf {
+        self.bin.join("psql")
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
