@@ -48,15 +48,20 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     };
     let right = Line::from(vec![connection, checked, user]);
     let right_width = right.width() as u16;
-    let title = Line::from(vec![
-        Span::styled("remtrack", theme.key()),
-        Span::raw(" · "),
-        Span::styled(one_line(&app.plan.title), theme.title()),
-    ]);
     let title_area = Rect {
         width: areas.header.width.saturating_sub(right_width + 1),
         ..areas.header
     };
+    // The title gives way to the status, and says so with an ellipsis when it does.
+    let title_room = usize::from(title_area.width).saturating_sub("remtrack · ".chars().count());
+    let title = Line::from(vec![
+        Span::styled("remtrack", theme.key()),
+        Span::raw(" · "),
+        Span::styled(
+            shorten(&one_line(&app.plan.title), title_room),
+            theme.title(),
+        ),
+    ]);
     frame.render_widget(Paragraph::new(title), title_area);
     let right_area = Rect {
         x: areas.header.x + areas.header.width.saturating_sub(right_width),

@@ -23,8 +23,10 @@ use unicode_width::UnicodeWidthStr as _;
 /// From this inner width the list shows the claim as a column of its own and puts the markers
 /// last, beside it; below it the markers come first so that nothing cuts them off.
 pub const COLUMNS_FROM: usize = 100;
-/// The id column is as wide as the longest id shown, up to this.
-const ID_MAX: usize = 32;
+/// The id column is as wide as the longest id shown, up to this share of the list (and at
+/// least [`ID_MIN`]); a longer id is cut where it differs from the others shown.
+const ID_SHARE: (usize, usize) = (2, 5);
+const ID_MIN: usize = 24;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
@@ -160,6 +162,8 @@ impl Row {
 /// Column widths for the rows shown, so that ids (and titles) start at the same place on every
 /// row whether or not a row has a marker.
 struct Columns {
+    /// Every id shown, to cut each where it differs from the others.
+    ids: Vec<String>,
     wide: bool,
     markers: usize,
     id: usize,
@@ -178,7 +182,7 @@ impl Columns {
             .map(|r| r.id.width())
             .max()
             .unwrap_or(0)
-            .min(ID_MAX);
+            .min((inner_width * ID_SHARE.0 / ID_SHARE.1).max(ID_MIN));
         let wide = inner_width >= COLUMNS_FROM;
         let title = if wide {
             let marker_room = if markers > 0 { markers + 2 } else { 0 };
@@ -187,6 +191,7 @@ impl Columns {
             usize::MAX
         };
         Columns {
+            ids: rows.iter().map(|r| r.id.clone()).collect(),
             wide,
             markers,
             id,
@@ -235,7 +240,11 @@ impl Columns {
             }
             return Line::from(spans);
         }
-        spans.push(Span::styled(fit(&row.id, self.id), theme.title()));
+        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
+        spans.push(Span::styled(
+            fit_distinct(&row.id, &ids, self.id),
+            theme.title(),
+        ));
         spans.push(Span::raw("  "));
         spans.push(Span::raw(fit(&row.title, self.title)));
         spans.push(Span::raw("  "));
@@ -261,6 +270,35 @@ impl Columns {
     }
 }
 
+/// `id` padded or cut to exactly `width` columns so that what sets it apart from the `others`
+/// shown stays visible: ids of one family share a long start
+/// (`reconcile-legacy-…-10-0-…`, `…-10-1-…`), so when that start alone would fill the column, the
+/// cut begins shortly before the first character that differs.
+fn fit_distinct(id: &str, others: &[&str], width: usize) -> String {
+    if id.width() <= width || width < 8 {
+        return fit(id, width);
+    }
+    let chars: Vec<char> = id.chars().collect();
+    let differs_at = others
+        .iter()
+        .filter(|other| **other != id)
+        .map(|other| {
+            chars
+                .iter()
+                .zip(other.chars())
+                .take_while(|(a, b)| **a == *b)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    if differs_at + 2 < width {
+        return fit(id, width);
+    }
+    let start = differs_at.saturating_sub(width / 3);
+    let rest: String = chars[start..].iter().collect();
+    format!("…{}", fit(&rest, width - 1))
+}
+
 /// `text` padded or cut (with an ellipsis) to exactly `width` columns.
 fn fit(text: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar as _;
@@ -283,4 +321,42 @@ fn fit(text: &str, width: usize) -> String {
     }
     out.push_str(&" ".repeat(width.saturating_sub(used)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, fit_distinct};
+    use unicode_width::UnicodeWidthStr as _;
+
+    #[test]
+    fn long_ids_keep_both_ends_and_every_cell_is_filled_exactly() {
+        let ids = [
+            "reconcile-legacy-discovery-assessment-structure-10-0-with-master-flow",
+            "reconcile-legacy-discovery-assessment-structure-10-1-with-master-flow",
+        ];
+        let cut: Vec<String> = ids.iter().map(|id| fit_distinct(id, &ids, 30)).collect();
+        assert_ne!(cut[0], cut[1], "ids alike at the start stay apart: {cut:?}");
+        assert!(
+            cut[0].contains("10-0") && cut[1].contains("10-1"),
+            "{cut:?}"
+        );
+        assert!(cut[0].starts_with('…'), "{cut:?}");
+        // Ids that differ early are cut at their end, as any text.
+        let early = [
+            "drop-discovery-assets-and-every-index-on-them",
+            "master-flow-columns",
+        ];
+        assert_eq!(fit_distinct(early[0], &early, 20), "drop-discovery-asse…");
+        for width in 0..80 {
+            for text in ["", "short", ids[0], "日本語のテーブル名が長いタスク識別子"]
+            {
+                assert_eq!(
+                    fit_distinct(text, &ids, width).width(),
+                    width,
+                    "{text:?} at {width}"
+                );
+                assert_eq!(fit(text, width).width(), width, "{text:?} at {width}");
+            }
+        }
+    }
 }
