@@ -134,7 +134,7 @@ fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken
     assert_ne!(edited, original, "the shipped plan has that title");
     std::fs::write(&plan_file, &edited).unwrap();
     let screen = tmux.wait_for("plan reloaded: 15 tasks (0 added, 0 removed, 1 changed)");
-    assert!(screen.contains("Drop the legacy discovery_ass"), "{screen}");
+    assert!(screen.contains("Drop the legacy discovery"), "{screen}");
     assert!(
         screen.contains("✗ Complete the master flow migration"),
         "the selection stays:\n{screen}"
@@ -149,7 +149,7 @@ fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken
     .unwrap();
     let screen = tmux.wait_for("the plan shown stays");
     assert!(
-        screen.contains("Drop the legacy discovery_ass"),
+        screen.contains("Drop the legacy discovery"),
         "the old plan is still on screen:\n{screen}"
     );
     tmux.keys(&["j"]);

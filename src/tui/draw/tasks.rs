@@ -201,6 +201,9 @@ impl Columns {
 
     fn line(&self, app: &App, row: &Row) -> Line<'static> {
         let theme = &app.theme;
+        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
+        // Padded to the column, so that the titles line up too.
+        let id = Span::styled(fit_distinct(&row.id, &ids, self.id), theme.title());
         let state = &app.status.tasks[row.index];
         let mut spans = vec![
             Span::styled(
@@ -232,7 +235,7 @@ impl Columns {
                 marker_spans(&mut spans);
                 spans.push(Span::raw("  "));
             }
-            spans.push(Span::styled(row.id.clone(), theme.title()));
+            spans.push(id);
             spans.push(Span::raw("  "));
             spans.push(Span::raw(row.title.clone()));
             if row.claimed == Some(Claimed::Done) && !row.overclaimed {
@@ -240,11 +243,7 @@ impl Columns {
             }
             return Line::from(spans);
         }
-        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
-        spans.push(Span::styled(
-            fit_distinct(&row.id, &ids, self.id),
-            theme.title(),
-        ));
+        spans.push(id);
         spans.push(Span::raw("  "));
         spans.push(Span::raw(fit(&row.title, self.title)));
         spans.push(Span::raw("  "));

@@ -338,11 +338,13 @@ fn id_columns(app: &App, width: u16, height: u16) -> Vec<(String, usize)> {
         .iter()
         .map(|&index| {
             let id = &app.plan.tasks[index].id;
+            // A narrow list may cut the id: its start is enough to find it.
+            let start: String = format!(" {}", id.chars().take(12).collect::<String>());
             let line = screen
                 .lines()
-                .find(|line| line.contains(&format!(" {id} ")))
+                .find(|line| line.contains(&start))
                 .unwrap_or_else(|| panic!("{id} is not on screen at {width}x{height}:\n{screen}"));
-            let byte = line.find(&format!(" {id} ")).unwrap() + 1;
+            let byte = line.find(&start).unwrap() + 1;
             (id.clone(), line[..byte].chars().count())
         })
         .collect()
