@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::age;
+use super::wrap::shorten;
 use crate::printable::one_line;
 use crate::status::Progress;
 use crate::tui::action::View;
@@ -177,7 +178,6 @@ fn progress_spans(
     spans
 }
 
-/// `text` cut to `width` columns, ending in an ellipsis when cut.
 /// Where the database is, for a narrow header: `host:port/name` without scheme or user, or the
 /// SQLite file's name.
 fn compact_database(url: &str) -> String {
@@ -194,28 +194,6 @@ fn compact_database(url: &str) -> String {
     let host = parsed.host_str().unwrap_or_default();
     let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
     format!("{host}{port}{}", parsed.path())
-}
-
-fn shorten(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar as _;
-    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
-    if total <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
 }
 
 /// The days (or phases) with their gauges; when they do not all fit, the window slides so that

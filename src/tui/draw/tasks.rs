@@ -12,6 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
+use super::wrap::shorten;
 use crate::plan::Claimed;
 use crate::printable::one_line;
 use crate::status::Verification;
@@ -300,26 +301,9 @@ fn fit_distinct(id: &str, others: &[&str], width: usize) -> String {
 
 /// `text` padded or cut (with an ellipsis) to exactly `width` columns.
 fn fit(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar as _;
-    let mut out = String::new();
-    let mut used = 0;
-    if text.width() <= width {
-        out.push_str(text);
-        used = text.width();
-    } else if width > 0 {
-        for c in text.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w + 1 > width {
-                break;
-            }
-            out.push(c);
-            used += w;
-        }
-        out.push('…');
-        used += 1;
-    }
-    out.push_str(&" ".repeat(width.saturating_sub(used)));
-    out
+    let shown = shorten(text, width);
+    let padding = width.saturating_sub(shown.width());
+    shown + &" ".repeat(padding)
 }
 
 #[cfg(test)]

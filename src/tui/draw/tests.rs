@@ -277,18 +277,23 @@ fn log_view() {
     at_sizes("log", &mut app);
 }
 
-#[test]
-fn offline_header_keeps_the_old_verdicts() {
-    let mut app = live_app();
+/// The database stops answering after the first refresh.
+fn go_offline(app: &mut App, reason: &str) {
     app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
         run: 2,
         plan: app.plan.clone(),
         outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
-            reason: "Connection refused (os error 111)".into(),
+            reason: reason.into(),
         })),
         retry_in: std::time::Duration::from_secs(4),
     }));
+}
+
+#[test]
+fn offline_header_keeps_the_old_verdicts() {
+    let mut app = live_app();
+    go_offline(&mut app, "Connection refused (os error 111)");
     at_sizes("offline", &mut app);
 }
 
@@ -418,15 +423,7 @@ fn reasons_too_long_for_the_header_are_whole_in_the_log_view_and_the_footer_poin
     let store = "the store's server at store.internal.example.com:5432 refused the connection: \
                  too many clients already; marks made now would be lost";
     let mut app = live_app();
-    app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
-        run: 2,
-        plan: app.plan.clone(),
-        outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
-            url: "sqlite:demo.db".into(),
-            reason: reason.into(),
-        })),
-        retry_in: std::time::Duration::from_secs(4),
-    }));
+    go_offline(&mut app, reason);
     app.receive(Msg::StoreFailed(store.into()));
     app.notice = None;
     let days = text(&screen(&app, 80, 24));

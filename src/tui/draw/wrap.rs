@@ -1,5 +1,6 @@
-//! Lines that wrap under their own text (a hanging indent), which ratatui's `Wrap` cannot do:
-//! evidence, notes and log entries stay readable as a block beside their label.
+//! Text fitted to the cells it has: lines that wrap under their own text (a hanging indent,
+//! which ratatui's `Wrap` cannot do) so evidence, notes and log entries stay readable as a block
+//! beside their label; and single lines cut with an ellipsis.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -54,6 +55,28 @@ pub fn hanging(
         lines.push(Line::from(label));
     }
     lines
+}
+
+/// `text` cut to `width` columns, ending in an ellipsis when cut.
+pub fn shorten(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
 }
 
 /// The fewest columns the text may have beside its label before it moves below it.
