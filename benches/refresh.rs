@@ -687,6 +687,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
         run: 1,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh.clone())),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();

@@ -13,7 +13,9 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::check::{Refresh, Target, TargetError, refresh};
+use crate::check::{
+    CodeSource, Refresh, Target, TargetError, Verdicts, judge_code_only, refresh_with,
+};
 use crate::plan::Plan;
 
 /// The longest wait between retries while the database is down.
@@ -37,6 +39,9 @@ pub enum EngineUpdate {
         run: u64,
         plan: Arc<Plan>,
         outcome: Arc<RefreshOutcome>,
+        /// When the database could not be read and the plan has code checks: every verdict
+        /// judged from the code alone (the code stays live while the database is offline).
+        code_only: Option<Arc<Verdicts>>,
         retry_in: Duration,
     },
 }
@@ -66,10 +71,22 @@ pub struct EngineHandle {
 
 impl Engine {
     /// Starts the engine on the current tokio runtime; the first refresh starts at once.
-    pub fn spawn(plan: Arc<Plan>, target: Target, interval: Duration) -> Engine {
+    pub fn spawn(
+        plan: Arc<Plan>,
+        target: Target,
+        code: Arc<CodeSource>,
+        interval: Duration,
+    ) -> Engine {
         let (requests, request_rx) = mpsc::channel(16);
         let (updates, _) = broadcast::channel(64);
-        tokio::spawn(run(plan, target, interval, request_rx, updates.clone()));
+        tokio::spawn(run(
+            plan,
+            target,
+            code,
+            interval,
+            request_rx,
+            updates.clone(),
+        ));
         Engine { requests, updates }
     }
 
@@ -85,12 +102,14 @@ impl Engine {
 async fn run(
     mut plan: Arc<Plan>,
     target: Target,
+    code: Arc<CodeSource>,
     interval: Duration,
     mut requests: mpsc::Receiver<EngineRequest>,
     updates: broadcast::Sender<EngineUpdate>,
 ) {
     let mut run_id = 0u64;
-    let mut in_flight: Option<(u64, Arc<Plan>, JoinHandle<RefreshOutcome>)> = None;
+    type Finished = (RefreshOutcome, Option<Arc<Verdicts>>);
+    let mut in_flight: Option<(u64, Arc<Plan>, JoinHandle<Finished>)> = None;
     let mut busy = false;
     let mut queued = false;
     let mut failures = 0u32;
@@ -125,8 +144,22 @@ async fn run(
             () = tokio::time::sleep_until(next_auto), if !busy => {
                 run_id += 1;
                 let _ = updates.send(EngineUpdate::RefreshStarted { run: run_id });
-                let (checked, target) = (plan.clone(), target.clone());
-                in_flight = Some((run_id, plan.clone(), tokio::spawn(async move { refresh(&checked, &target).await })));
+                let (checked, target, code) = (plan.clone(), target.clone(), code.clone());
+                in_flight = Some((run_id, plan.clone(), tokio::spawn(async move {
+                    let outcome = refresh_with(&checked, &target, &code).await;
+                    // The database said nothing: the code still can.
+                    let code_only = match &outcome {
+                        Err(error) if checked.all_checks().any(|c| c.spec.is_code()) => {
+                            let why = format!("the database is offline ({})", error.reason());
+                            tokio::task::spawn_blocking(move || judge_code_only(&checked, &code, &why))
+                                .await
+                                .ok()
+                                .map(Arc::new)
+                        }
+                        _ => None,
+                    };
+                    (outcome, code_only)
+                })));
                 busy = true;
                 // Until this one finishes, the timer does not fire again.
                 next_auto = Instant::now() + Duration::from_secs(86_400);
@@ -136,8 +169,8 @@ async fn run(
                     .take()
                     .map_or((run_id, plan.clone()), |(run, checked, _)| (run, checked));
                 busy = false;
-                let outcome = joined.unwrap_or_else(|error| {
-                    Err(TargetError::Unreachable { url: target.display_url().to_string(), reason: format!("refresh task failed: {error}") })
+                let (outcome, code_only) = joined.unwrap_or_else(|error| {
+                    (Err(TargetError::Unreachable { url: target.display_url().to_string(), reason: format!("refresh task failed: {error}") }), None)
                 });
                 failures = if outcome.is_ok() { 0 } else { failures.saturating_add(1) };
                 let refused = outcome.as_ref().is_err_and(TargetError::is_refused);
@@ -151,7 +184,7 @@ async fn run(
                     delay_after(failures, interval)
                 };
                 next_auto = Instant::now() + retry_in;
-                let _ = updates.send(EngineUpdate::RefreshFinished { run, plan: checked, outcome: Arc::new(outcome), retry_in });
+                let _ = updates.send(EngineUpdate::RefreshFinished { run, plan: checked, outcome: Arc::new(outcome), code_only, retry_in });
             }
         }
         if updates.receiver_count() == 0 && requests.is_closed() {

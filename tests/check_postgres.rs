@@ -542,7 +542,12 @@ async fn a_server_that_refuses_the_connection_is_not_retried_until_asked() {
     let url = cluster().url("no_such_database");
     let target = Target::open(&url, Limits::default()).unwrap();
     let plan = plan_of(json!([{ "id": "t", "kind": "table_exists", "table": "flows" }]));
-    let engine = Engine::spawn(Arc::new(plan), target, Duration::from_millis(200));
+    let engine = Engine::spawn(
+        Arc::new(plan),
+        target,
+        Arc::new(remtrack::check::CodeSource::unset()),
+        Duration::from_millis(200),
+    );
     let mut view = engine.attach();
     let finished = loop {
         match tokio::time::timeout(Duration::from_secs(10), view.updates.recv()).await {

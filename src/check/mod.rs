@@ -4,6 +4,7 @@
 //! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
 //! is judged by pure code in `judge`. Nothing here changes the target database.
 
+pub mod code;
 pub mod conninfo;
 pub mod default_expr;
 mod facts;
@@ -17,8 +18,9 @@ mod sqlite;
 pub mod sqltype;
 mod target;
 
+pub use code::{CodeLimits, CodeSource};
 pub use facts::SearchPath;
-pub use refresh::{Refresh, refresh};
+pub use refresh::{Refresh, judge_code_only, refresh, refresh_with};
 pub use sql_text::{SqlRejection, screen_check_sql};
 pub use target::{Limits, Target, TargetError};
 

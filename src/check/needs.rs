@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::default_expr::sequences_named;
 use super::facts::{Relation, Resolved, SchemaSnapshot};
 use super::sqltype::{SqlType, parse_type};
-use crate::plan::{Check, CheckSpec, ColumnRef, Plan, TableRef};
+use crate::plan::{CheckSpec, ColumnRef, Plan, TableRef};
 
 /// What a refresh must read, gathered from every check and guard in the plan.
 #[derive(Debug, Clone, Default)]
@@ -140,7 +140,7 @@ impl Needs {
         let mut names = BTreeSet::new();
         let mut index_tables = BTreeSet::new();
         let mut type_names = BTreeSet::new();
-        for check in all_checks(plan) {
+        for check in plan.all_checks() {
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })
                 | CheckSpec::ColumnAbsent(ColumnRef { table, .. }) => {
@@ -186,7 +186,12 @@ impl Needs {
                         migration.migration_column().to_string(),
                     ));
                 }
-                CheckSpec::Sql(_) => {}
+                // The code is read by the code pass, not by the database.
+                CheckSpec::Sql(_)
+                | CheckSpec::CodeAbsent(_)
+                | CheckSpec::CodePresent(_)
+                | CheckSpec::PathExists(_)
+                | CheckSpec::PathAbsent(_) => {}
             }
         }
         needs.relation_names = names.into_iter().collect();
@@ -234,15 +239,6 @@ fn readable_table<'a>(
         }
         _ => None,
     }
-}
-
-/// Every check and guard in the plan, in plan order.
-pub(crate) fn all_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    plan.tasks.iter().flat_map(|task| {
-        task.checks
-            .iter()
-            .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
-    })
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! One refresh: work out what the plan needs to know, ask the database, judge every check.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use time::OffsetDateTime;
 
+use super::code::{CodeFacts, CodeNeeds, CodeSource};
 use super::facts::{SearchPath, SqlOutcome};
-use super::judge::{Facts, judge};
-use super::needs::{Needs, all_checks};
+use super::judge::{Facts, judge, judge_code};
+use super::needs::Needs;
 use super::target::{Target, TargetError, seconds};
-use super::{TaskVerdicts, Verdicts, postgres, screen_check_sql, sqlite};
+use super::{TaskVerdicts, Verdict, Verdicts, postgres, screen_check_sql, sqlite};
 use crate::Backend;
 use crate::plan::{Check, CheckSpec, Plan, SqlCheck};
 
@@ -25,10 +27,26 @@ pub struct Refresh {
     pub search_path: SearchPath,
 }
 
-/// Checks the whole plan against the target: one catalog snapshot, one data query, then the `sql`
-/// checks concurrently on the pool. Fails only when the database cannot be used at all.
+/// Checks the whole plan against the target, with no code at hand (code checks are errors).
 pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetError> {
+    refresh_with(plan, target, &Arc::new(CodeSource::unset())).await
+}
+
+/// Checks the whole plan: the database (one catalog snapshot, one data query, then the `sql`
+/// checks concurrently on the pool) and, beside it on a blocking thread, the code. Fails only
+/// when the database cannot be used at all; [`judge_code_only`] then still judges the code.
+pub async fn refresh_with(
+    plan: &Plan,
+    target: &Target,
+    code: &Arc<CodeSource>,
+) -> Result<Refresh, TargetError> {
     let started = Instant::now();
+    let code_needs = CodeNeeds::of(plan);
+    let code_pass = {
+        let code = code.clone();
+        let needs = code_needs.clone();
+        tokio::task::spawn_blocking(move || code.gather(&needs))
+    };
     let checked_at = OffsetDateTime::now_utc();
     let backend = target.backend();
     let limits = target.limits();
@@ -110,19 +128,48 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
         sql_results.map_err(|error| unreachable(connection_reason(&error)))?;
 
     tracing::debug!("all queries answered after {:?}", started.elapsed());
+    let code_facts = code_pass.await.unwrap_or_else(|error| CodeFacts {
+        root: Err(format!("the code pass failed: {error}")),
+        ..CodeFacts::default()
+    });
     let mut sql_outcomes = sql_outcomes.into_iter();
     let facts = Facts {
         backend,
         schema: &schema,
         data: &data,
     };
-    let mut verdict_of = |check: &Check| {
+    let verdicts = judge_plan(plan, |check| {
+        if let Some(verdict) = judge_code(&check.spec, &code_facts) {
+            return verdict;
+        }
         let sql = matches!(check.spec, CheckSpec::Sql(_))
             .then(|| sql_outcomes.next())
             .flatten();
         judge(&check.spec, &facts, sql.as_ref())
-    };
-    let verdicts = Verdicts {
+    });
+    tracing::debug!("judged after {:?}", started.elapsed());
+    Ok(Refresh {
+        verdicts,
+        checked_at,
+        duration: started.elapsed(),
+        queries: statements + sql_statements,
+        search_path: schema.search_path.clone(),
+    })
+}
+
+/// The verdicts of the code checks alone, for when the database cannot be read (offline, or
+/// `check --code-only`): every other check says it was not read. Blocking (file I/O).
+pub fn judge_code_only(plan: &Plan, code: &CodeSource, why_no_database: &str) -> Verdicts {
+    let facts = code.gather(&CodeNeeds::of(plan));
+    judge_plan(plan, |check| {
+        judge_code(&check.spec, &facts)
+            .unwrap_or_else(|| Verdict::error(format!("not read: {why_no_database}")))
+    })
+}
+
+/// Every check and guard of the plan judged by `verdict_of`, in plan order.
+fn judge_plan(plan: &Plan, mut verdict_of: impl FnMut(&Check) -> Verdict) -> Verdicts {
+    Verdicts {
         tasks: plan
             .tasks
             .iter()
@@ -136,19 +183,12 @@ pub async fn refresh(plan: &Plan, target: &Target) -> Result<Refresh, TargetErro
                     .collect(),
             })
             .collect(),
-    };
-    tracing::debug!("judged after {:?}", started.elapsed());
-    Ok(Refresh {
-        verdicts,
-        checked_at,
-        duration: started.elapsed(),
-        queries: statements + sql_statements,
-        search_path: schema.search_path.clone(),
-    })
+    }
 }
 
 fn sql_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    all_checks(plan).filter(|check| matches!(check.spec, CheckSpec::Sql(_)))
+    plan.all_checks()
+        .filter(|check| matches!(check.spec, CheckSpec::Sql(_)))
 }
 
 /// Runs the `sql` checks, in plan order, and says how many statements that took. On

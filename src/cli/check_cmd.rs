@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::{Format, LimitArgs, ReportArgs, exit};
-use crate::check::{Target, refresh};
+use crate::check::{Refresh, Target, judge_code_only, refresh_with};
 use crate::plan::{Plan, load_plan};
 use crate::report::{Report, render_junit, render_markdown, render_text};
 use crate::status::{Marks, derive};
@@ -18,6 +18,9 @@ pub async fn run(args: &super::CheckArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if args.code_only {
+        return code_only_report(&plan, &args.plan, &args.report, &args.limits);
+    }
     let Some(url) = &args.database_url else {
         eprintln!(
             "remtrack: no database to check: set DATABASE_URL or pass --database-url \
@@ -56,7 +59,7 @@ pub(crate) async fn check_and_report(
             return exit::BAD_INPUT;
         }
     };
-    let refreshed = refresh(plan, &target).await;
+    let refreshed = refresh_with(plan, &target, &limits.code_source(plan, plan_file)).await;
     target.close().await;
     let refreshed = match refreshed {
         Ok(refreshed) => refreshed,
@@ -82,11 +85,56 @@ pub(crate) async fn check_and_report(
         &marks,
     )
     .with_backend(target.backend());
+    print_report(&report, report_args);
+    exit_code(&status, report_args)
+}
+
+/// `check --code-only`: the code checks alone, no database needed; every database check says
+/// it was not read, so its task is unknown, never done.
+fn code_only_report(
+    plan: &Plan,
+    plan_file: &Path,
+    report_args: &ReportArgs,
+    limits: &LimitArgs,
+) -> u8 {
+    let started = std::time::Instant::now();
+    let code = limits.code_source(plan, plan_file);
+    let verdicts = judge_code_only(plan, &code, "--code-only reads no database");
+    let refreshed = Refresh {
+        verdicts,
+        checked_at: time::OffsetDateTime::now_utc(),
+        duration: started.elapsed(),
+        queries: 0,
+        search_path: Default::default(),
+    };
+    let marks = Marks::new();
+    let status = derive(plan, Some(&refreshed.verdicts), &marks);
+    let report = Report::build(
+        plan,
+        &plan_file.display().to_string(),
+        "(none: --code-only)",
+        &refreshed,
+        &status,
+        &marks,
+    );
+    print_report(&report, report_args);
+    exit_code(&status, report_args)
+}
+
+fn exit_code(status: &crate::status::PlanStatus, report_args: &ReportArgs) -> u8 {
+    if status.overclaimed().next().is_some() || (report_args.strict && !status.all_done()) {
+        exit::NOT_DONE
+    } else {
+        exit::OK
+    }
+}
+
+fn print_report(report: &Report, report_args: &ReportArgs) {
     let rendered = match report_args.format {
-        Format::Text => render_text(&report),
-        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        Format::Junit => render_junit(&report),
-        Format::Markdown => render_markdown(&report),
+        Format::Text => render_text(report),
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Junit => render_junit(report),
+        Format::Markdown => render_markdown(report),
     };
     let written = if report_args.format == Format::Text {
         write!(anstream::stdout(), "{rendered}")
@@ -97,11 +145,6 @@ pub(crate) async fn check_and_report(
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("remtrack: cannot write the report: {error}");
-    }
-    if status.overclaimed().next().is_some() || (report_args.strict && !status.all_done()) {
-        exit::NOT_DONE
-    } else {
-        exit::OK
     }
 }
 

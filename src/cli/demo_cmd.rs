@@ -13,7 +13,12 @@ use crate::store::StoreLocation;
 
 /// How to open a kept demo again, from any folder: every path absolute, and the plan named (the
 /// built-in one has no file, so the hint says how to write it out).
-fn reopen_hint(args: &super::DemoArgs, db_path: &Path, store: &StoreLocation) -> String {
+fn reopen_hint(
+    args: &super::DemoArgs,
+    db_path: &Path,
+    store: &StoreLocation,
+    code_root: &Path,
+) -> String {
     let absolute = |path: &Path| {
         std::path::absolute(path)
             .unwrap_or_else(|_| path.to_path_buf())
@@ -29,8 +34,9 @@ fn reopen_hint(args: &super::DemoArgs, db_path: &Path, store: &StoreLocation) ->
         StoreLocation::Postgres(_) => store.display(),
     };
     format!(
-        "remtrack: open it again from any folder with:\n  remtrack --database-url sqlite:{} --store {store} --plan {plan}",
-        absolute(db_path)
+        "remtrack: open it again from any folder with:\n  remtrack --database-url sqlite:{} --store {store} --code-root {} --plan {plan}",
+        absolute(db_path),
+        absolute(code_root)
     )
 }
 
@@ -72,8 +78,23 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    // The code beside it, as the report found it; the plan's code checks read it unless the
+    // person names other code.
+    let code_root = crate::demo::code::beside(&db_path);
+    if let Err(error) = crate::demo::code::lay_out(&code_root) {
+        eprintln!("remtrack: cannot lay out the demo's code: {error}");
+        return exit::BAD_INPUT;
+    }
+    let mut limits = args.limits.clone();
+    if limits.code_root.is_none() {
+        limits.code_root = Some(code_root.clone());
+    }
     if args.db.is_some() {
-        eprintln!("remtrack: demo database created at {}", db_path.display());
+        eprintln!(
+            "remtrack: demo database created at {}, its code at {}",
+            db_path.display(),
+            code_root.display()
+        );
     }
     let on_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if on_terminal && !args.check && args.report.format == super::Format::Text {
@@ -91,7 +112,7 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             ascii: args.ascii,
             store: args.store.clone(),
             actor: args.actor.clone(),
-            limits: args.limits.clone(),
+            limits: limits.clone(),
         };
         let log_dir = match &store {
             StoreLocation::Sqlite(path) => path.parent().map_or(scratch.clone(), Path::to_path_buf),
@@ -115,7 +136,7 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             eprintln!("remtrack: demo marks are kept in {}", store.display());
         }
         if args.db.is_some() {
-            eprintln!("{}", reopen_hint(args, &db_path, &store));
+            eprintln!("{}", reopen_hint(args, &db_path, &store, &code_root));
         }
         return code;
     }
@@ -130,12 +151,12 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
         &url,
         store.as_ref(),
         &args.report,
-        &args.limits,
+        &limits,
     )
     .await;
     if args.db.is_some() {
         let store = store.unwrap_or_else(|| StoreLocation::beside_plan(&db_path));
-        eprintln!("{}", reopen_hint(args, &db_path, &store));
+        eprintln!("{}", reopen_hint(args, &db_path, &store, &code_root));
     }
     code
 }

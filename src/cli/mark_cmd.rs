@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::{MarkArgs, exit};
-use crate::check::{Target, refresh};
+use crate::check::{Target, judge_code_only, refresh_with};
 use crate::plan::{Plan, Task, load_plan};
 use crate::printable::{one_line, printable};
 use crate::redact::redact_url;
@@ -41,8 +41,8 @@ pub async fn run(args: &MarkArgs, kind: MarkKind) -> u8 {
                 eprintln!("remtrack: {refusal}");
                 return exit::BAD_INPUT;
             }
-            if task.is_manual() {
-                serde_json::json!({ "manual": true })
+            if task.marks_count_everywhere() {
+                serde_json::json!({ "manual": task.is_manual() })
             } else {
                 // A verification of a task with checks belongs to one database; so does its
                 // withdrawal.
@@ -161,6 +161,27 @@ async fn verify_evidence(
             }
         };
     }
+    if task.is_code_work() {
+        // Only the code is read: no database needed, and the mark holds for every database.
+        let code = args.limits.code_source(plan, &args.plan);
+        let verdicts = judge_code_only(plan, &code, "a code task reads no database");
+        let index = plan.task_index(&task.id);
+        let task_verdicts = index.and_then(|i| verdicts.task(i));
+        if let Err(refusal) = may_verify(task, task_verdicts, note) {
+            eprintln!("remtrack: {}: {}", task.id, printable(&refusal.to_string()));
+            return Err(exit::NOT_DONE);
+        }
+        let mut evidence =
+            evidence_snapshot(task, task_verdicts, "", Some(OffsetDateTime::now_utc()));
+        let commit = task_verdicts
+            .and_then(|v| v.checks.iter().find_map(|c| c.facts.get("commit")))
+            .cloned();
+        if let Some(object) = evidence.as_object_mut() {
+            object.insert("code_only".into(), true.into());
+            object.insert("commit".into(), commit.unwrap_or(serde_json::Value::Null));
+        }
+        return Ok(evidence);
+    }
     let Some(url) = &args.database_url else {
         eprintln!(
             "remtrack: {} has checks, so verifying it needs the database: pass --database-url or set DATABASE_URL",
@@ -173,7 +194,7 @@ async fn verify_evidence(
             eprintln!("remtrack: {}", one_line(&error.to_string()));
             exit::BAD_INPUT
         })?;
-    let refreshed = refresh(plan, &target).await;
+    let refreshed = refresh_with(plan, &target, &args.limits.code_source(plan, &args.plan)).await;
     target.close().await;
     let refreshed = refreshed.map_err(|error| {
         eprintln!("remtrack: {}", one_line(&error.to_string()));

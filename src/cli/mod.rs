@@ -102,9 +102,26 @@ pub struct LimitArgs {
     /// the plan's `search_path` and the session's own.
     #[arg(long, value_delimiter = ',')]
     pub search_path: Option<Vec<String>>,
+    /// The folder code checks read (default: the plan's "code.root", relative to the plan
+    /// file's folder, else that folder).
+    #[arg(long, env = "REMTRACK_CODE_ROOT")]
+    pub code_root: Option<PathBuf>,
 }
 
 impl LimitArgs {
+    /// The code the plan's code checks read.
+    pub fn code_source(
+        &self,
+        plan: &crate::plan::Plan,
+        plan_file: &std::path::Path,
+    ) -> std::sync::Arc<crate::check::CodeSource> {
+        std::sync::Arc::new(crate::check::CodeSource::for_plan(
+            plan,
+            plan_file,
+            self.code_root.as_deref(),
+        ))
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             statement_timeout: self.statement_timeout,
@@ -127,6 +144,10 @@ pub struct CheckArgs {
     /// The database to check: postgres://user@host/db or sqlite:path.db. The password is never printed.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Check only the code (code_absent, code_present, path_exists, path_absent), without a
+    /// database: for a code repository's CI.
+    #[arg(long)]
+    pub code_only: bool,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

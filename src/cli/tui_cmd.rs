@@ -60,12 +60,13 @@ pub(crate) async fn open_tracker(
         "tracker starting"
     );
     let options = TuiOptions {
-        plan: Arc::new(plan),
         target,
         refresh_every: args.refresh,
         user: args.actor.actor(),
         ascii: args.ascii,
         store,
+        code: args.limits.code_source(&plan, plan_file.unwrap_or(log_dir)),
+        plan: Arc::new(plan),
         plan_file: plan_file.map(Path::to_path_buf),
         search_path_override: args.limits.search_path.clone(),
     };

@@ -1,6 +1,8 @@
 //! The embedded demo: a fresh SQLite database reproducing the seed report's "current database
 //! reality", to check the shipped plan against in one command.
 
+pub mod code;
+
 use std::path::{Path, PathBuf};
 
 use sqlx::sqlite::SqliteConnectOptions;

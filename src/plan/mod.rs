@@ -20,6 +20,15 @@ impl Plan {
         self.tasks.iter().find(|task| task.id == id)
     }
 
+    /// Every check and guard in the plan, in plan order.
+    pub fn all_checks(&self) -> impl Iterator<Item = &Check> {
+        self.tasks.iter().flat_map(|task| {
+            task.checks
+                .iter()
+                .chain(task.fix.iter().flat_map(|fix| fix.guards.iter()))
+        })
+    }
+
     /// Where the task with this id is in `tasks`.
     pub fn task_index(&self, id: &str) -> Option<usize> {
         self.tasks.iter().position(|task| task.id == id)

@@ -26,11 +26,25 @@ pub struct Plan {
     /// (after the role's and database's settings) is used. `--search-path` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_path: Option<Vec<String>>,
+    /// Where the code that code checks read is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeSettings>,
     pub days: Vec<Day>,
     pub phases: Vec<Phase>,
     pub tasks: Vec<Task>,
     #[serde(default)]
     pub risks: Vec<Risk>,
+}
+
+/// Where the code is: `root` relative to the plan file's folder (the default), and globs no
+/// code check ever reads. `--code-root` and `REMTRACK_CODE_ROOT` override `root`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 /// The original estimate beside the revised one, in weeks.
@@ -140,6 +154,17 @@ impl Task {
     pub fn is_manual(&self) -> bool {
         self.checks.is_empty()
     }
+
+    /// Code work: every check reads the code, none the database.
+    pub fn is_code_work(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|check| check.spec.is_code())
+    }
+
+    /// Whether a person's mark on this task holds whatever database it was made against: the
+    /// task is manual or reads only the code.
+    pub fn marks_count_everywhere(&self) -> bool {
+        self.is_manual() || self.is_code_work()
+    }
 }
 
 /// SQL that would complete a task. remtrack never runs it on its own.
@@ -212,6 +237,61 @@ pub enum CheckSpec {
     MigrationVersion(MigrationVersion),
     /// A read-only query returning one row with one column; passes when it equals `expect`.
     Sql(SqlCheck),
+    /// The code under the root matches `pattern` (or `literal`) at most `max_matches` times
+    /// (default 0; a higher bound is a ratchet).
+    CodeAbsent(CodeSearch),
+    /// The code under the root matches at least `min_matches` times (default 1).
+    CodePresent(CodeSearch),
+    /// A file or folder exists under the code root (a folder holding only ignored files does
+    /// not count).
+    PathExists(PathRef),
+    /// No file or folder of that path exists under the code root (a folder left holding only
+    /// ignored leftovers such as `__pycache__` is gone).
+    PathAbsent(PathRef),
+}
+
+/// A search of the code under the root: a regular expression or a literal, in some paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CodeSearch {
+    /// A regular expression (Rust `regex` syntax: linear time, no look-around).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Plain text, matched as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal: Option<String>,
+    /// Only whole words: `session_id` but not `user_session_id`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub word: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_case: bool,
+    /// gitignore-style globs under the root; every file when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// `code_absent` only: how many matches may remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_matches: Option<u64>,
+    /// `code_present` only: how many matches there must be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_matches: Option<u64>,
+}
+
+impl CodeSearch {
+    /// What is searched for, as a person reads it.
+    pub fn shown(&self) -> String {
+        match (&self.literal, &self.pattern) {
+            (Some(literal), _) => format!("\"{literal}\""),
+            (None, Some(pattern)) => format!("/{pattern}/"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A path under the code root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathRef {
+    pub path: String,
 }
 
 /// A table, by name and optional schema.
@@ -311,7 +391,23 @@ impl CheckSpec {
             CheckSpec::RowCount(_) => "row_count",
             CheckSpec::MigrationVersion(_) => "migration_version",
             CheckSpec::Sql(_) => "sql",
+            CheckSpec::CodeAbsent(_) => "code_absent",
+            CheckSpec::CodePresent(_) => "code_present",
+            CheckSpec::PathExists(_) => "path_exists",
+            CheckSpec::PathAbsent(_) => "path_absent",
         }
+    }
+
+    /// Whether the check reads the code rather than the database: it needs no connection and
+    /// stays live while the database is offline.
+    pub fn is_code(&self) -> bool {
+        matches!(
+            self,
+            CheckSpec::CodeAbsent(_)
+                | CheckSpec::CodePresent(_)
+                | CheckSpec::PathExists(_)
+                | CheckSpec::PathAbsent(_)
+        )
     }
 
     /// The table the check reads, when it names one.
@@ -324,7 +420,11 @@ impl CheckSpec {
             | CheckSpec::IndexExists(IndexExists { table, .. })
             | CheckSpec::RowCount(RowCount { table, .. }) => Some(table),
             CheckSpec::MigrationVersion(m) => m.table.as_deref(),
-            CheckSpec::Sql(_) => None,
+            CheckSpec::Sql(_)
+            | CheckSpec::CodeAbsent(_)
+            | CheckSpec::CodePresent(_)
+            | CheckSpec::PathExists(_)
+            | CheckSpec::PathAbsent(_) => None,
         }
     }
 
@@ -338,7 +438,11 @@ impl CheckSpec {
             | CheckSpec::IndexExists(IndexExists { schema, .. })
             | CheckSpec::RowCount(RowCount { schema, .. })
             | CheckSpec::MigrationVersion(MigrationVersion { schema, .. }) => schema.as_deref(),
-            CheckSpec::Sql(_) => None,
+            CheckSpec::Sql(_)
+            | CheckSpec::CodeAbsent(_)
+            | CheckSpec::CodePresent(_)
+            | CheckSpec::PathExists(_)
+            | CheckSpec::PathAbsent(_) => None,
         }
     }
 }

@@ -31,6 +31,10 @@ pub(crate) enum Ty {
     Range,
     /// The plan format version: 1.
     FormatVersion,
+    /// A path under the code root: relative, `/`-separated, no `..`.
+    RelPath,
+    /// gitignore-style globs under the code root, each a [`Ty::RelPath`].
+    Globs,
     Object(&'static [Field]),
     ObjectList(&'static [Field]),
     Checks,
@@ -69,11 +73,16 @@ pub(crate) const PLAN: &[Field] = &[
     opt("description", Ty::AnyText),
     opt("timeline", Ty::Object(TIMELINE)),
     opt("search_path", Ty::TextList),
+    opt("code", Ty::Object(CODE)),
     req("days", Ty::ObjectList(DAY)),
     req("phases", Ty::ObjectList(PHASE)),
     req("tasks", Ty::ObjectList(TASK)),
     opt("risks", Ty::ObjectList(RISK)),
 ];
+
+/// `root` may climb out of the plan's folder (a plan kept in `docs/` reads `..`); the paths of
+/// the checks may not leave the root.
+const CODE: &[Field] = &[opt("root", Ty::Text), opt("exclude", Ty::Globs)];
 
 const TIMELINE: &[Field] = &[
     req("original_weeks", Ty::SmallCount),
@@ -180,6 +189,32 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
         ],
     ),
     ("sql", &[req("query", Ty::Sql), opt("expect", Ty::Scalar)]),
+    (
+        "code_absent",
+        &[
+            opt("pattern", Ty::Text),
+            opt("literal", Ty::Text),
+            opt("word", Ty::Bool),
+            opt("ignore_case", Ty::Bool),
+            opt("paths", Ty::Globs),
+            opt("exclude", Ty::Globs),
+            opt("max_matches", Ty::Count),
+        ],
+    ),
+    (
+        "code_present",
+        &[
+            opt("pattern", Ty::Text),
+            opt("literal", Ty::Text),
+            opt("word", Ty::Bool),
+            opt("ignore_case", Ty::Bool),
+            opt("paths", Ty::Globs),
+            opt("exclude", Ty::Globs),
+            opt("min_matches", Ty::Count),
+        ],
+    ),
+    ("path_exists", &[req("path", Ty::RelPath)]),
+    ("path_absent", &[req("path", Ty::RelPath)]),
 ];
 
 pub(crate) fn kind_names() -> Vec<&'static str> {
@@ -361,6 +396,34 @@ impl ShapeChecker {
                 }
                 _ => self.wrong(path, value, ty),
             },
+            Ty::RelPath => match value.as_str() {
+                Some(text) => {
+                    if let Some(problem) = crate::check::code::path_problem(text) {
+                        self.report(path, problem)
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
+            Ty::Globs => match value.as_array() {
+                Some(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        let at = path.index(index);
+                        match item.as_str() {
+                            Some(text) => {
+                                // `!` re-includes, as in .gitignore.
+                                let glob = text.strip_prefix('!').unwrap_or(text);
+                                if let Some(problem) = crate::check::code::path_problem(glob) {
+                                    self.report(&at, problem)
+                                } else if let Err(error) = globset::Glob::new(glob) {
+                                    self.report(&at, format!("not a glob: {}", error.kind()))
+                                }
+                            }
+                            None => self.wrong(&at, item, Ty::Text),
+                        }
+                    }
+                }
+                None => self.wrong(path, value, ty),
+            },
             Ty::Object(fields) => self.object(path, value, fields),
             Ty::ObjectList(fields) => match value.as_array() {
                 Some(items) => {
@@ -457,6 +520,36 @@ impl ShapeChecker {
                     )
                 }
             }
+            "code_absent" | "code_present" => {
+                match (map.get("pattern"), map.get("literal")) {
+                    (None, None) => self.report(
+                        path,
+                        format!("{kind} needs \"pattern\" (a regular expression) or \"literal\""),
+                    ),
+                    (Some(_), Some(_)) => self.report(
+                        path,
+                        format!("{kind} takes \"pattern\" or \"literal\", not both"),
+                    ),
+                    (Some(Value::String(pattern)), None) => {
+                        // The same builder and limits as the code pass: a pattern that would
+                        // be refused there is refused here.
+                        if let Err(error) = grep_regex::RegexMatcherBuilder::new()
+                            .size_limit(1 << 20)
+                            .dfa_size_limit(1 << 20)
+                            .build(pattern)
+                        {
+                            self.report(
+                                &path.field("pattern"),
+                                format!(
+                                    "not a regular expression remtrack can use: {}",
+                                    crate::printable::one_line(&error.to_string())
+                                ),
+                            )
+                        }
+                    }
+                    _ => {}
+                }
+            }
             // The same screen as at run time, so that a query no check may run is reported
             // when the plan is validated, not later as a syntax error.
             "sql" => match map.get("query") {
@@ -540,6 +633,8 @@ fn expected(ty: Ty) -> String {
         Ty::Scalar => "a string, number, boolean or null".into(),
         Ty::Range => "two whole numbers, [min, max]".into(),
         Ty::FormatVersion => "1, the plan format version".into(),
+        Ty::RelPath => "a path relative to the code root".into(),
+        Ty::Globs => "an array of globs relative to the code root".into(),
         Ty::Object(_) => "an object".into(),
         Ty::ObjectList(_) => "an array of objects".into(),
         Ty::Checks => "an array of checks".into(),

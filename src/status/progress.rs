@@ -67,7 +67,8 @@ pub(crate) fn derive_progress(plan: &Plan, tasks: &[TaskState]) -> ProgressRepor
     };
     for (task, state) in plan.tasks.iter().zip(tasks) {
         report.overall.add(task, state);
-        if task.is_manual() {
+        // Code work: done by people in the code, checked there (or by a person when manual).
+        if task.is_manual() || task.is_code_work() {
             report.code.add(task, state);
         } else {
             report.database.add(task, state);

@@ -48,7 +48,8 @@ pub fn plan_fingerprint(plan: &Plan) -> String {
 
 /// The standing mark of every task in the plan for the database at `database` (a URL, password
 /// redacted or not), from events oldest first. A mark on a task with checks counts only for the
-/// database it was made against (its evidence names it); a manual task's mark counts everywhere.
+/// database it was made against (its evidence names it); a manual task's mark, or one on a task
+/// that reads only the code, counts everywhere.
 /// Events about tasks no longer in the plan stay in the history but mark nothing.
 pub fn to_status_marks(plan: &Plan, events: &[Event], database: &str) -> Marks {
     let here = database_identity(database);
@@ -62,7 +63,8 @@ pub fn to_status_marks(plan: &Plan, events: &[Event], database: &str) -> Marks {
             .find(|(event, there)| {
                 event.task_id == task.id
                     && matches!(event.kind, EventKind::Verified | EventKind::Unverified)
-                    && (task.is_manual() || there.as_ref().is_none_or(|there| *there == here))
+                    && (task.marks_count_everywhere()
+                        || there.as_ref().is_none_or(|there| *there == here))
             })
             .map(|(event, _)| event);
         if let Some(event) = last {

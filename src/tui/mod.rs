@@ -44,6 +44,8 @@ pub struct TuiOptions {
     pub plan_file: Option<std::path::PathBuf>,
     /// `--search-path`, which wins over the plan's.
     pub search_path_override: Option<Vec<String>>,
+    /// The code the plan's code checks read.
+    pub code: Arc<crate::check::CodeSource>,
 }
 
 /// Runs the tracker until the person quits (or the terminal goes away). Returns the exit code.
@@ -51,6 +53,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
     let engine = Engine::spawn(
         options.plan.clone(),
         options.target.clone(),
+        options.code.clone(),
         options.refresh_every,
     );
     let mut handle = engine.attach();

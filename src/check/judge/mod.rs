@@ -3,6 +3,7 @@
 //! A judge takes its check's named spec and the [`Facts`] and returns a [`Verdict`] a person can
 //! read: what was found, and what was expected when they differ.
 
+mod code;
 mod column_type;
 mod columns;
 mod data;
@@ -13,6 +14,7 @@ mod tables;
 mod tests;
 
 use super::Verdict;
+use super::code::CodeFacts;
 use super::facts::{DataFacts, Relation, Resolved, SchemaSnapshot, SqlOutcome};
 use crate::Backend;
 use crate::plan::CheckSpec;
@@ -46,7 +48,24 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
         CheckSpec::RowCount(count) => data::row_count(facts, count),
         CheckSpec::MigrationVersion(migration) => data::migration_version(facts, migration),
         CheckSpec::Sql(check) => sql::sql_verdict(sql, check, facts.backend),
+        CheckSpec::CodeAbsent(_)
+        | CheckSpec::CodePresent(_)
+        | CheckSpec::PathExists(_)
+        | CheckSpec::PathAbsent(_) => {
+            Verdict::error("a code check was judged against the database (a remtrack bug)")
+        }
     }
+}
+
+/// The verdict of a code check given what the code pass found; `None` for a database check.
+pub(crate) fn judge_code(spec: &CheckSpec, code: &CodeFacts) -> Option<Verdict> {
+    Some(match spec {
+        CheckSpec::CodeAbsent(search) => code::code_absent(code, search),
+        CheckSpec::CodePresent(search) => code::code_present(code, search),
+        CheckSpec::PathExists(path) => code::path_exists(code, &path.path),
+        CheckSpec::PathAbsent(path) => code::path_absent(code, &path.path),
+        _ => return None,
+    })
 }
 
 impl<'a> Facts<'a> {

@@ -18,6 +18,7 @@ impl App {
                 run,
                 plan,
                 outcome,
+                code_only,
                 retry_in,
             }) => {
                 // A newer refresh has already been shown: this one is stale. One of a plan
@@ -73,6 +74,9 @@ impl App {
                         return effects;
                     }
                     Err(error) => {
+                        if let Some(code) = code_only {
+                            self.take_code_verdicts(&code);
+                        }
                         // The header names the database already; the log says which, too.
                         let mut reason = error.reason().to_string();
                         let retrying = if error.is_refused() {
@@ -201,6 +205,49 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// The database could not be read, the code could: the code checks' verdicts are live,
+    /// the database checks keep what they last said (or say they were not read).
+    fn take_code_verdicts(&mut self, code: &crate::check::Verdicts) {
+        let mut merged = match &self.last_refresh {
+            Some(last) => (**last).clone(),
+            None => crate::check::Refresh {
+                verdicts: code.clone(),
+                checked_at: self.now,
+                duration: std::time::Duration::ZERO,
+                queries: 0,
+                search_path: Default::default(),
+            },
+        };
+        let plan = self.plan.clone();
+        for ((task, old), new) in plan
+            .tasks
+            .iter()
+            .zip(merged.verdicts.tasks.iter_mut())
+            .zip(&code.tasks)
+        {
+            let checks = task
+                .checks
+                .iter()
+                .zip(old.checks.iter_mut())
+                .zip(&new.checks);
+            let guards = task
+                .fix
+                .iter()
+                .flat_map(|fix| fix.guards.iter())
+                .zip(old.guards.iter_mut())
+                .zip(&new.guards);
+            for ((check, old), new) in checks.chain(guards) {
+                if check.spec.is_code() {
+                    *old = new.clone();
+                }
+            }
+        }
+        if self.last_refresh.as_deref() != Some(&merged) {
+            self.last_refresh = Some(std::sync::Arc::new(merged));
+            self.rederive();
+        }
     }
 
     pub(super) fn remark(&mut self) {

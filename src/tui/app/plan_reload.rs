@@ -39,6 +39,16 @@ impl App {
             return vec![];
         }
 
+        if plan.code != self.plan.code {
+            // The code source (its root, its excludes and its cache) was made for the old one.
+            self.refuse_plan(
+                "its \"code\" settings changed: quit and start remtrack again to read the code \
+                 where it now says"
+                    .into(),
+            );
+            return vec![];
+        }
+
         let selected_id = self.selected_task().map(|task| task.id.clone());
         let before_panel_id = self
             .task_before_panel

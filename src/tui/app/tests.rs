@@ -87,6 +87,7 @@ pub(crate) fn finished(app: &mut App, run: u64, refresh: Refresh) {
         run,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh)),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
 }
@@ -501,6 +502,7 @@ fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() 
             url: "sqlite:demo.db".into(),
             reason: "connection refused".into(),
         })),
+        code_only: None,
         retry_in: Duration::from_secs(4),
     }));
     assert!(
@@ -647,6 +649,7 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
         run: 1,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(refresh_where_failing(&app.plan, &[]))),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     assert!(!app.verdicts_remembered);
@@ -660,6 +663,7 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
         run: 2,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(again)),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     assert!(
@@ -750,6 +754,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
         })),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     select(&mut app, "assets-multi-phase-columns");
@@ -773,6 +778,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
         })),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     assert!(effects.is_empty(), "{effects:?}");
@@ -795,6 +801,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
         run: 4,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(fresh)),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     let Some(Effect::Record(event)) = effects.first() else {
@@ -817,6 +824,7 @@ fn a_verification_waiting_for_live_checks_is_refused_if_they_fail_now() {
         run: 2,
         plan: app.plan.clone(),
         outcome: Arc::new(Ok(now_failing)),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     assert!(
@@ -843,6 +851,7 @@ fn a_refused_connection_says_it_is_not_retried_until_asked() {
             url: "postgres://bo:***@db/app".into(),
             reason: "password authentication failed for user \"bo\"".into(),
         })),
+        code_only: None,
         retry_in: crate::engine::NOT_BY_ITSELF,
     }));
     let Connection::Offline { reason } = &app.connection else {
@@ -1050,6 +1059,7 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
         run: 8,
         plan: old_plan.clone(),
         outcome: Arc::new(Ok(refresh_where_failing(&old_plan, SEED_FAILING))),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     assert!(
@@ -1062,6 +1072,7 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
         run: 9,
         plan: new_plan.clone(),
         outcome: Arc::new(Ok(refresh_where_failing(&new_plan, SEED_FAILING))),
+        code_only: None,
         retry_in: Duration::from_secs(5),
     }));
     let status_of = |app: &App, id: &str| app.status.tasks[app.plan.task_index(id).unwrap()].status;

@@ -286,6 +286,7 @@ fn go_offline(app: &mut App, reason: &str) {
             url: "sqlite:demo.db".into(),
             reason: reason.into(),
         })),
+        code_only: None,
         retry_in: std::time::Duration::from_secs(4),
     }));
 }

@@ -1,0 +1,99 @@
+//! Whether a path exists under the code root, as a person cleaning up a tree means it: a
+//! folder left holding only ignored leftovers (`__pycache__`, build output) is gone.
+
+use std::path::Path;
+
+use super::search::{globs, walker};
+
+/// What is at a path under the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathState {
+    Missing,
+    File,
+    /// A symbolic link (never followed: where it points is not looked at).
+    Symlink,
+    /// A folder with files that count: how many, and the first few.
+    Folder {
+        files: usize,
+        first: Vec<String>,
+    },
+    /// A folder whose every file is ignored (by `.gitignore` and the like) or excluded.
+    OnlyIgnored {
+        ignored: usize,
+    },
+}
+
+/// The first files named in evidence.
+const FIRST_FILES: usize = 3;
+
+/// What is at `path` (relative, checked by validation) under `root` (resolved).
+pub fn state(root: &Path, path: &str, exclude: &[String]) -> Result<PathState, String> {
+    let full = root.join(path.trim_end_matches('/'));
+    let meta = match full.symlink_metadata() {
+        Ok(meta) => meta,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(PathState::Missing);
+        }
+        Err(error) => return Err(format!("{path} cannot be looked at: {error}")),
+    };
+    if meta.file_type().is_symlink() {
+        return Ok(PathState::Symlink);
+    }
+    // A parent that is a symlink would lead outside the root: resolve and compare.
+    match full.canonicalize() {
+        Ok(resolved) if resolved.starts_with(root) => {}
+        Ok(_) => {
+            return Err(format!(
+                "{path} leads outside the code root through a symlink"
+            ));
+        }
+        Err(error) => return Err(format!("{path} cannot be resolved: {error}")),
+    }
+    if !meta.is_dir() {
+        return Ok(PathState::File);
+    }
+    let plan_exclude = globs(root, exclude);
+    let mut counted = Vec::new();
+    let mut builder = walker(&full);
+    // The root's own ignore files apply inside the folder too.
+    builder.parents(true);
+    for entry in builder.build().flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        if plan_exclude
+            .matched_path_or_any_parents(relative, false)
+            .is_ignore()
+        {
+            continue;
+        }
+        counted.push(relative.to_string_lossy().replace('\\', "/"));
+    }
+    if !counted.is_empty() {
+        return Ok(PathState::Folder {
+            files: counted.len(),
+            first: counted.into_iter().take(FIRST_FILES).collect(),
+        });
+    }
+    Ok(PathState::OnlyIgnored {
+        ignored: count_files(&full),
+    })
+}
+
+/// Every file under `dir`, ignored or not (symlinks counted, never followed).
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => count_files(&entry.path()),
+            Ok(_) => 1,
+            Err(_) => 0,
+        })
+        .sum()
+}

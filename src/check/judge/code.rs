@@ -1,0 +1,221 @@
+//! Code checks: what the code pass found under the root, against what the check allows.
+
+use crate::check::Verdict;
+use crate::check::code::{CodeFacts, Found, PathState, SearchKey};
+use crate::plan::CodeSearch;
+
+/// `code_absent`: at most `max_matches` (default 0) matches remain.
+pub fn code_absent(code: &CodeFacts, search: &CodeSearch) -> Verdict {
+    let found = match found(code, search) {
+        Ok(found) => found,
+        Err(why) => return Verdict::error(why),
+    };
+    let allowed = search.max_matches.unwrap_or(0);
+    let what = search.shown();
+    let verdict = if found.matches as u64 <= allowed && found.matches == 0 {
+        Verdict::pass(format!(
+            "no match for {what} in {}{}",
+            files(found.files_searched),
+            tail(code, found)
+        ))
+    } else if found.matches as u64 <= allowed {
+        Verdict::pass(format!(
+            "{what} in {} (at most {allowed} allowed): {}{}",
+            places(found),
+            locations(found),
+            tail(code, found)
+        ))
+    } else {
+        let bound = if allowed == 0 {
+            String::new()
+        } else {
+            format!(" (at most {allowed} allowed)")
+        };
+        Verdict::fail(format!(
+            "{what} still in {}{bound}: {}{}",
+            places(found),
+            locations(found),
+            tail(code, found)
+        ))
+    };
+    with_facts(verdict, code, found)
+}
+
+/// `code_present`: at least `min_matches` (default 1) matches.
+pub fn code_present(code: &CodeFacts, search: &CodeSearch) -> Verdict {
+    let found = match found(code, search) {
+        Ok(found) => found,
+        Err(why) => return Verdict::error(why),
+    };
+    let wanted = search.min_matches.unwrap_or(1);
+    let what = search.shown();
+    let verdict = if found.matches as u64 >= wanted && found.matches > 0 {
+        Verdict::pass(format!(
+            "{what} found in {}: {}{}",
+            places(found),
+            locations(found),
+            tail(code, found)
+        ))
+    } else if found.matches == 0 {
+        Verdict::fail(format!(
+            "no match for {what} in {}{}",
+            files(found.files_searched),
+            tail(code, found)
+        ))
+    } else {
+        Verdict::fail(format!(
+            "{what} in only {} (at least {wanted} wanted): {}{}",
+            places(found),
+            locations(found),
+            tail(code, found)
+        ))
+    };
+    with_facts(verdict, code, found)
+}
+
+/// `path_exists`: a file, a link, or a folder with files that count.
+pub fn path_exists(code: &CodeFacts, path: &str) -> Verdict {
+    match state(code, path) {
+        Err(why) => Verdict::error(why),
+        Ok(PathState::File) => Verdict::pass(format!("{path} exists (a file)")),
+        Ok(PathState::Symlink) => Verdict::pass(format!("{path} exists (a symbolic link)")),
+        Ok(PathState::Folder { files, first }) => Verdict::pass(format!(
+            "{path} exists: {} ({})",
+            self::files(*files),
+            listed(first, *files)
+        )),
+        Ok(PathState::OnlyIgnored { ignored }) => Verdict::fail(format!(
+            "{path} holds only ignored files ({}): nothing that counts is there",
+            self::files(*ignored)
+        )),
+        Ok(PathState::Missing) => Verdict::fail(format!("no {path} under the code root")),
+    }
+}
+
+/// `path_absent`: nothing there, or a folder of ignored leftovers.
+pub fn path_absent(code: &CodeFacts, path: &str) -> Verdict {
+    match state(code, path) {
+        Err(why) => Verdict::error(why),
+        Ok(PathState::Missing) => Verdict::pass(format!("{path} is gone")),
+        Ok(PathState::OnlyIgnored { ignored }) => Verdict::pass(format!(
+            "{path} is gone ({} ignored leftover{} remain, such as __pycache__)",
+            ignored,
+            if *ignored == 1 { "" } else { "s" }
+        )),
+        Ok(PathState::File) => Verdict::fail(format!("{path} still exists (a file)")),
+        Ok(PathState::Symlink) => Verdict::fail(format!("{path} still exists (a symbolic link)")),
+        Ok(PathState::Folder { files, first }) => Verdict::fail(format!(
+            "{path} still exists: {} ({})",
+            self::files(*files),
+            listed(first, *files)
+        )),
+    }
+}
+
+fn found<'a>(code: &'a CodeFacts, search: &CodeSearch) -> Result<&'a Found, String> {
+    code.root.as_ref().map_err(Clone::clone)?;
+    match code.searches.get(&SearchKey::from(search)) {
+        Some(Ok(found)) => Ok(found),
+        Some(Err(why)) => Err(why.clone()),
+        None => Err("the code was not searched for this check".into()),
+    }
+}
+
+fn state<'a>(code: &'a CodeFacts, path: &str) -> Result<&'a PathState, String> {
+    code.root.as_ref().map_err(Clone::clone)?;
+    match code.paths.get(path) {
+        Some(Ok(state)) => Ok(state),
+        Some(Err(why)) => Err(why.clone()),
+        None => Err("the path was not looked at".into()),
+    }
+}
+
+/// "1 file", "1,204 files".
+fn files(count: usize) -> String {
+    format!(
+        "{} file{}",
+        thousands(count),
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+/// "37 places in 12 files", "1 place in 1 file".
+fn places(found: &Found) -> String {
+    format!(
+        "{} place{} in {}",
+        thousands(found.matches),
+        if found.matches == 1 { "" } else { "s" },
+        files(found.files_with_matches)
+    )
+}
+
+/// "a.py:42, b.py:17, … (+32)".
+fn locations(found: &Found) -> String {
+    let shown: Vec<String> = found
+        .locations
+        .iter()
+        .map(|l| format!("{}:{}", l.file, l.line))
+        .collect();
+    let more = found.matches.saturating_sub(shown.len());
+    if more > 0 {
+        format!("{}, … (+{more})", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn listed(first: &[String], total: usize) -> String {
+    if total > first.len() {
+        format!("{}, …", first.join(", "))
+    } else {
+        first.join(", ")
+    }
+}
+
+/// " · 1,204 files searched at 3f9c2e1 · 3 binary, 1 over 1 MiB skipped".
+fn tail(code: &CodeFacts, found: &Found) -> String {
+    let mut out = String::new();
+    if let Some(commit) = &code.commit {
+        out.push_str(&format!(" · at {}", &commit[..commit.len().min(7)]));
+    }
+    let mut skipped = Vec::new();
+    if found.binary_skipped > 0 {
+        skipped.push(format!("{} binary", found.binary_skipped));
+    }
+    if found.too_big_skipped > 0 {
+        skipped.push(format!("{} too big", found.too_big_skipped));
+    }
+    if !skipped.is_empty() {
+        out.push_str(&format!(" · {} skipped", skipped.join(", ")));
+    }
+    out
+}
+
+fn with_facts(verdict: Verdict, code: &CodeFacts, found: &Found) -> Verdict {
+    let locations: Vec<serde_json::Value> = found
+        .locations
+        .iter()
+        .map(|l| serde_json::json!({"file": l.file, "line": l.line, "text": l.excerpt}))
+        .collect();
+    let mut verdict = verdict
+        .with_fact("matches", found.matches)
+        .with_fact("files_with_matches", found.files_with_matches)
+        .with_fact("files_searched", found.files_searched)
+        .with_fact("locations", locations);
+    if let Some(commit) = &code.commit {
+        verdict = verdict.with_fact("commit", commit.clone());
+    }
+    verdict
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, c) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
