@@ -11,10 +11,22 @@ use support::pg::{cluster, exec};
 
 const REALITY_SQL: &str = include_str!("../src/demo/reality.sql");
 
+/// The demo's code tree, laid out once: the shipped plan's code checks read it.
+fn demo_code() -> &'static std::path::Path {
+    static CODE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    CODE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        remtrack::demo::code::lay_out(&dir.path().join("code")).unwrap();
+        dir
+    })
+    .path()
+}
+
 fn remtrack(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_remtrack"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("REMTRACK_CODE_ROOT", demo_code().join("code"))
         .env_remove("DATABASE_URL")
         .env("NO_COLOR", "1")
         .output()
@@ -82,6 +94,19 @@ async fn check_json_against_the_seed_reality_on_postgres() {
     assert_eq!(summary["progress"]["database"]["live_percent"], 56);
     assert_eq!(summary["overclaimed"], 4);
     assert_eq!(summary["checks"]["error"], 0);
+    // The code is read beside the database: the seed's mismatch, live.
+    let code_task = task(&report, "fix-session-id-in-code");
+    assert_eq!(code_task["status"], "failing");
+    assert!(
+        code_task["checks"][0]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with(
+                "/session_id/ still in 20 places in 12 files: backend/app/agents/crew.py:2"
+            ),
+        "{code_task}"
+    );
+    assert_eq!(summary["progress"]["code"]["total"], 6);
 
     let columns = task(&report, "master-flow-columns");
     assert_eq!(columns["status"], "failing");

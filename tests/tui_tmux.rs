@@ -118,7 +118,7 @@ fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken
     // From the risks view, Enter opens the selected item's task in its day.
     tmux.keys(&["3"]);
     tmux.wait_for("Enter open task");
-    tmux.keys(&["j", "j", "Enter"]);
+    tmux.keys(&["j", "j", "j", "Enter"]);
     let screen = tmux.wait_for("(Tab or 3 goes back to the risks)");
     assert!(
         screen.contains("Day 2: Complete pending database migrations"),
