@@ -606,3 +606,179 @@ async fn an_index_left_invalid_by_a_failed_concurrent_build_does_not_count() {
     assert_verdict(&v, "by-name", CheckStatus::Fail, "is INVALID");
     assert_verdict(&v, "by-columns", CheckStatus::Fail, "is INVALID");
 }
+
+/// An Alembic versions folder: a base, a three-parent merge, a labelled branch another one
+/// depends on, and a second head never applied.
+fn alembic_tree(root: &std::path::Path) {
+    let versions = root.join("app/alembic/versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    for (name, text) in [
+        (
+            "a.py",
+            "\"\"\"base\n\nrevision = 'docstring'\n\"\"\"\nrevision = 'a'\ndown_revision = None\n",
+        ),
+        (
+            "b.py",
+            "revision: str = 'b'\ndown_revision: Union[str, None] = 'a'\n",
+        ),
+        (
+            "c.py",
+            "revision = 'c'\ndown_revision = 'a'\nbranch_labels = ('reports',)\n",
+        ),
+        ("d.py", "revision = 'd'\ndown_revision = 'a'\n"),
+        ("m.py", "revision = 'm'\ndown_revision = ('b', 'c', 'd')\n"),
+        (
+            "n.py",
+            "revision = 'n'\ndown_revision = 'm'  # the applied head\n",
+        ),
+        (
+            "x.py",
+            "revision = 'x'\ndown_revision = 'a'\ndepends_on = 'reports'\n",
+        ),
+    ] {
+        std::fs::write(versions.join(name), text).unwrap();
+    }
+}
+
+async fn run_with_code(
+    url: &str,
+    root: &std::path::Path,
+    checks: serde_json::Value,
+) -> std::collections::HashMap<String, Verdict> {
+    let plan = plan_of(checks);
+    let target = Target::open(url, Limits::default()).unwrap();
+    let code = std::sync::Arc::new(remtrack::check::CodeSource::new(
+        root.to_path_buf(),
+        vec![],
+        remtrack::check::CodeLimits::default(),
+    ));
+    let refreshed = remtrack::check::refresh_with(&plan, &target, &code)
+        .await
+        .unwrap();
+    target.close().await;
+    verdicts_by_id(&plan, &refreshed.verdicts)
+}
+
+#[tokio::test]
+async fn migration_files_against_the_registry_pending_heads_unknown_rows_and_ancestors() {
+    let url = cluster().fresh_database().await;
+    exec(
+        &url,
+        "CREATE SCHEMA ops; CREATE TABLE ops.alembic_version (version_num varchar(32) PRIMARY KEY);
+         INSERT INTO ops.alembic_version VALUES ('n');
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('n'), ('x'), ('zz_from_a_deleted_file');
+         CREATE TABLE empty_registry (version_num varchar(32));",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    alembic_tree(dir.path());
+    let versions = "app/alembic/versions";
+    let verdicts = run_with_code(
+        &url,
+        dir.path(),
+        json!([
+            { "id": "ops", "kind": "migrations_applied", "tool": "alembic", "dir": versions, "schema": "ops" },
+            { "id": "all", "kind": "migrations_applied", "tool": "alembic", "dir": versions },
+            { "id": "empty", "kind": "migrations_applied", "tool": "alembic", "dir": versions, "table": "empty_registry" },
+            { "id": "none", "kind": "migrations_applied", "tool": "alembic", "dir": versions, "table": "no_registry" },
+            { "id": "ancestor", "kind": "migration_version", "revision": "b", "dir": versions, "schema": "ops" },
+            { "id": "not-after", "kind": "migration_version", "revision": "x", "dir": versions, "schema": "ops" },
+            { "id": "no-dir", "kind": "migration_version", "revision": "b", "schema": "ops" },
+            { "id": "unknown-rev", "kind": "migration_version", "revision": "q", "dir": versions }
+        ]),
+    )
+    .await;
+    // ops records only `n`: everything under it (through the merge) is applied; x and the
+    // label it depends on are not all there: x is a second head, pending.
+    assert_verdict(
+        &verdicts,
+        "ops",
+        CheckStatus::Fail,
+        "1 of 7 revisions not applied: x (head) app/alembic/versions/x.py · database at n; the files have 2 heads: n, x",
+    );
+    // public records both heads and one revision no file knows.
+    assert_verdict(
+        &verdicts,
+        "all",
+        CheckStatus::Fail,
+        "zz_from_a_deleted_file recorded in public.alembic_version but not in the files",
+    );
+    assert!(
+        !verdicts["all"].evidence.contains("not applied"),
+        "{:?}",
+        verdicts["all"]
+    );
+    assert_verdict(
+        &verdicts,
+        "empty",
+        CheckStatus::Fail,
+        "7 of 7 revisions not applied: a ",
+    );
+    assert_verdict(
+        &verdicts,
+        "none",
+        CheckStatus::Fail,
+        "none of the 7 revisions is applied",
+    );
+    // With the files, a revision past which the database has migrated is applied.
+    assert_verdict(
+        &verdicts,
+        "ancestor",
+        CheckStatus::Pass,
+        "revision b applied: ops.alembic_version records n, which comes after it",
+    );
+    assert_verdict(
+        &verdicts,
+        "not-after",
+        CheckStatus::Fail,
+        "does not come after it",
+    );
+    // Without them, Alembic's head-only table says no (as the README warns).
+    assert_verdict(
+        &verdicts,
+        "no-dir",
+        CheckStatus::Fail,
+        "revision b not applied",
+    );
+    assert_verdict(
+        &verdicts,
+        "unknown-rev",
+        CheckStatus::Error,
+        "revision q is not among the files",
+    );
+
+    // Every file applied: a pass.
+    exec(&url, "INSERT INTO ops.alembic_version VALUES ('x')").await;
+    let verdicts = run_with_code(
+        &url,
+        dir.path(),
+        json!([{ "id": "ops", "kind": "migrations_applied", "tool": "alembic", "dir": versions, "schema": "ops" }]),
+    )
+    .await;
+    assert_verdict(
+        &verdicts,
+        "ops",
+        CheckStatus::Pass,
+        "all 7 revisions applied · database at n, x",
+    );
+
+    // A revision that is not a literal: an error naming the file and line, never a guess.
+    std::fs::write(
+        dir.path().join(versions).join("y.py"),
+        "REV = 'y'\nrevision = REV\ndown_revision = 'x'\n",
+    )
+    .unwrap();
+    let verdicts = run_with_code(
+        &url,
+        dir.path(),
+        json!([{ "id": "ops", "kind": "migrations_applied", "tool": "alembic", "dir": versions, "schema": "ops" }]),
+    )
+    .await;
+    assert_verdict(
+        &verdicts,
+        "ops",
+        CheckStatus::Error,
+        "app/alembic/versions/y.py:2: revision = REV is not a literal",
+    );
+}

@@ -9,6 +9,7 @@ pub mod conninfo;
 pub mod default_expr;
 mod facts;
 mod judge;
+pub mod migrations;
 mod needs;
 mod pg_catalog;
 mod postgres;

@@ -186,6 +186,15 @@ impl Needs {
                         migration.migration_column().to_string(),
                     ));
                 }
+                CheckSpec::MigrationsApplied(applied) => {
+                    let table = applied.registry_table().to_string();
+                    names.insert(table.clone());
+                    needs.migrations.insert((
+                        applied.schema.clone(),
+                        table,
+                        crate::plan::DEFAULT_MIGRATION_COLUMN.to_string(),
+                    ));
+                }
                 // The code is read by the code pass, not by the database.
                 CheckSpec::Sql(_)
                 | CheckSpec::CodeAbsent(_)

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::code::{CodeFacts, CodeNeeds, CodeSource};
 use super::facts::{SearchPath, SqlOutcome};
-use super::judge::{Facts, judge, judge_code};
+use super::judge::{Facts, judge, judge_code, judge_with_files};
 use super::needs::Needs;
 use super::target::{Target, TargetError, seconds};
 use super::{TaskVerdicts, Verdict, Verdicts, postgres, screen_check_sql, sqlite};
@@ -139,7 +139,9 @@ pub async fn refresh_with(
         data: &data,
     };
     let verdicts = judge_plan(plan, |check| {
-        if let Some(verdict) = judge_code(&check.spec, &code_facts) {
+        if let Some(verdict) = judge_code(&check.spec, &code_facts)
+            .or_else(|| judge_with_files(&check.spec, &facts, &code_facts))
+        {
             return verdict;
         }
         let sql = matches!(check.spec, CheckSpec::Sql(_))

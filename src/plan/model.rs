@@ -248,6 +248,34 @@ pub enum CheckSpec {
     /// No file or folder of that path exists under the code root (a folder left holding only
     /// ignored leftovers such as `__pycache__` is gone).
     PathAbsent(PathRef),
+    /// Every revision in the migration files is applied: the files (read, never run) against
+    /// the registry table the tool keeps in the database.
+    MigrationsApplied(MigrationsApplied),
+}
+
+/// The migration tools whose files remtrack reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationTool {
+    Alembic,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MigrationsApplied {
+    pub tool: MigrationTool,
+    /// The folder of revision files, under the code root (`backend/alembic/versions`).
+    pub dir: String,
+    /// The registry table (Alembic's `alembic_version` unless `env.py` names another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+impl MigrationsApplied {
+    pub fn registry_table(&self) -> &str {
+        self.table.as_deref().unwrap_or(DEFAULT_MIGRATION_TABLE)
+    }
 }
 
 /// A search of the code under the root: a regular expression or a literal, in some paths.
@@ -354,6 +382,10 @@ pub struct RowCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationVersion {
     pub revision: String,
+    /// The revision files (Alembic's versions folder, under the code root): with them, a
+    /// revision is applied when it is recorded or an ancestor of a recorded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -395,6 +427,7 @@ impl CheckSpec {
             CheckSpec::CodePresent(_) => "code_present",
             CheckSpec::PathExists(_) => "path_exists",
             CheckSpec::PathAbsent(_) => "path_absent",
+            CheckSpec::MigrationsApplied(_) => "migrations_applied",
         }
     }
 
@@ -420,6 +453,7 @@ impl CheckSpec {
             | CheckSpec::IndexExists(IndexExists { table, .. })
             | CheckSpec::RowCount(RowCount { table, .. }) => Some(table),
             CheckSpec::MigrationVersion(m) => m.table.as_deref(),
+            CheckSpec::MigrationsApplied(m) => Some(m.registry_table()),
             CheckSpec::Sql(_)
             | CheckSpec::CodeAbsent(_)
             | CheckSpec::CodePresent(_)
@@ -437,7 +471,8 @@ impl CheckSpec {
             | CheckSpec::ColumnAbsent(ColumnRef { schema, .. })
             | CheckSpec::IndexExists(IndexExists { schema, .. })
             | CheckSpec::RowCount(RowCount { schema, .. })
-            | CheckSpec::MigrationVersion(MigrationVersion { schema, .. }) => schema.as_deref(),
+            | CheckSpec::MigrationVersion(MigrationVersion { schema, .. })
+            | CheckSpec::MigrationsApplied(MigrationsApplied { schema, .. }) => schema.as_deref(),
             CheckSpec::Sql(_)
             | CheckSpec::CodeAbsent(_)
             | CheckSpec::CodePresent(_)

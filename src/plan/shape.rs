@@ -65,6 +65,8 @@ const fn opt(name: &'static str, ty: Ty) -> Field {
 
 pub(crate) const PRIORITIES: &[&str] = &["high", "medium", "low"];
 pub(crate) const CLAIMS: &[&str] = &["done", "in_progress", "not_started"];
+/// The tools `migrations_applied` reads (flyway, sqitch and golang-migrate are to come).
+pub(crate) const MIGRATION_TOOLS: &[&str] = &["alembic"];
 
 pub(crate) const PLAN: &[Field] = &[
     opt("$schema", Ty::AnyText),
@@ -183,6 +185,7 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
         "migration_version",
         &[
             req("revision", Ty::Text),
+            opt("dir", Ty::RelPath),
             opt("table", Ty::Text),
             opt("column", Ty::Text),
             opt("schema", Ty::Text),
@@ -215,6 +218,15 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
     ),
     ("path_exists", &[req("path", Ty::RelPath)]),
     ("path_absent", &[req("path", Ty::RelPath)]),
+    (
+        "migrations_applied",
+        &[
+            req("tool", Ty::OneOf(MIGRATION_TOOLS)),
+            req("dir", Ty::RelPath),
+            opt("table", Ty::Text),
+            opt("schema", Ty::Text),
+        ],
+    ),
 ];
 
 pub(crate) fn kind_names() -> Vec<&'static str> {

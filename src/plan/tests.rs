@@ -326,8 +326,15 @@ fn every_check_kind_in_the_shape_table_deserializes() {
         { "id": "d", "kind": "column_absent", "table": "t", "column": "c" },
         { "id": "e", "kind": "index_exists", "table": "t", "columns": ["c"] },
         { "id": "f", "kind": "row_count", "table": "t", "equals": 0, "at_most": 1, "at_least": 0 },
-        { "id": "g", "kind": "migration_version", "revision": "abc", "table": "v", "column": "n" },
-        { "id": "h", "kind": "sql", "query": { "postgres": "select true" }, "expect": true, "note": "n" }
+        { "id": "g", "kind": "migration_version", "revision": "abc", "table": "v", "column": "n", "dir": "alembic/versions" },
+        { "id": "h", "kind": "sql", "query": { "postgres": "select true" }, "expect": true, "note": "n" },
+        { "id": "i", "kind": "code_absent", "pattern": "session_id", "word": true, "ignore_case": true,
+          "paths": ["backend/**/*.py"], "exclude": ["backend/alembic/**"], "max_matches": 3 },
+        { "id": "j", "kind": "code_present", "literal": "include_router(v2", "min_matches": 2 },
+        { "id": "k", "kind": "path_exists", "path": "backend/tests" },
+        { "id": "l", "kind": "path_absent", "path": "backend/app/api/v1" },
+        { "id": "m", "kind": "migrations_applied", "tool": "alembic", "dir": "backend/alembic/versions",
+          "table": "alembic_version", "schema": "public" }
     ]);
     let mut plan = minimal();
     plan["tasks"][0]["checks"] = checks;

@@ -71,6 +71,8 @@ impl From<&CodeSearch> for SearchKey {
 pub struct CodeNeeds {
     pub searches: Vec<SearchKey>,
     pub paths: Vec<String>,
+    /// Folders of Alembic revision files.
+    pub migration_dirs: Vec<String>,
 }
 
 impl CodeNeeds {
@@ -89,6 +91,18 @@ impl CodeNeeds {
                 {
                     needs.paths.push(path.path.clone());
                 }
+                CheckSpec::MigrationsApplied(applied)
+                    if !needs.migration_dirs.contains(&applied.dir) =>
+                {
+                    needs.migration_dirs.push(applied.dir.clone());
+                }
+                CheckSpec::MigrationVersion(version) => {
+                    if let Some(dir) = &version.dir
+                        && !needs.migration_dirs.contains(dir)
+                    {
+                        needs.migration_dirs.push(dir.clone());
+                    }
+                }
                 _ => {}
             }
         }
@@ -96,7 +110,7 @@ impl CodeNeeds {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.searches.is_empty() && self.paths.is_empty()
+        self.searches.is_empty() && self.paths.is_empty() && self.migration_dirs.is_empty()
     }
 }
 
@@ -109,6 +123,8 @@ pub struct CodeFacts {
     pub commit: Option<String>,
     pub searches: HashMap<SearchKey, Result<Found, String>>,
     pub paths: HashMap<String, Result<PathState, String>>,
+    /// Each migrations folder's revision graph, or why it could not be read.
+    pub migrations: HashMap<String, Result<crate::check::migrations::Graph, String>>,
 }
 
 impl Default for CodeFacts {
@@ -118,6 +134,7 @@ impl Default for CodeFacts {
             commit: None,
             searches: HashMap::new(),
             paths: HashMap::new(),
+            migrations: HashMap::new(),
         }
     }
 }
@@ -228,7 +245,18 @@ impl CodeSource {
             .iter()
             .map(|path| (path.clone(), paths::state(&resolved, path, &self.exclude)))
             .collect();
+        let migrations = needs
+            .migration_dirs
+            .iter()
+            .map(|dir| {
+                (
+                    dir.clone(),
+                    crate::check::migrations::alembic::read(&resolved, dir),
+                )
+            })
+            .collect();
         CodeFacts {
+            migrations,
             commit: git::head_commit(&resolved),
             root: Ok(self.root.clone().unwrap_or(resolved)),
             searches,

@@ -49,35 +49,18 @@ pub(super) fn row_count(facts: &Facts<'_>, spec: &RowCount) -> Verdict {
 }
 
 pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> Verdict {
-    let (table, column, revision) = (
+    let revision = &spec.revision;
+    let (table_name, versions) = match recorded(
+        facts,
+        spec.schema.as_deref(),
         spec.migration_table(),
         spec.migration_column(),
-        &spec.revision,
-    );
-    let relation = match facts.table(spec.schema.as_deref(), table) {
-        Ok(relation) => relation,
-        Err(evidence) => {
+    ) {
+        Ok(found) => found,
+        Err(Unrecorded::Missing(evidence)) => {
             return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
         }
-    };
-    let table_name = facts.shown(relation);
-    if !relation.columns.iter().any(|c| c.name == column) {
-        return Verdict::error(format!(
-            "column {column} missing from migration table {table_name}"
-        ));
-    }
-    if !relation.readable {
-        return Verdict::error(format!("permission denied for table {table_name}"));
-    }
-    let key = (
-        relation.schema.clone(),
-        table.to_string(),
-        column.to_string(),
-    );
-    let versions = match facts.data.migration_versions.get(&key) {
-        Some(Ok(versions)) => versions,
-        Some(Err(reason)) => return Verdict::error(reason.clone()),
-        None => return Verdict::error("migration versions were not read in this refresh"),
+        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
     };
     let verdict = if versions.iter().any(|v| v == revision) {
         Verdict::pass(format!(
@@ -95,4 +78,45 @@ pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> V
         ))
     };
     verdict.with_fact("versions", versions.clone())
+}
+
+/// Why a registry table's revisions are not at hand.
+pub(super) enum Unrecorded {
+    /// There is no such table: nothing was ever recorded (the evidence says what is there).
+    Missing(String),
+    /// It exists but could not be read.
+    Unreadable(String),
+}
+
+/// The revisions a migration registry table records, with the table's name as shown.
+pub(super) fn recorded<'a>(
+    facts: &'a Facts<'_>,
+    schema: Option<&str>,
+    table: &str,
+    column: &str,
+) -> Result<(String, &'a Vec<String>), Unrecorded> {
+    let relation = facts.table(schema, table).map_err(Unrecorded::Missing)?;
+    let table_name = facts.shown(relation);
+    if !relation.columns.iter().any(|c| c.name == column) {
+        return Err(Unrecorded::Unreadable(format!(
+            "column {column} missing from migration table {table_name}"
+        )));
+    }
+    if !relation.readable {
+        return Err(Unrecorded::Unreadable(format!(
+            "permission denied for table {table_name}"
+        )));
+    }
+    let key = (
+        relation.schema.clone(),
+        table.to_string(),
+        column.to_string(),
+    );
+    match facts.data.migration_versions.get(&key) {
+        Some(Ok(versions)) => Ok((table_name, versions)),
+        Some(Err(reason)) => Err(Unrecorded::Unreadable(reason.clone())),
+        None => Err(Unrecorded::Unreadable(
+            "migration versions were not read in this refresh".into(),
+        )),
+    }
 }

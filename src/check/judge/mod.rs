@@ -8,6 +8,7 @@ mod column_type;
 mod columns;
 mod data;
 mod indexes;
+mod migrations;
 mod sql;
 mod tables;
 #[cfg(test)]
@@ -54,6 +55,28 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
         | CheckSpec::PathAbsent(_) => {
             Verdict::error("a code check was judged against the database (a remtrack bug)")
         }
+        CheckSpec::MigrationsApplied(_) => {
+            Verdict::error("migration files were not read for this check (a remtrack bug)")
+        }
+    }
+}
+
+/// The verdict of a check that reads the database and the files together (migration files
+/// against their registry); `None` for any other check.
+pub(crate) fn judge_with_files(
+    spec: &CheckSpec,
+    facts: &Facts<'_>,
+    code: &CodeFacts,
+) -> Option<Verdict> {
+    match spec {
+        CheckSpec::MigrationsApplied(applied) => {
+            Some(migrations::migrations_applied(facts, code, applied))
+        }
+        CheckSpec::MigrationVersion(version) => version
+            .dir
+            .as_deref()
+            .map(|dir| migrations::migration_version_in_files(facts, code, version, dir)),
+        _ => None,
     }
 }
 
