@@ -782,3 +782,58 @@ async fn migration_files_against_the_registry_pending_heads_unknown_rows_and_anc
         "app/alembic/versions/y.py:2: revision = REV is not a literal",
     );
 }
+
+#[tokio::test]
+async fn columns_unreferenced_reads_the_database_for_what_is_left_and_the_code_for_who_reads_it() {
+    let url = cluster().fresh_database().await;
+    exec(
+        &url,
+        "CREATE TABLE assets (id int, session_id uuid, legacy_flag boolean, user_session_id int);",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("app/models")).unwrap();
+    std::fs::create_dir_all(root.join("app/tests")).unwrap();
+    std::fs::write(
+        root.join("app/models/asset.py"),
+        "class Asset:\n    session_id = Column(UUID)\n    user_session_id = Column(Integer)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/tests/test_old.py"),
+        "assert row.legacy_flag\n",
+    )
+    .unwrap();
+    let verdicts = run_with_code(
+        &url,
+        root,
+        json!([
+            { "id": "drop", "kind": "columns_unreferenced", "table": "assets",
+              "columns": ["legacy_flag", "gone_already"], "paths": ["app/**"], "exclude": ["app/tests/**"] },
+            { "id": "still", "kind": "columns_unreferenced", "table": "assets",
+              "columns": ["session_id", "legacy_flag"], "paths": ["app/**"] },
+            { "id": "no-table", "kind": "columns_unreferenced", "table": "dropped_table", "columns": ["x"] }
+        ]),
+    )
+    .await;
+    assert_verdict(
+        &verdicts,
+        "drop",
+        CheckStatus::Pass,
+        "public.assets.legacy_flag referenced nowhere in 1 file: safe to drop · already gone from the database: public.assets.gone_already",
+    );
+    // A whole word: user_session_id does not count for session_id; the tests folder does here.
+    assert_verdict(
+        &verdicts,
+        "still",
+        CheckStatus::Fail,
+        "public.assets.session_id still referenced in 1 place in 1 file (first app/models/asset.py:2); public.assets.legacy_flag still referenced in 1 place in 1 file (first app/tests/test_old.py:1)",
+    );
+    assert_verdict(
+        &verdicts,
+        "no-table",
+        CheckStatus::Pass,
+        "nothing left to drop: no table dropped_table",
+    );
+}

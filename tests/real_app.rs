@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use remtrack::check::{CheckStatus, Limits, Refresh, Target, refresh};
+use remtrack::check::{CheckStatus, CodeLimits, CodeSource, Limits, Refresh, Target, refresh_with};
 use remtrack::demo::{REALITY_SQL, SHIPPED_PLAN};
 use remtrack::plan::{Plan, parse_plan};
 use serde_json::Value;
@@ -71,9 +71,24 @@ async fn plain_database() -> String {
     url
 }
 
+/// The demo's code, laid out once: the shipped plan's code and migration-file checks read it.
+fn demo_code() -> std::sync::Arc<CodeSource> {
+    static CODE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = CODE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        remtrack::demo::code::lay_out(&dir.path().join("code")).unwrap();
+        dir
+    });
+    std::sync::Arc::new(CodeSource::new(
+        dir.path().join("code"),
+        vec![],
+        CodeLimits::default(),
+    ))
+}
+
 async fn check(plan: &Plan, url: &str, search_path: Option<&[String]>) -> Refresh {
     let target = Target::open_with(url, Limits::default(), search_path).unwrap();
-    let refreshed = refresh(plan, &target).await.unwrap();
+    let refreshed = refresh_with(plan, &target, &demo_code()).await.unwrap();
     target.close().await;
     refreshed
 }

@@ -195,6 +195,9 @@ impl Needs {
                         crate::plan::DEFAULT_MIGRATION_COLUMN.to_string(),
                     ));
                 }
+                CheckSpec::ColumnsUnreferenced(columns) => {
+                    names.insert(columns.table.clone());
+                }
                 // The code is read by the code pass, not by the database.
                 CheckSpec::Sql(_)
                 | CheckSpec::CodeAbsent(_)

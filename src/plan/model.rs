@@ -251,6 +251,38 @@ pub enum CheckSpec {
     /// Every revision in the migration files is applied: the files (read, never run) against
     /// the registry table the tool keeps in the database.
     MigrationsApplied(MigrationsApplied),
+    /// None of these columns that the database still has is mentioned in the code (as a whole
+    /// word) under `paths`: dropping them breaks nothing that reads them by name.
+    ColumnsUnreferenced(ColumnsUnreferenced),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnsUnreferenced {
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub columns: Vec<String>,
+    /// gitignore-style globs under the code root; every file when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+impl ColumnsUnreferenced {
+    /// The search for one column's name: a whole word, anywhere in scope.
+    pub fn search(&self, column: &str) -> CodeSearch {
+        CodeSearch {
+            pattern: None,
+            literal: Some(column.to_string()),
+            word: true,
+            ignore_case: false,
+            paths: self.paths.clone(),
+            exclude: self.exclude.clone(),
+            max_matches: None,
+            min_matches: None,
+        }
+    }
 }
 
 /// The migration tools whose files remtrack reads.
@@ -428,6 +460,7 @@ impl CheckSpec {
             CheckSpec::PathExists(_) => "path_exists",
             CheckSpec::PathAbsent(_) => "path_absent",
             CheckSpec::MigrationsApplied(_) => "migrations_applied",
+            CheckSpec::ColumnsUnreferenced(_) => "columns_unreferenced",
         }
     }
 
@@ -454,6 +487,7 @@ impl CheckSpec {
             | CheckSpec::RowCount(RowCount { table, .. }) => Some(table),
             CheckSpec::MigrationVersion(m) => m.table.as_deref(),
             CheckSpec::MigrationsApplied(m) => Some(m.registry_table()),
+            CheckSpec::ColumnsUnreferenced(c) => Some(&c.table),
             CheckSpec::Sql(_)
             | CheckSpec::CodeAbsent(_)
             | CheckSpec::CodePresent(_)
@@ -472,7 +506,10 @@ impl CheckSpec {
             | CheckSpec::IndexExists(IndexExists { schema, .. })
             | CheckSpec::RowCount(RowCount { schema, .. })
             | CheckSpec::MigrationVersion(MigrationVersion { schema, .. })
-            | CheckSpec::MigrationsApplied(MigrationsApplied { schema, .. }) => schema.as_deref(),
+            | CheckSpec::MigrationsApplied(MigrationsApplied { schema, .. })
+            | CheckSpec::ColumnsUnreferenced(ColumnsUnreferenced { schema, .. }) => {
+                schema.as_deref()
+            }
             CheckSpec::Sql(_)
             | CheckSpec::CodeAbsent(_)
             | CheckSpec::CodePresent(_)

@@ -227,6 +227,16 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
             opt("schema", Ty::Text),
         ],
     ),
+    (
+        "columns_unreferenced",
+        &[
+            req("table", Ty::Text),
+            opt("schema", Ty::Text),
+            req("columns", Ty::TextList),
+            opt("paths", Ty::Globs),
+            opt("exclude", Ty::Globs),
+        ],
+    ),
 ];
 
 pub(crate) fn kind_names() -> Vec<&'static str> {
@@ -530,6 +540,13 @@ impl ShapeChecker {
                             "at_least ({low}) is greater than at_most ({high}): no count can pass"
                         ),
                     )
+                }
+            }
+            "columns_unreferenced" => {
+                if let Some(Value::Array(columns)) = map.get("columns")
+                    && columns.is_empty()
+                {
+                    self.report(&path.field("columns"), "must name at least one column")
                 }
             }
             "code_absent" | "code_present" => {

@@ -334,7 +334,9 @@ fn every_check_kind_in_the_shape_table_deserializes() {
         { "id": "k", "kind": "path_exists", "path": "backend/tests" },
         { "id": "l", "kind": "path_absent", "path": "backend/app/api/v1" },
         { "id": "m", "kind": "migrations_applied", "tool": "alembic", "dir": "backend/alembic/versions",
-          "table": "alembic_version", "schema": "public" }
+          "table": "alembic_version", "schema": "public" },
+        { "id": "n", "kind": "columns_unreferenced", "table": "assets", "schema": "public",
+          "columns": ["session_id"], "paths": ["backend/app/**"], "exclude": ["**/tests/**"] }
     ]);
     let mut plan = minimal();
     plan["tasks"][0]["checks"] = checks;

@@ -96,6 +96,14 @@ impl CodeNeeds {
                 {
                     needs.migration_dirs.push(applied.dir.clone());
                 }
+                CheckSpec::ColumnsUnreferenced(columns) => {
+                    for column in &columns.columns {
+                        let key = SearchKey::from(&columns.search(column));
+                        if !needs.searches.contains(&key) {
+                            needs.searches.push(key);
+                        }
+                    }
+                }
                 CheckSpec::MigrationVersion(version) => {
                     if let Some(dir) = &version.dir
                         && !needs.migration_dirs.contains(dir)

@@ -2,7 +2,75 @@
 
 use crate::check::Verdict;
 use crate::check::code::{CodeFacts, Found, PathState, SearchKey};
-use crate::plan::CodeSearch;
+use crate::plan::{CodeSearch, ColumnsUnreferenced};
+
+/// `columns_unreferenced`: of the listed columns the database still has, none is named (as a
+/// whole word) in the code.
+pub fn columns_unreferenced(
+    facts: &super::Facts<'_>,
+    code: &CodeFacts,
+    spec: &ColumnsUnreferenced,
+) -> Verdict {
+    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
+        Ok(relation) => relation,
+        Err(evidence) => {
+            return Verdict::pass(format!("nothing left to drop: {evidence}"));
+        }
+    };
+    let table = facts.shown(relation);
+    let mut gone = Vec::new();
+    let mut safe = Vec::new();
+    let mut referenced = Vec::new();
+    let mut searched = 0;
+    for column in &spec.columns {
+        if !relation.columns.iter().any(|c| &c.name == column) {
+            gone.push(format!("{table}.{column}"));
+            continue;
+        }
+        let found = match found(code, &spec.search(column)) {
+            Ok(found) => found,
+            Err(why) => return Verdict::error(why),
+        };
+        searched = searched.max(found.files_searched);
+        if found.matches == 0 {
+            safe.push(format!("{table}.{column}"));
+        } else {
+            let first = found
+                .locations
+                .first()
+                .map(|l| format!(" (first {}:{})", l.file, l.line))
+                .unwrap_or_default();
+            referenced.push(format!(
+                "{table}.{column} still referenced in {}{first}",
+                places(found)
+            ));
+        }
+    }
+    let gone_note = if gone.is_empty() {
+        String::new()
+    } else {
+        format!(" · already gone from the database: {}", gone.join(", "))
+    };
+    if !referenced.is_empty() {
+        return Verdict::fail(format!("{}{gone_note}", referenced.join("; ")));
+    }
+    if safe.is_empty() {
+        return Verdict::pass(format!("nothing left to drop{gone_note}"));
+    }
+    Verdict::pass(format!(
+        "{} referenced nowhere in {}: safe to drop{}{gone_note}",
+        safe.join(", "),
+        files(searched),
+        tail_commit(code)
+    ))
+}
+
+fn tail_commit(code: &CodeFacts) -> String {
+    code.commit
+        .as_ref()
+        .map(|commit| format!(" · at {}", &commit[..commit.len().min(7)]))
+        .unwrap_or_default()
+}
 
 /// `code_absent`: at most `max_matches` (default 0) matches remain.
 pub fn code_absent(code: &CodeFacts, search: &CodeSearch) -> Verdict {

@@ -55,8 +55,8 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
         | CheckSpec::PathAbsent(_) => {
             Verdict::error("a code check was judged against the database (a remtrack bug)")
         }
-        CheckSpec::MigrationsApplied(_) => {
-            Verdict::error("migration files were not read for this check (a remtrack bug)")
+        CheckSpec::MigrationsApplied(_) | CheckSpec::ColumnsUnreferenced(_) => {
+            Verdict::error("the code was not read for this check (a remtrack bug)")
         }
     }
 }
@@ -71,6 +71,9 @@ pub(crate) fn judge_with_files(
     match spec {
         CheckSpec::MigrationsApplied(applied) => {
             Some(migrations::migrations_applied(facts, code, applied))
+        }
+        CheckSpec::ColumnsUnreferenced(columns) => {
+            Some(code::columns_unreferenced(facts, code, columns))
         }
         CheckSpec::MigrationVersion(version) => version
             .dir
