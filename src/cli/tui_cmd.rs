@@ -65,7 +65,16 @@ pub(crate) async fn open_tracker(
         user: args.actor.actor(),
         ascii: args.ascii,
         store,
-        code: args.limits.code_source(&plan, plan_file.unwrap_or(log_dir)),
+        // The tracker lives long: its code source watches the tree, so an unchanged one
+        // costs a refresh nothing.
+        code: Arc::new(
+            crate::check::CodeSource::for_plan(
+                &plan,
+                plan_file.unwrap_or(log_dir),
+                args.limits.code_root.as_deref(),
+            )
+            .watched(),
+        ),
         plan: Arc::new(plan),
         plan_file: plan_file.map(Path::to_path_buf),
         search_path_override: args.limits.search_path.clone(),

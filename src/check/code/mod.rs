@@ -10,6 +10,7 @@ mod paths;
 mod search;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -155,6 +156,11 @@ pub struct CodeSource {
     exclude: Vec<String>,
     limits: CodeLimits,
     cache: Mutex<search::Cache>,
+    /// Whether to watch the root (a long-lived source: the tracker's engine).
+    watching: bool,
+    /// The watch, once started, and the last pass's needs and facts with when they were had.
+    watch: Mutex<Option<watch::RootWatch>>,
+    last: Mutex<Option<(CodeNeeds, CodeFacts, std::time::Instant)>>,
 }
 
 impl CodeSource {
@@ -166,7 +172,17 @@ impl CodeSource {
             exclude,
             limits,
             cache: Mutex::new(search::Cache::default()),
+            watching: false,
+            watch: Mutex::new(None),
+            last: Mutex::new(None),
         }
+    }
+
+    /// Watches the root as well, so that a refresh over an unchanged tree reads nothing at all
+    /// (for a source that lives as long as the tracker).
+    pub fn watched(mut self) -> CodeSource {
+        self.watching = true;
+        self
     }
 
     /// No code at hand: every code check is an `error` saying so.
@@ -176,6 +192,9 @@ impl CodeSource {
             exclude: Vec::new(),
             limits: CodeLimits::default(),
             cache: Mutex::new(search::Cache::default()),
+            watching: false,
+            watch: Mutex::new(None),
+            last: Mutex::new(None),
         }
     }
 
@@ -235,6 +254,42 @@ impl CodeSource {
                 ..CodeFacts::default()
             };
         };
+        if self.watching
+            && let Some(facts) = self.unchanged_since_last(&resolved, needs)
+        {
+            return facts;
+        }
+        let facts = self.pass(&resolved, needs);
+        if self.watching {
+            *lock(&self.last) = Some((needs.clone(), facts.clone(), std::time::Instant::now()));
+        }
+        facts
+    }
+
+    /// The last pass's facts, when the watch says nothing changed since and they are under a
+    /// minute old (the backstop for events a watch can miss).
+    fn unchanged_since_last(&self, resolved: &Path, needs: &CodeNeeds) -> Option<CodeFacts> {
+        let mut watch = lock(&self.watch);
+        if watch.is_none() {
+            *watch = watch::RootWatch::start(resolved);
+        }
+        // Taken first: a change during the pass that follows marks the next one stale.
+        let changed = watch.as_ref().is_none_or(watch::RootWatch::take_changed);
+        let last = lock(&self.last);
+        match &*last {
+            Some((last_needs, facts, at))
+                if !changed && last_needs == needs && at.elapsed() < search::FULL_PASS_EVERY =>
+            {
+                lock(&self.cache).last_reads = 0;
+                Some(facts.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// One pass over the tree (the cache spares the files that did not change).
+    fn pass(&self, resolved: &Path, needs: &CodeNeeds) -> CodeFacts {
+        let resolved = resolved.to_path_buf();
         let searches = {
             let mut cache = self
                 .cache
@@ -271,6 +326,12 @@ impl CodeSource {
             paths,
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Why a plan path may not be read, if it may not: it must be relative, `/`-separated, without

@@ -23,7 +23,7 @@ const CONTEXT_CHARS: usize = 40;
 const RACY: Duration = Duration::from_secs(2);
 /// However quiet the tree, the cache is dropped this often (a backstop for clocks and file
 /// systems that do not move a file's modification time).
-const FULL_PASS_EVERY: Duration = Duration::from_secs(60);
+pub(super) const FULL_PASS_EVERY: Duration = Duration::from_secs(60);
 
 /// One match, as evidence shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -493,3 +493,35 @@ fn a_code_check_is_told_from_a_database_check() {
         CheckSpec::CodeAbsent(_)
     ));
 }
+
+#[test]
+fn a_watched_tree_is_not_read_again_until_something_changes_and_then_is() {
+    let dir = backend();
+    let source = CodeSource::new(dir.path().to_path_buf(), vec![], CodeLimits::default()).watched();
+    let check = json!([{"id": "c", "kind": "code_absent", "literal": "session_id", "paths": ["backend/app/**"]}]);
+    let first = verdicts_with(&source, check.clone()).remove(0);
+    assert!(
+        first.evidence.contains("in 5 places in 4 files"),
+        "{}",
+        first.evidence
+    );
+    // Nothing changed: nothing is walked or read.
+    let again = verdicts_with(&source, check.clone()).remove(0);
+    assert_eq!(first, again);
+    assert_eq!(source.cache.lock().unwrap().last_reads, 0);
+    // A change is seen by the next pass that follows its event.
+    write(dir.path(), "backend/app/new.py", "session_id = 2\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = verdicts_with(&source, check.clone()).remove(0);
+        if now.evidence.contains("in 6 places in 5 files") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never seen: {}",
+            now.evidence
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
