@@ -878,6 +878,8 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
         },
         now: refresh.checked_at,
         search_path_override: None,
+        code_root: None,
+        editor: None,
     });
     app.receive(Msg::Resized {
         width: 160,

@@ -168,3 +168,48 @@ fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken
     tmux.keys(&["q"]);
     tmux.wait_for("remtrack exited with 0");
 }
+
+#[test]
+fn the_demo_checks_its_code_live_and_e_opens_a_location_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("fake-editor.sh");
+    let seen = dir.path().join("editor-args.txt");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let command = format!(
+        "EDITOR='{}' VISUAL= {} demo --db demo.db --as ana; echo \"remtrack exited with $?\"; sleep 600",
+        editor.display(),
+        env!("CARGO_BIN_EXE_remtrack")
+    );
+    let tmux = Tmux::start(dir.path(), &command);
+    tmux.wait_for("● live");
+
+    // Day 3: the code task fails on the code itself, with where.
+    tmux.keys(&["l", "l"]);
+    let screen = tmux.wait_for("Day 3: Begin systematic code cleanup");
+    assert!(screen.contains("fix-session-id-in-code"), "{screen}");
+    let screen = tmux.wait_for("backend/app/agents/crew.py:2");
+    assert!(
+        screen.contains("still in 20 places in 12 files"),
+        "{screen}"
+    );
+
+    tmux.keys(&["e"]);
+    tmux.wait_for("back from the editor");
+    let args = std::fs::read_to_string(&seen).unwrap();
+    let code = dir.path().join("demo-code/backend/app/agents/crew.py");
+    assert_eq!(
+        args,
+        format!("+2\n{}\n", code.display()),
+        "the editor got +LINE FILE"
+    );
+    // The tracker took the terminal back and still answers.
+    tmux.keys(&["3"]);
+    tmux.wait_for("Enter open task");
+    tmux.keys(&["q"]);
+    tmux.wait_for("remtrack exited with 0");
+}

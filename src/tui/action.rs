@@ -78,6 +78,8 @@ pub enum Action {
     Help,
     /// Copy the selected task's fix SQL to the clipboard (OSC 52).
     CopyFix,
+    /// Open the first code location of the selected task in the person's editor.
+    OpenInEditor,
     /// Scroll the detail pane.
     ScrollDetail(i16),
     /// A mouse click at a terminal cell.
@@ -116,6 +118,8 @@ pub enum Msg {
     Tick(OffsetDateTime),
     /// The terminal changed size.
     Resized { width: u16, height: u16 },
+    /// The editor opened on a code location exited (with why, when it failed).
+    EditorClosed(Result<(), String>),
     /// The plan file changed on disk: the plan it now holds, or why it cannot be used.
     PlanFile(Result<Arc<crate::plan::Plan>, String>),
     /// A frame was drawn; what it measured bounds the keys that follow.
@@ -130,6 +134,11 @@ pub enum Effect {
     /// Keep these verdicts in the store for a session that starts while the database is down.
     Remember(Arc<Refresh>),
     Copy(String),
+    /// Hand the terminal to the editor on `file` at `line`, and take it back when it exits.
+    Edit {
+        file: std::path::PathBuf,
+        line: u64,
+    },
     /// The plan was reloaded: the engine checks this one from now on.
     UsePlan(Arc<crate::plan::Plan>),
     Quit,

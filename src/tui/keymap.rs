@@ -22,6 +22,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("c", "add a note (a comment) to the task's history"),
     ("r", "recheck the database now"),
     ("y", "copy the fix SQL to the clipboard (OSC 52)"),
+    (
+        "e",
+        "open the task's first code location in $VISUAL / $EDITOR",
+    ),
     ("/", "filter tasks by text"),
     ("Esc", "clear the filter"),
     ("a", "show only what is not done, or everything"),
@@ -97,6 +101,7 @@ fn normal_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::Note,
         KeyCode::Char('r') => Action::Recheck,
         KeyCode::Char('y') => Action::CopyFix,
+        KeyCode::Char('e') => Action::OpenInEditor,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('a') => Action::ToggleOpenOnly,
         KeyCode::Char('J') => Action::ScrollDetail(3),

@@ -72,6 +72,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
         theme: Theme::from_env(options.ascii),
         now: OffsetDateTime::now_utc(),
         search_path_override: options.search_path_override.clone(),
+        code_root: options.code.root().map(std::path::Path::to_path_buf),
+        editor: ["VISUAL", "EDITOR"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.trim().is_empty()),
     });
     if let Some(file) = options.plan_file.clone() {
         tokio::spawn(plan_watch::follow(file, msg_tx.clone()));
@@ -155,6 +160,15 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                 Effect::Refresh => {
                     let _ = handle.requests.try_send(EngineRequest::RefreshNow);
                 }
+                Effect::Edit { file, line } => {
+                    // The editor reads the terminal now: stop reading it until it is done.
+                    drop(events);
+                    let editor = app.editor.clone().unwrap_or_default();
+                    let outcome = guard.lend(|| run_editor(&editor, &file, line))?;
+                    events = EventStream::new();
+                    dirty = true;
+                    app.receive(Msg::EditorClosed(outcome));
+                }
                 Effect::UsePlan(plan) => {
                     // Verdicts are remembered under the plan they were made for.
                     refresh_key.plan_fingerprint = plan_fingerprint(&plan);
@@ -191,6 +205,25 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<u8> {
                 }
             }
         }
+    }
+}
+
+/// Runs the person's editor on `file` at `line` (`+LINE FILE`, which vi, vim, nano, emacs and
+/// helix all take). The editor's own words come from its variable; the file and line are passed
+/// as arguments, never spliced into the command.
+fn run_editor(editor: &str, file: &std::path::Path, line: u64) -> Result<(), String> {
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg("remtrack-editor")
+        .arg(format!("+{line}"))
+        .arg(file)
+        .status()
+        .map_err(|error| error.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{editor} exited with {status}"))
     }
 }
 

@@ -41,6 +41,27 @@ impl TerminalGuard {
 }
 
 impl TerminalGuard {
+    /// Hands the terminal to another program (an editor) until `run` returns, then takes it
+    /// back and has the next frame drawn whole.
+    pub fn lend<T>(&mut self, run: impl FnOnce() -> T) -> std::io::Result<T> {
+        restore();
+        let result = run();
+        enable_raw_mode()?;
+        execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
+        // Not `Terminal::clear`, which asks the terminal where its cursor is: the reply would
+        // race the event stream being set up again. A blank frame makes the next one whole.
+        self.terminal.draw(|frame| {
+            frame.render_widget(ratatui::widgets::Clear, frame.area());
+        })?;
+        Ok(result)
+    }
+
     /// Leaves the terminal: restored when it is still there (a hang-up sent by hand), let go of
     /// when it is gone. Says which.
     pub fn leave(mut self) -> bool {

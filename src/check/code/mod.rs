@@ -167,6 +167,8 @@ impl CodeSource {
     /// The code under `root` (made absolute and resolved once), never reading what `exclude`
     /// matches.
     pub fn new(root: PathBuf, exclude: Vec<String>, limits: CodeLimits) -> CodeSource {
+        // Absolute, so that a location handed to an editor means the same from anywhere.
+        let root = std::path::absolute(&root).unwrap_or(root);
         CodeSource {
             root: Some(root),
             exclude,

@@ -191,6 +191,10 @@ impl App {
                 }
             }
             Msg::PlanFile(result) => return self.plan_file_changed(result),
+            Msg::EditorClosed(Ok(())) => self.notice = Some("back from the editor".into()),
+            Msg::EditorClosed(Err(why)) => {
+                self.notice = Some(format!("the editor could not run: {why}"));
+            }
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),
             Msg::Drawn(drawn) => {

@@ -64,6 +64,10 @@ pub struct AppConfig {
     pub now: OffsetDateTime,
     /// `--search-path`, which wins over the plan's own (a reloaded plan may change its own).
     pub search_path_override: Option<Vec<String>>,
+    /// Where code locations are relative to, and the editor to open them in (`$VISUAL`, else
+    /// `$EDITOR`), when there are.
+    pub code_root: Option<std::path::PathBuf>,
+    pub editor: Option<String>,
 }
 
 /// The most activity lines kept.
@@ -104,6 +108,8 @@ pub struct App {
     /// How many times the plan was reloaded (0: the plan the tracker started with).
     pub plan_generation: u64,
     pub search_path_override: Option<Vec<String>>,
+    pub code_root: Option<std::path::PathBuf>,
+    pub editor: Option<String>,
 
     pub view: View,
     pub day: usize,
@@ -158,6 +164,8 @@ impl App {
             plan_problem: None,
             plan_generation: 0,
             search_path_override: config.search_path_override,
+            code_root: config.code_root,
+            editor: config.editor,
             view: View::Days,
             day: 0,
             phase: 0,
@@ -252,6 +260,7 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::CopyFix => return self.copy_fix(),
+            Action::OpenInEditor => return self.open_in_editor(),
             Action::ScrollDetail(lines) => {
                 self.detail_scroll = self
                     .detail_scroll
@@ -385,6 +394,45 @@ impl App {
                 ));
                 vec![]
             }
+        }
+    }
+
+    /// `e`: the selected task's first code location, in the person's editor; or why not.
+    fn open_in_editor(&mut self) -> Vec<Effect> {
+        let location = self.selected_task_index().and_then(|index| {
+            let verdicts = self.verdicts_of(index)?;
+            verdicts
+                .checks
+                .iter()
+                .chain(&verdicts.guards)
+                .filter_map(|v| v.facts.get("locations")?.as_array()?.first().cloned())
+                .next()
+        });
+        let Some(location) = location else {
+            self.notice = Some("no code location in this task's checks".into());
+            return vec![];
+        };
+        let (Some(file), Some(line)) = (
+            location.get("file").and_then(serde_json::Value::as_str),
+            location.get("line").and_then(serde_json::Value::as_u64),
+        ) else {
+            return vec![];
+        };
+        match (&self.editor, &self.code_root) {
+            (None, _) => {
+                self.notice = Some(format!(
+                    "no editor: set $VISUAL or $EDITOR to open {file}:{line} from here"
+                ));
+                vec![]
+            }
+            (_, None) => {
+                self.notice = Some(format!("{file}:{line}: the code root is not known"));
+                vec![]
+            }
+            (Some(_), Some(root)) => vec![Effect::Edit {
+                file: root.join(file),
+                line,
+            }],
         }
     }
 

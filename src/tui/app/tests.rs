@@ -36,6 +36,8 @@ pub(crate) fn app_with_plan(plan: Arc<Plan>) -> App {
         },
         now: datetime!(2026-11-24 10:00 UTC),
         search_path_override: None,
+        code_root: None,
+        editor: None,
     })
 }
 
@@ -1166,4 +1168,51 @@ fn a_dialog_on_a_task_the_new_plan_drops_closes_and_keeps_the_note() {
         panic!("the dialog stays open")
     };
     assert_eq!(plan.tasks[dialog.task_index].id, "drop-discovery-assets");
+}
+
+#[test]
+fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
+    let mut app = app();
+    let mut refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    refresh.verdicts.tasks[index].checks[0] = Verdict::fail("session_id still in 2 places")
+        .with_fact(
+            "locations",
+            serde_json::json!([{"file": "backend/app/models/asset.py", "line": 4, "text": "session_id = Column(UUID)"}]),
+        );
+    finished(&mut app, 1, refresh);
+    select(&mut app, "fix-session-id-in-code");
+
+    assert!(app.act(Action::OpenInEditor).is_empty());
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("set $VISUAL or $EDITOR"),
+        "{:?}",
+        app.notice
+    );
+
+    app.editor = Some("vi".into());
+    app.code_root = Some("/work/app".into());
+    assert_eq!(
+        app.act(Action::OpenInEditor),
+        vec![Effect::Edit {
+            file: "/work/app/backend/app/models/asset.py".into(),
+            line: 4
+        }]
+    );
+    app.receive(Msg::EditorClosed(Err(
+        "vi exited with exit status: 1".into()
+    )));
+    assert!(app.notice.as_deref().unwrap().contains("could not run"));
+
+    // A task without code locations says so.
+    app.act(Action::Cancel);
+    select(&mut app, "drop-session-id-columns");
+    assert!(app.act(Action::OpenInEditor).is_empty());
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("no code location in this task's checks")
+    );
 }

@@ -261,6 +261,30 @@ fn push_checks(
             width,
             EVIDENCE_INDENT,
         ));
+        // Where the code still says it: the first few places, with the matched text.
+        let locations = verdicts
+            .get(position)
+            .and_then(|v| v.facts.get("locations"))
+            .and_then(serde_json::Value::as_array);
+        for location in locations.into_iter().flatten().take(LOCATIONS_SHOWN) {
+            let (Some(file), Some(line), Some(text)) = (
+                location.get("file").and_then(serde_json::Value::as_str),
+                location.get("line").and_then(serde_json::Value::as_u64),
+                location.get("text").and_then(serde_json::Value::as_str),
+            ) else {
+                continue;
+            };
+            lines.extend(hanging(
+                vec![Span::styled(
+                    format!("      {}:{line}  ", one_line(file)),
+                    theme.key(),
+                )],
+                &one_line(text),
+                theme.dim(),
+                width,
+                EVIDENCE_INDENT + 2,
+            ));
+        }
         if let Some(warning) = verdicts.get(position).and_then(|v| v.warning.as_deref()) {
             lines.extend(hanging(
                 vec![Span::styled("      warning: ", theme.warn())],
@@ -272,6 +296,9 @@ fn push_checks(
         }
     }
 }
+
+/// The code locations shown under a code check (`e` opens the first in the editor).
+const LOCATIONS_SHOWN: usize = 3;
 
 /// Where evidence continues when it wraps: under the check's id, past its glyph.
 const EVIDENCE_INDENT: usize = 6;

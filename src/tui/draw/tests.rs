@@ -174,6 +174,8 @@ fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen(
         },
         now: time::macros::datetime!(2026-11-24 10:00 UTC),
         search_path_override: None,
+        code_root: None,
+        editor: None,
     });
     let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
     refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");
