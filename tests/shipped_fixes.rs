@@ -1,12 +1,13 @@
 //! The fix SQL the shipped plan shows (and `y` copies) really fixes its task: applied to the
 //! seed's database reality on PostgreSQL and on SQLite, once its guards pass, every check of
-//! that task passes.
+//! that task passes. The code is the demo's after its code tasks are done (no `session_id`
+//! left, `api/v1` gone): a fix guarded by the code waits for that, as it should.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use remtrack::Backend;
-use remtrack::check::{CheckStatus, Limits, Refresh, Target, refresh};
+use remtrack::check::{CheckStatus, CodeLimits, CodeSource, Limits, Refresh, Target, refresh_with};
 use remtrack::demo::{REALITY_SQL, SHIPPED_PLAN, build_demo_database};
 use remtrack::plan::{Plan, parse_plan};
 use sqlx::{Connection as _, Executor as _};
@@ -16,9 +17,33 @@ fn shipped_plan() -> Plan {
     parse_plan(SHIPPED_PLAN.as_bytes(), std::path::Path::new("plan.json")).unwrap()
 }
 
+/// The demo's code once its code tasks are done: `session_id` no longer read anywhere.
+fn code_after_the_code_tasks() -> std::sync::Arc<CodeSource> {
+    static CODE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = CODE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("code");
+        remtrack::demo::code::lay_out(&root).unwrap();
+        for (path, text) in remtrack::demo::code::FILES {
+            if path.ends_with(".py") && !path.contains("alembic") {
+                std::fs::write(root.join(path), text.replace("session_id", "flow_id")).unwrap();
+            }
+        }
+        std::fs::remove_dir_all(root.join("backend/app/api/v1")).unwrap();
+        dir
+    });
+    std::sync::Arc::new(CodeSource::new(
+        dir.path().join("code"),
+        vec![],
+        CodeLimits::default(),
+    ))
+}
+
 async fn check(plan: &Plan, url: &str) -> Refresh {
     let target = Target::open(url, Limits::default()).unwrap();
-    let refreshed = refresh(plan, &target).await.unwrap();
+    let refreshed = refresh_with(plan, &target, &code_after_the_code_tasks())
+        .await
+        .unwrap();
     target.close().await;
     refreshed
 }

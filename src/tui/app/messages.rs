@@ -39,6 +39,7 @@ impl App {
                         let before = self.status.clone();
                         let refresh = std::sync::Arc::new(refresh.clone());
                         self.last_refresh = Some(refresh.clone());
+                        self.code_checked_at = Some(self.now);
                         self.verdicts_remembered = false;
                         self.connection = Connection::Live;
                         self.rederive();
@@ -248,6 +249,7 @@ impl App {
                 }
             }
         }
+        self.code_checked_at = Some(self.now);
         if self.last_refresh.as_deref() != Some(&merged) {
             self.last_refresh = Some(std::sync::Arc::new(merged));
             self.rederive();

@@ -91,6 +91,9 @@ pub struct App {
     pub last_refresh: Option<Arc<Refresh>>,
     /// `last_refresh` came from the store, from an earlier session: not live.
     pub verdicts_remembered: bool,
+    /// When the code checks were last judged (with the database, or alone while it is offline):
+    /// a code task's verification needs these fresh, not the database's.
+    pub code_checked_at: Option<OffsetDateTime>,
     /// When verdicts were last handed to the store to remember.
     pub remembered_at: Option<OffsetDateTime>,
     pub status: PlanStatus,
@@ -155,6 +158,7 @@ impl App {
             latest_run: 0,
             last_refresh: None,
             verdicts_remembered: false,
+            code_checked_at: None,
             remembered_at: None,
             status,
             history: Vec::new(),

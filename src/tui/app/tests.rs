@@ -1216,3 +1216,53 @@ fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
         Some("no code location in this task's checks")
     );
 }
+
+#[test]
+fn a_code_task_is_verified_on_the_code_while_the_database_is_offline_and_names_the_commit() {
+    let mut app = live_app();
+    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    // The database goes away; the code, read alone, now passes.
+    let mut code = refresh_where_failing(&app.plan, &[]).verdicts;
+    code.tasks[index].checks[0] = Verdict::pass("no match for /session_id/ in 12 files")
+        .with_fact("commit", "3f9c2e1aa0000000000000000000000000000000");
+    app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
+        run: 2,
+        plan: app.plan.clone(),
+        outcome: Arc::new(Err(TargetError::Unreachable {
+            url: "sqlite:demo.db".into(),
+            reason: "Connection refused".into(),
+        })),
+        code_only: Some(Arc::new(code)),
+        retry_in: Duration::from_secs(5),
+    }));
+    assert!(matches!(app.connection, Connection::Offline { .. }));
+    assert_eq!(
+        app.status.tasks[index].status,
+        TaskStatus::Done,
+        "the code is live"
+    );
+    // A database task stays as it was last seen: the old verdicts, not the code-only errors.
+    let drop_index = app.plan.task_index("drop-discovery-assets").unwrap();
+    assert_eq!(app.status.tasks[drop_index].status, TaskStatus::Failing);
+
+    select(&mut app, "fix-session-id-in-code");
+    app.act(Action::Verify);
+    type_text(&mut app, "grep is clean");
+    let effects = app.act(Action::Submit);
+    let [Effect::Record(event)] = effects.as_slice() else {
+        panic!("recorded at once on fresh code verdicts: {effects:?}")
+    };
+    assert_eq!(event.evidence["code_only"], true);
+    assert_eq!(
+        event.evidence["commit"],
+        "3f9c2e1aa0000000000000000000000000000000"
+    );
+    assert_eq!(event.evidence["all_pass"], true);
+
+    // A database task in the same state waits for the live database instead.
+    app.mode = Mode::Normal;
+    app.act(Action::Cancel);
+    select(&mut app, "assets-multi-phase-columns");
+    app.act(Action::Verify);
+    assert_eq!(app.act(Action::Submit), vec![Effect::Refresh]);
+}

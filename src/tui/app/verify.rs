@@ -234,18 +234,33 @@ impl App {
         }
         // A verification records live evidence: checks that are old, remembered or from before
         // an outage are checked again first, and the mark waits for that answer.
-        if kind == MarkKind::Verify && !task.is_manual() && self.evidence() != Evidence::Fresh {
+        let fresh = if task.is_code_work() {
+            self.code_is_fresh()
+        } else {
+            self.evidence() == Evidence::Fresh
+        };
+        if kind == MarkKind::Verify && !task.is_manual() && !fresh {
             if let Mode::Dialog(dialog) = &mut self.mode {
                 dialog.state = DialogState::AwaitingRefresh;
             }
             return vec![Effect::Refresh];
         }
-        let evidence = evidence_snapshot(
+        let mut evidence = evidence_snapshot(
             task,
             verdicts,
             &self.database,
             self.last_refresh.as_ref().map(|refresh| refresh.checked_at),
         );
+        // A code task's verification holds for every database: it names the commit instead.
+        if task.is_code_work()
+            && let Some(object) = evidence.as_object_mut()
+        {
+            let commit = verdicts
+                .and_then(|v| v.checks.iter().find_map(|c| c.facts.get("commit")))
+                .cloned();
+            object.insert("code_only".into(), true.into());
+            object.insert("commit".into(), commit.unwrap_or(serde_json::Value::Null));
+        }
         let event = NewEvent {
             task_id: task.id.clone(),
             kind: match kind {
@@ -276,15 +291,28 @@ impl App {
         if dialog.state != DialogState::AwaitingRefresh {
             return vec![];
         }
-        if let Some(reason) = failure {
+        // The code was read even though the database was not: enough for a code task.
+        let code_task = self.plan.tasks[dialog.task_index].is_code_work();
+        if let Some(reason) = failure.filter(|_| !(code_task && self.code_is_fresh())) {
+            let Mode::Dialog(dialog) = &mut self.mode else {
+                return vec![];
+            };
             dialog.fail(format!(
                 "the database did not answer ({reason}); a verification needs checks from the \
                  live database"
             ));
             return vec![];
         }
-        dialog.state = DialogState::Editing;
+        if let Mode::Dialog(dialog) = &mut self.mode {
+            dialog.state = DialogState::Editing;
+        }
         self.submit_dialog()
+    }
+
+    /// Whether the code checks were judged within the freshness window.
+    pub(super) fn code_is_fresh(&self) -> bool {
+        self.code_checked_at
+            .is_some_and(|at| self.now - at <= FRESH_FOR)
     }
 }
 
