@@ -837,3 +837,71 @@ async fn columns_unreferenced_reads_the_database_for_what_is_left_and_the_code_f
         "nothing left to drop: no table dropped_table",
     );
 }
+
+#[tokio::test]
+async fn golang_migrate_versions_against_its_one_row_dirty_or_behind_or_ahead() {
+    let url = cluster().fresh_database().await;
+    exec(
+        &url,
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (20240110120000, false);",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("db/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for name in [
+        "20240101000000_create_users.up.sql",
+        "20240101000000_create_users.down.sql",
+        "20240110120000_add_flow_id.up.sql",
+        "20240110120000_add_flow_id.down.sql",
+        "20240201090000_drop_session_id.up.sql",
+        "20240201090000_drop_session_id.down.sql",
+        "README.md",
+    ] {
+        std::fs::write(migrations.join(name), "-- sql\n").unwrap();
+    }
+    let check = json!([{ "id": "g", "kind": "migrations_applied", "tool": "golang-migrate", "dir": "db/migrations" }]);
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "g",
+        CheckStatus::Fail,
+        "1 of 3 migrations not applied: db/migrations/20240201090000_drop_session_id.up.sql · database at version 20240110120000",
+    );
+
+    exec(
+        &url,
+        "UPDATE schema_migrations SET version = 20240201090000, dirty = true",
+    )
+    .await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "g",
+        CheckStatus::Fail,
+        "public.schema_migrations is dirty at version 20240201090000",
+    );
+
+    exec(&url, "UPDATE schema_migrations SET dirty = false").await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "g",
+        CheckStatus::Pass,
+        "all 3 migrations applied · database at version 20240201090000",
+    );
+
+    exec(
+        &url,
+        "UPDATE schema_migrations SET version = 20250101000000",
+    )
+    .await;
+    let verdicts = run_with_code(&url, dir.path(), check).await;
+    assert_verdict(
+        &verdicts,
+        "g",
+        CheckStatus::Fail,
+        "records version 20250101000000, which no file in db/migrations has",
+    );
+}

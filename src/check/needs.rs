@@ -189,11 +189,13 @@ impl Needs {
                 CheckSpec::MigrationsApplied(applied) => {
                     let table = applied.registry_table().to_string();
                     names.insert(table.clone());
-                    needs.migrations.insert((
-                        applied.schema.clone(),
-                        table,
-                        crate::plan::DEFAULT_MIGRATION_COLUMN.to_string(),
-                    ));
+                    for column in applied.registry_columns() {
+                        needs.migrations.insert((
+                            applied.schema.clone(),
+                            table.clone(),
+                            column.to_string(),
+                        ));
+                    }
                 }
                 CheckSpec::ColumnsUnreferenced(columns) => {
                     names.insert(columns.table.clone());

@@ -290,6 +290,8 @@ impl ColumnsUnreferenced {
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationTool {
     Alembic,
+    /// golang-migrate: `<version>_<name>.up.<ext>` files, one `schema_migrations` row.
+    GolangMigrate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -297,7 +299,8 @@ pub struct MigrationsApplied {
     pub tool: MigrationTool,
     /// The folder of revision files, under the code root (`backend/alembic/versions`).
     pub dir: String,
-    /// The registry table (Alembic's `alembic_version` unless `env.py` names another).
+    /// The registry table: Alembic's `alembic_version` (unless `env.py` names another),
+    /// golang-migrate's `schema_migrations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -306,7 +309,18 @@ pub struct MigrationsApplied {
 
 impl MigrationsApplied {
     pub fn registry_table(&self) -> &str {
-        self.table.as_deref().unwrap_or(DEFAULT_MIGRATION_TABLE)
+        self.table.as_deref().unwrap_or(match self.tool {
+            MigrationTool::Alembic => DEFAULT_MIGRATION_TABLE,
+            MigrationTool::GolangMigrate => "schema_migrations",
+        })
+    }
+
+    /// The registry's columns the check reads.
+    pub fn registry_columns(&self) -> &'static [&'static str] {
+        match self.tool {
+            MigrationTool::Alembic => &[DEFAULT_MIGRATION_COLUMN],
+            MigrationTool::GolangMigrate => &["version", "dirty"],
+        }
     }
 }
 

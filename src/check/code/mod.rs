@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::plan::{CheckSpec, CodeSearch, Plan};
+use crate::plan::{CheckSpec, CodeSearch, MigrationTool, Plan};
 
 pub use paths::PathState;
 pub use search::{Found, Location};
@@ -72,8 +72,8 @@ impl From<&CodeSearch> for SearchKey {
 pub struct CodeNeeds {
     pub searches: Vec<SearchKey>,
     pub paths: Vec<String>,
-    /// Folders of Alembic revision files.
-    pub migration_dirs: Vec<String>,
+    /// Folders of migration files, with the tool that wrote them.
+    pub migration_dirs: Vec<(MigrationTool, String)>,
 }
 
 impl CodeNeeds {
@@ -92,10 +92,11 @@ impl CodeNeeds {
                 {
                     needs.paths.push(path.path.clone());
                 }
-                CheckSpec::MigrationsApplied(applied)
-                    if !needs.migration_dirs.contains(&applied.dir) =>
-                {
-                    needs.migration_dirs.push(applied.dir.clone());
+                CheckSpec::MigrationsApplied(applied) => {
+                    let wanted = (applied.tool, applied.dir.clone());
+                    if !needs.migration_dirs.contains(&wanted) {
+                        needs.migration_dirs.push(wanted);
+                    }
                 }
                 CheckSpec::ColumnsUnreferenced(columns) => {
                     for column in &columns.columns {
@@ -106,10 +107,11 @@ impl CodeNeeds {
                     }
                 }
                 CheckSpec::MigrationVersion(version) => {
-                    if let Some(dir) = &version.dir
-                        && !needs.migration_dirs.contains(dir)
-                    {
-                        needs.migration_dirs.push(dir.clone());
+                    if let Some(dir) = &version.dir {
+                        let wanted = (MigrationTool::Alembic, dir.clone());
+                        if !needs.migration_dirs.contains(&wanted) {
+                            needs.migration_dirs.push(wanted);
+                        }
                     }
                 }
                 _ => {}
@@ -132,8 +134,10 @@ pub struct CodeFacts {
     pub commit: Option<String>,
     pub searches: HashMap<SearchKey, Result<Found, String>>,
     pub paths: HashMap<String, Result<PathState, String>>,
-    /// Each migrations folder's revision graph, or why it could not be read.
-    pub migrations: HashMap<String, Result<crate::check::migrations::Graph, String>>,
+    /// Each migrations folder's revision graph (by tool and folder), or why it could not be
+    /// read.
+    pub migrations:
+        HashMap<(MigrationTool, String), Result<crate::check::migrations::Graph, String>>,
 }
 
 impl Default for CodeFacts {
@@ -313,11 +317,16 @@ impl CodeSource {
         let migrations = needs
             .migration_dirs
             .iter()
-            .map(|dir| {
-                (
-                    dir.clone(),
-                    crate::check::migrations::alembic::read(&resolved, dir),
-                )
+            .map(|(tool, dir)| {
+                let graph = match tool {
+                    MigrationTool::Alembic => {
+                        crate::check::migrations::alembic::read(&resolved, dir)
+                    }
+                    MigrationTool::GolangMigrate => {
+                        crate::check::migrations::golang_migrate::read(&resolved, dir)
+                    }
+                };
+                ((*tool, dir.clone()), graph)
             })
             .collect();
         CodeFacts {

@@ -6,7 +6,7 @@ use super::data::{Unrecorded, recorded};
 use crate::check::Verdict;
 use crate::check::code::CodeFacts;
 use crate::check::migrations::Graph;
-use crate::plan::{DEFAULT_MIGRATION_COLUMN, MigrationVersion, MigrationsApplied};
+use crate::plan::{DEFAULT_MIGRATION_COLUMN, MigrationTool, MigrationVersion, MigrationsApplied};
 
 /// `migrations_applied`: the closure of what the registry records covers every revision of the
 /// files, and the registry records nothing the files do not know.
@@ -15,7 +15,10 @@ pub fn migrations_applied(
     code: &CodeFacts,
     spec: &MigrationsApplied,
 ) -> Verdict {
-    let graph = match graph(code, &spec.dir) {
+    if spec.tool == MigrationTool::GolangMigrate {
+        return golang_migrate(facts, code, spec);
+    }
+    let graph = match graph(code, spec.tool, &spec.dir) {
         Ok(graph) => graph,
         Err(why) => return Verdict::error(why),
     };
@@ -103,7 +106,7 @@ pub fn migration_version_in_files(
     spec: &MigrationVersion,
     dir: &str,
 ) -> Verdict {
-    let graph = match graph(code, dir) {
+    let graph = match graph(code, MigrationTool::Alembic, dir) {
         Ok(graph) => graph,
         Err(why) => return Verdict::error(why),
     };
@@ -149,11 +152,87 @@ pub fn migration_version_in_files(
     verdict.with_fact("versions", rows.clone())
 }
 
-fn graph<'a>(code: &'a CodeFacts, dir: &str) -> Result<&'a Graph, String> {
+fn graph<'a>(code: &'a CodeFacts, tool: MigrationTool, dir: &str) -> Result<&'a Graph, String> {
     code.root.as_ref().map_err(Clone::clone)?;
-    match code.migrations.get(dir) {
+    match code.migrations.get(&(tool, dir.to_string())) {
         Some(Ok(graph)) => Ok(graph),
         Some(Err(why)) => Err(why.clone()),
         None => Err(format!("the migration files in {dir} were not read")),
+    }
+}
+
+/// golang-migrate: one `schema_migrations` row, `version` and `dirty`. Applied when it is not
+/// dirty and its version is the last of the files; a dirty row is a failure of its own (a
+/// migration stopped halfway and the tool will not go on until someone forces the version).
+fn golang_migrate(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
+    let graph = match graph(code, spec.tool, &spec.dir) {
+        Ok(graph) => graph,
+        Err(why) => return Verdict::error(why),
+    };
+    let total = graph.revisions.len();
+    let table = spec.registry_table();
+    let schema = spec.schema.as_deref();
+    let (table_name, versions) = match recorded(facts, schema, table, "version") {
+        Ok(found) => found,
+        Err(Unrecorded::Missing(evidence)) => {
+            return Verdict::fail(format!(
+                "none of the {total} migrations is applied: {evidence}"
+            ));
+        }
+        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
+    };
+    let dirty = match recorded(facts, schema, table, "dirty") {
+        // PostgreSQL's boolean as text, or SQLite's 0/1.
+        Ok((_, values)) => values
+            .iter()
+            .any(|v| matches!(v.as_str(), "true" | "t" | "1")),
+        Err(Unrecorded::Missing(evidence) | Unrecorded::Unreadable(evidence)) => {
+            return Verdict::error(evidence);
+        }
+    };
+    let Some(version) = versions.first() else {
+        return Verdict::fail(format!(
+            "none of the {total} migrations is applied: {table_name} is empty"
+        ));
+    };
+    let version = version.trim_start_matches('0');
+    let version = if version.is_empty() { "0" } else { version };
+    if dirty {
+        return Verdict::fail(format!(
+            "{table_name} is dirty at version {version}: that migration stopped halfway; fix the \
+             database, then force the version"
+        ))
+        .with_fact("dirty", true);
+    }
+    if !graph.revisions.contains_key(version) {
+        return Verdict::fail(format!(
+            "{table_name} records version {version}, which no file in {} has (older code, or a \
+             deleted file)",
+            spec.dir
+        ));
+    }
+    let applied = graph.closure([version]);
+    let mut pending: Vec<&str> = graph
+        .revisions
+        .keys()
+        .map(String::as_str)
+        .filter(|id| !applied.contains(id))
+        .collect();
+    pending.sort_by_key(|id| id.parse::<u128>().unwrap_or(u128::MAX));
+    if pending.is_empty() {
+        Verdict::pass(format!(
+            "all {total} migrations applied · database at version {version}"
+        ))
+    } else {
+        let listed: Vec<String> = pending
+            .iter()
+            .map(|id| graph.revisions[*id].file.clone())
+            .collect();
+        Verdict::fail(format!(
+            "{} of {total} migrations not applied: {} · database at version {version}",
+            pending.len(),
+            listed.join(", ")
+        ))
+        .with_fact("pending", pending.clone())
     }
 }

@@ -3,6 +3,7 @@
 //! registry the database keeps.
 
 pub mod alembic;
+pub mod golang_migrate;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,0 +1,76 @@
+//! golang-migrate's files: `<version>_<name>.up.<ext>` (and `.down.`), versions compared as
+//! numbers. They form a line: each version follows the one before it, so the graph's closure of
+//! the recorded version is every version up to it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Graph, Revision};
+
+/// The versions of the migrations folder `dir` under `root` (resolved), as a line.
+pub fn read(root: &Path, dir: &str) -> Result<Graph, String> {
+    let folder = root.join(dir.trim_end_matches('/'));
+    let meta = folder
+        .symlink_metadata()
+        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(format!(
+            "{dir} is not a folder (symbolic links are not followed)"
+        ));
+    }
+    match folder.canonicalize() {
+        Ok(resolved) if resolved.starts_with(root) => {}
+        _ => return Err(format!("{dir} leads outside the code root")),
+    }
+    let mut versions: BTreeMap<u128, String> = BTreeMap::new();
+    for entry in std::fs::read_dir(&folder)
+        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?
+        .flatten()
+    {
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // golang-migrate's own pattern: ^([0-9]+)_(.*)\.(down|up)\.(.*)$
+        let Some((version, rest)) = name.split_once('_') else {
+            continue;
+        };
+        let is_up = rest.contains(".up.");
+        if !is_up && !rest.contains(".down.") {
+            continue;
+        }
+        let Ok(number) = version.parse::<u128>() else {
+            continue;
+        };
+        if !is_up {
+            continue;
+        }
+        let shown = format!("{}/{name}", dir.trim_end_matches('/'));
+        if let Some(other) = versions.insert(number, shown.clone()) {
+            return Err(format!(
+                "version {number} is defined twice: {other} and {shown}"
+            ));
+        }
+    }
+    if versions.is_empty() {
+        return Err(format!(
+            "no .up. migration file in {dir}: a migrations check of nothing proves nothing"
+        ));
+    }
+    let mut graph = Graph::default();
+    let mut previous: Option<String> = None;
+    for (number, file) in versions {
+        let id = number.to_string();
+        graph.revisions.insert(
+            id.clone(),
+            Revision {
+                id: id.clone(),
+                down: previous.iter().cloned().collect(),
+                depends: Vec::new(),
+                file,
+            },
+        );
+        previous = Some(id);
+    }
+    Ok(graph)
+}
