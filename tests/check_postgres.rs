@@ -905,3 +905,112 @@ async fn golang_migrate_versions_against_its_one_row_dirty_or_behind_or_ahead() 
         "records version 20250101000000, which no file in db/migrations has",
     );
 }
+
+#[tokio::test]
+async fn flyway_history_against_its_files_pending_changed_failed_repeatable_and_baseline() {
+    let url = cluster().fresh_database().await;
+    // Flyway's own history table.
+    exec(
+        &url,
+        r#"CREATE TABLE flyway_schema_history (
+             installed_rank integer PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+             type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer,
+             installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(),
+             execution_time integer NOT NULL, success boolean NOT NULL);
+           INSERT INTO flyway_schema_history VALUES
+             (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'ana', now(), 0, true),
+             (2, '1.1', 'add flow id', 'SQL', 'V1_1__add_flow_id.sql', -463480198, 'ana', now(), 5, true),
+             (3, NULL, 'views', 'SQL', 'R__views.sql', 78787420, 'ana', now(), 1, true);"#,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("sql");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(migrations.join(name), text).unwrap();
+    write("V1__init.sql", "CREATE TABLE users (id int);\n");
+    // Same text as applied, with Windows line endings: the same checksum.
+    write(
+        "V1_1__add_flow_id.sql",
+        "ALTER TABLE assets ADD COLUMN flow_id uuid;\r\n",
+    );
+    write(
+        "V2__drop_session_id.sql",
+        "ALTER TABLE assets DROP COLUMN session_id;\n",
+    );
+    write("R__views.sql", "SELECT 1;");
+    write("U1_1__undo.sql", "-- undo is not a forward migration\n");
+    let check =
+        json!([{ "id": "f", "kind": "migrations_applied", "tool": "flyway", "dir": "sql" }]);
+
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    // V1 lies below the baseline; V1.1 is applied with the same checksum; V2 is pending.
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Fail,
+        "1 of 4 migrations not applied: sql/V2__drop_session_id.sql",
+    );
+    assert!(
+        !verdicts["f"].evidence.contains("changed"),
+        "{:?}",
+        verdicts["f"]
+    );
+
+    exec(&url, "INSERT INTO flyway_schema_history VALUES (4, '2', 'drop session id', 'SQL', 'V2__drop_session_id.sql', 1, 'ana', now(), 1, false)").await;
+    write("R__views.sql", "SELECT 2;");
+    write(
+        "V1_1__add_flow_id.sql",
+        "ALTER TABLE assets ADD COLUMN flow_id uuid NOT NULL;\n",
+    );
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    let evidence = &verdicts["f"].evidence;
+    assert_eq!(verdicts["f"].status, CheckStatus::Fail);
+    assert!(
+        evidence.contains("sql/R__views.sql (repeatable: its current text was never applied)"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains(
+            "sql/V1_1__add_flow_id.sql changed after it was applied (checksum -463480198 recorded"
+        ),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("V2__drop_session_id.sql failed (version 2)"),
+        "{evidence}"
+    );
+
+    // Repaired, applied again, texts restored: everything as on disk.
+    exec(&url, "DELETE FROM flyway_schema_history WHERE installed_rank = 4;
+                INSERT INTO flyway_schema_history VALUES (4, '2', 'drop session id', 'SQL', 'V2__drop_session_id.sql', 0, 'ana', now(), 1, true)").await;
+    write("R__views.sql", "SELECT 1;");
+    write(
+        "V1_1__add_flow_id.sql",
+        "ALTER TABLE assets ADD COLUMN flow_id uuid;\n",
+    );
+    let checksum = remtrack::check::migrations::flyway::checksum(
+        b"ALTER TABLE assets DROP COLUMN session_id;\n",
+    );
+    exec(
+        &url,
+        &format!("UPDATE flyway_schema_history SET checksum = {checksum} WHERE installed_rank = 4"),
+    )
+    .await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Pass,
+        "all 4 migrations applied, checksums as on disk",
+    );
+
+    // A version recorded that no file has.
+    exec(&url, "INSERT INTO flyway_schema_history VALUES (5, '3', 'gone', 'SQL', 'V3__gone.sql', 7, 'ana', now(), 1, true)").await;
+    let verdicts = run_with_code(&url, dir.path(), check).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Fail,
+        "version 3 recorded in public.flyway_schema_history but no file has it",
+    );
+}

@@ -184,3 +184,68 @@ async fn a_missing_sqlite_file_is_unreachable_and_is_not_created() {
     assert!(error.contains("cannot reach"), "{error}");
     assert!(!path.exists(), "checking must not create the database file");
 }
+
+#[tokio::test]
+async fn migration_registries_are_read_on_sqlite_as_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE flyway_schema_history (installed_rank INTEGER PRIMARY KEY, version TEXT,
+            description TEXT, type TEXT, script TEXT, checksum INTEGER, installed_by TEXT,
+            installed_on TEXT, execution_time INTEGER, success BOOLEAN);
+         INSERT INTO flyway_schema_history VALUES
+            (1, '1', 'init', 'SQL', 'V1__init.sql', 78787420, 'ana', '', 1, 1),
+            (2, NULL, 'views', 'SQL', 'R__views.sql', 78787420, 'ana', '', 1, 1);
+         CREATE TABLE schema_migrations (version INTEGER NOT NULL, dirty BOOLEAN NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, 1);",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let code = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(code.path().join("sql")).unwrap();
+    std::fs::write(code.path().join("sql/V1__init.sql"), "SELECT 1;").unwrap();
+    std::fs::write(code.path().join("sql/R__views.sql"), "SELECT 1;\n").unwrap();
+    std::fs::create_dir_all(code.path().join("go")).unwrap();
+    for name in ["1_a.up.sql", "2_b.up.sql"] {
+        std::fs::write(code.path().join("go").join(name), "").unwrap();
+    }
+    let plan = plan_of(json!([
+        { "id": "flyway", "kind": "migrations_applied", "tool": "flyway", "dir": "sql" },
+        { "id": "go", "kind": "migrations_applied", "tool": "golang-migrate", "dir": "go" }
+    ]));
+    let target = Target::open(&format!("sqlite:{}", path.display()), Limits::default()).unwrap();
+    let source = std::sync::Arc::new(remtrack::check::CodeSource::new(
+        code.path().to_path_buf(),
+        vec![],
+        remtrack::check::CodeLimits::default(),
+    ));
+    let refreshed = remtrack::check::refresh_with(&plan, &target, &source)
+        .await
+        .unwrap();
+    let verdicts = verdicts_by_id(&plan, &refreshed.verdicts);
+    assert_eq!(
+        verdicts["flyway"].status,
+        CheckStatus::Pass,
+        "{:?}",
+        verdicts["flyway"]
+    );
+    assert_eq!(
+        verdicts["go"].status,
+        CheckStatus::Fail,
+        "{:?}",
+        verdicts["go"]
+    );
+    assert!(
+        verdicts["go"].evidence.contains("is dirty at version 2"),
+        "{:?}",
+        verdicts["go"]
+    );
+}

@@ -230,11 +230,14 @@ impl Needs {
             .iter()
             .filter_map(|(schema, table, column)| {
                 let relation = readable_table(snapshot, schema.as_deref(), table)?;
-                let column = relation.columns.iter().find(|c| &c.name == column)?;
-                Some(DataItem {
+                // Several columns read together (a registry row): every one must exist.
+                let every_column_exists = column
+                    .split(crate::plan::REGISTRY_FIELDS)
+                    .all(|part| relation.columns.iter().any(|c| c.name == part));
+                every_column_exists.then(|| DataItem {
                     schema: relation.schema.clone(),
                     table: relation.name.clone(),
-                    column: Some(column.name.clone()),
+                    column: Some(column.clone()),
                 })
             });
         counts.chain(versions).collect()

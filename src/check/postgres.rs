@@ -21,6 +21,12 @@ SELECT i.ord::int8 AS ord,
        (xpath('/table/row/v/text()', query_to_xml(
           CASE WHEN i.col IS NULL
                THEN format('SELECT count(*) AS v FROM %I.%I', i.sch, i.tab)
+               -- Several columns of a registry row, each quoted, joined by U+241F (U+2400 for NULL).
+               WHEN strpos(i.col, chr(9247)) > 0
+               THEN format('SELECT concat_ws(chr(9247), %s) AS v FROM %I.%I',
+                      (SELECT string_agg(format('coalesce(%I::text, chr(9216))', c), ', ' ORDER BY n)
+                         FROM unnest(string_to_array(i.col, chr(9247))) WITH ORDINALITY AS u(c, n)),
+                      i.sch, i.tab)
                ELSE format('SELECT %I::text AS v FROM %I.%I', i.col, i.sch, i.tab)
           END, false, false, '')))::text[] AS vals
   FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(sch, tab, col, ord)

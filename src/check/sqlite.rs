@@ -65,6 +65,20 @@ pub(crate) async fn snapshot(
             .iter()
             .map(|item| match item.column() {
                 None => format!("(SELECT json_array(count(*)) FROM {})", quote(item.table())),
+                // Several columns of a registry row, joined as on PostgreSQL.
+                Some(columns) if columns.contains(crate::plan::REGISTRY_FIELDS) => format!(
+                    "(SELECT json_group_array({}) FROM {})",
+                    columns
+                        .split(crate::plan::REGISTRY_FIELDS)
+                        .map(|c| format!(
+                            "coalesce(CAST({} AS TEXT), '{}')",
+                            quote(c),
+                            crate::plan::REGISTRY_NULL
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(&format!(" || '{}' || ", crate::plan::REGISTRY_FIELDS)),
+                    quote(item.table())
+                ),
                 Some(column) => format!(
                     "(SELECT json_group_array(CAST({} AS TEXT)) FROM {})",
                     quote(column),

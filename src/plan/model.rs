@@ -292,7 +292,17 @@ pub enum MigrationTool {
     Alembic,
     /// golang-migrate: `<version>_<name>.up.<ext>` files, one `schema_migrations` row.
     GolangMigrate,
+    /// Flyway: `V<version>__<description>.sql` and `R__<description>.sql` files against
+    /// `flyway_schema_history`, checksums compared.
+    Flyway,
 }
+
+/// The columns of a registry row read together (one value per row, fields joined by this
+/// character; a missing value is [`REGISTRY_NULL`]). Neither can occur in a migration registry.
+pub const REGISTRY_FIELDS: char = '\u{241F}';
+pub const REGISTRY_NULL: &str = "\u{2400}";
+/// Flyway's history row, as read: version, checksum, success, type, script.
+pub const FLYWAY_ROW: &str = "version\u{241F}checksum\u{241F}success\u{241F}type\u{241F}script";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationsApplied {
@@ -300,7 +310,7 @@ pub struct MigrationsApplied {
     /// The folder of revision files, under the code root (`backend/alembic/versions`).
     pub dir: String,
     /// The registry table: Alembic's `alembic_version` (unless `env.py` names another),
-    /// golang-migrate's `schema_migrations`.
+    /// golang-migrate's `schema_migrations`, Flyway's `flyway_schema_history`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -312,6 +322,7 @@ impl MigrationsApplied {
         self.table.as_deref().unwrap_or(match self.tool {
             MigrationTool::Alembic => DEFAULT_MIGRATION_TABLE,
             MigrationTool::GolangMigrate => "schema_migrations",
+            MigrationTool::Flyway => "flyway_schema_history",
         })
     }
 
@@ -320,6 +331,7 @@ impl MigrationsApplied {
         match self.tool {
             MigrationTool::Alembic => &[DEFAULT_MIGRATION_COLUMN],
             MigrationTool::GolangMigrate => &["version", "dirty"],
+            MigrationTool::Flyway => &[FLYWAY_ROW],
         }
     }
 }

@@ -137,7 +137,7 @@ pub struct CodeFacts {
     /// Each migrations folder's revision graph (by tool and folder), or why it could not be
     /// read.
     pub migrations:
-        HashMap<(MigrationTool, String), Result<crate::check::migrations::Graph, String>>,
+        HashMap<(MigrationTool, String), Result<crate::check::migrations::MigrationFiles, String>>,
 }
 
 impl Default for CodeFacts {
@@ -318,15 +318,19 @@ impl CodeSource {
             .migration_dirs
             .iter()
             .map(|(tool, dir)| {
-                let graph = match tool {
+                use crate::check::migrations::{MigrationFiles, alembic, flyway, golang_migrate};
+                let files = match tool {
                     MigrationTool::Alembic => {
-                        crate::check::migrations::alembic::read(&resolved, dir)
+                        alembic::read(&resolved, dir).map(MigrationFiles::Graph)
                     }
                     MigrationTool::GolangMigrate => {
-                        crate::check::migrations::golang_migrate::read(&resolved, dir)
+                        golang_migrate::read(&resolved, dir).map(MigrationFiles::Graph)
+                    }
+                    MigrationTool::Flyway => {
+                        flyway::read(&resolved, dir).map(MigrationFiles::Flyway)
                     }
                 };
-                ((*tool, dir.clone()), graph)
+                ((*tool, dir.clone()), files)
             })
             .collect();
         CodeFacts {

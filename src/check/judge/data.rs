@@ -97,9 +97,13 @@ pub(super) fn recorded<'a>(
 ) -> Result<(String, &'a Vec<String>), Unrecorded> {
     let relation = facts.table(schema, table).map_err(Unrecorded::Missing)?;
     let table_name = facts.shown(relation);
-    if !relation.columns.iter().any(|c| c.name == column) {
+    // Several columns read together (a registry row) must all be there.
+    if let Some(missing) = column
+        .split(crate::plan::REGISTRY_FIELDS)
+        .find(|part| !relation.columns.iter().any(|c| c.name == *part))
+    {
         return Err(Unrecorded::Unreadable(format!(
-            "column {column} missing from migration table {table_name}"
+            "column {missing} missing from migration table {table_name}"
         )));
     }
     if !relation.readable {

@@ -5,7 +5,7 @@ use super::Facts;
 use super::data::{Unrecorded, recorded};
 use crate::check::Verdict;
 use crate::check::code::CodeFacts;
-use crate::check::migrations::Graph;
+use crate::check::migrations::{Graph, MigrationFiles};
 use crate::plan::{DEFAULT_MIGRATION_COLUMN, MigrationTool, MigrationVersion, MigrationsApplied};
 
 /// `migrations_applied`: the closure of what the registry records covers every revision of the
@@ -15,8 +15,10 @@ pub fn migrations_applied(
     code: &CodeFacts,
     spec: &MigrationsApplied,
 ) -> Verdict {
-    if spec.tool == MigrationTool::GolangMigrate {
-        return golang_migrate(facts, code, spec);
+    match spec.tool {
+        MigrationTool::GolangMigrate => return golang_migrate(facts, code, spec),
+        MigrationTool::Flyway => return flyway(facts, code, spec),
+        MigrationTool::Alembic => {}
     }
     let graph = match graph(code, spec.tool, &spec.dir) {
         Ok(graph) => graph,
@@ -155,7 +157,8 @@ pub fn migration_version_in_files(
 fn graph<'a>(code: &'a CodeFacts, tool: MigrationTool, dir: &str) -> Result<&'a Graph, String> {
     code.root.as_ref().map_err(Clone::clone)?;
     match code.migrations.get(&(tool, dir.to_string())) {
-        Some(Ok(graph)) => Ok(graph),
+        Some(Ok(MigrationFiles::Graph(graph))) => Ok(graph),
+        Some(Ok(MigrationFiles::Flyway(_))) => Err(format!("{dir} was read as Flyway files")),
         Some(Err(why)) => Err(why.clone()),
         None => Err(format!("the migration files in {dir} were not read")),
     }
@@ -234,5 +237,149 @@ fn golang_migrate(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied)
             listed.join(", ")
         ))
         .with_fact("pending", pending.clone())
+    }
+}
+
+/// One row of `flyway_schema_history`, as read.
+struct HistoryRow<'a> {
+    version: Option<&'a str>,
+    checksum: Option<i32>,
+    success: bool,
+    kind: &'a str,
+    script: &'a str,
+}
+
+/// Flyway: every versioned file has a successful row of its version (or lies below a baseline)
+/// with the same checksum; every repeatable file's current checksum has been applied; no row
+/// failed; no versioned row lacks its file.
+fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
+    use crate::check::migrations::flyway::version_key;
+    use crate::plan::{FLYWAY_ROW, REGISTRY_FIELDS};
+    let files = match code.root.as_ref().map_err(Clone::clone).and_then(|_| {
+        match code.migrations.get(&(spec.tool, spec.dir.clone())) {
+            Some(Ok(MigrationFiles::Flyway(files))) => Ok(files),
+            Some(Ok(MigrationFiles::Graph(_))) => {
+                Err(format!("{} was not read as Flyway files", spec.dir))
+            }
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("the migration files in {} were not read", spec.dir)),
+        }
+    }) {
+        Ok(files) => files,
+        Err(why) => return Verdict::error(why),
+    };
+    let total = files.versioned.len() + files.repeatable.len();
+    let (table_name, rows) = match recorded(
+        facts,
+        spec.schema.as_deref(),
+        spec.registry_table(),
+        FLYWAY_ROW,
+    ) {
+        Ok(found) => found,
+        Err(Unrecorded::Missing(evidence)) => {
+            return Verdict::fail(format!(
+                "none of the {total} migrations is applied: {evidence}"
+            ));
+        }
+        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
+    };
+    fn value(field: &str) -> Option<&str> {
+        (field != crate::plan::REGISTRY_NULL).then_some(field)
+    }
+    let history: Vec<HistoryRow> = rows
+        .iter()
+        .filter_map(|row| {
+            let fields: Vec<&str> = row.split(REGISTRY_FIELDS).collect();
+            let [version, checksum, success, kind, script] = fields[..] else {
+                return None;
+            };
+            Some(HistoryRow {
+                version: value(version),
+                checksum: value(checksum).and_then(|c| c.parse().ok()),
+                success: matches!(success, "true" | "t" | "1"),
+                kind,
+                script,
+            })
+        })
+        .collect();
+    let forward = |row: &&HistoryRow| !matches!(row.kind, "DELETE" | "UNDO_SQL" | "UNDO_JDBC");
+    let baseline = history
+        .iter()
+        .filter(|row| row.kind == "BASELINE" && row.success)
+        .filter_map(|row| row.version.and_then(version_key))
+        .max();
+    let mut problems = Vec::new();
+    let mut pending = Vec::new();
+    for (key, file) in &files.versioned {
+        let row = history
+            .iter()
+            .filter(forward)
+            .find(|row| row.version.and_then(version_key).as_ref() == Some(key));
+        match row {
+            Some(row) if !row.success => {}
+            Some(row) if row.kind == "BASELINE" => {}
+            Some(row) if row.checksum.is_some_and(|c| c != file.checksum) => {
+                problems.push(format!(
+                    "{} changed after it was applied (checksum {} recorded, {} on disk)",
+                    file.file,
+                    row.checksum.unwrap_or_default(),
+                    file.checksum
+                ))
+            }
+            Some(_) => {}
+            None if baseline.as_ref().is_some_and(|b| key <= b) => {}
+            None => pending.push(file.file.clone()),
+        }
+    }
+    for file in &files.repeatable {
+        let applied = history.iter().any(|row| {
+            row.success && row.script == file.script && row.checksum == Some(file.checksum)
+        });
+        if !applied {
+            pending.push(format!(
+                "{} (repeatable: its current text was never applied)",
+                file.file
+            ));
+        }
+    }
+    for row in history.iter().filter(|row| !row.success) {
+        problems.push(format!(
+            "{} failed (version {}): Flyway will not go on until it is repaired",
+            row.script,
+            row.version.unwrap_or("repeatable")
+        ));
+    }
+    let unknown: Vec<&str> = history
+        .iter()
+        .filter(forward)
+        .filter(|row| row.kind != "BASELINE" && row.success)
+        .filter_map(|row| row.version)
+        .filter(|version| {
+            version_key(version).is_some_and(|key| !files.versioned.contains_key(&key))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        problems.push(format!(
+            "version {} recorded in {table_name} but no file has it",
+            unknown.join(", ")
+        ));
+    }
+    if !pending.is_empty() {
+        problems.insert(
+            0,
+            format!(
+                "{} of {total} migrations not applied: {}",
+                pending.len(),
+                pending.join(", ")
+            ),
+        );
+    }
+    if problems.is_empty() {
+        Verdict::pass(format!(
+            "all {total} migrations applied, checksums as on disk · {table_name}: {} rows",
+            history.len()
+        ))
+    } else {
+        Verdict::fail(problems.join("; "))
     }
 }

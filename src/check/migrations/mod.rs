@@ -3,9 +3,18 @@
 //! registry the database keeps.
 
 pub mod alembic;
+pub mod flyway;
 pub mod golang_migrate;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+/// What a migrations folder holds, as its tool sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationFiles {
+    /// Alembic's revisions, or golang-migrate's versions as a line.
+    Graph(Graph),
+    Flyway(flyway::FlywayFiles),
+}
 
 /// One revision read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
