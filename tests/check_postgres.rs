@@ -1014,3 +1014,56 @@ async fn flyway_history_against_its_files_pending_changed_failed_repeatable_and_
         "version 3 recorded in public.flyway_schema_history but no file has it",
     );
 }
+
+#[tokio::test]
+async fn sqitch_plan_against_its_registry_reworked_changes_and_other_projects() {
+    let url = cluster().fresh_database().await;
+    // sqitch's registry, as `sqitch deploy` creates it (the columns remtrack reads, and more).
+    exec(
+        &url,
+        "CREATE SCHEMA sqitch;
+         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL,
+             project text NOT NULL, note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO sqitch.changes (change_id, change, project) VALUES
+             ('a1', 'users', 'flipr'), ('b2', 'flows', 'flipr'), ('c3', 'users', 'another_project');",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("db")).unwrap();
+    std::fs::write(
+        dir.path().join("db/sqitch.plan"),
+        "%syntax-version=1.0.0\n%project=flipr\n\n\
+         users 2024-01-01T00:00:00Z Ana <ana@example.com> # users\n\
+         flows [users] 2024-01-02T00:00:00Z Ana <ana@example.com> # flows\n\
+         @v1.0 2024-01-03T00:00:00Z Ana <ana@example.com> # tag\n\
+         flows [flows@v1.0] 2024-01-04T00:00:00Z Ana <ana@example.com> # reworked\n\
+         audit 2024-01-05T00:00:00Z Ana <ana@example.com> # audit\n",
+    )
+    .unwrap();
+    let check = json!([{ "id": "s", "kind": "migrations_applied", "tool": "sqitch", "dir": "db" }]);
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "s",
+        CheckStatus::Fail,
+        "2 of 4 changes not deployed: flows (reworked, db/sqitch.plan:7), audit",
+    );
+
+    exec(&url, "INSERT INTO sqitch.changes (change_id, change, project) VALUES ('d4', 'flows', 'flipr'), ('e5', 'audit', 'flipr')").await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "s",
+        CheckStatus::Pass,
+        "all 4 changes of flipr deployed (sqitch.changes)",
+    );
+
+    exec(&url, "INSERT INTO sqitch.changes (change_id, change, project) VALUES ('f6', 'legacy_views', 'flipr')").await;
+    let verdicts = run_with_code(&url, dir.path(), check).await;
+    assert_verdict(
+        &verdicts,
+        "s",
+        CheckStatus::Fail,
+        "legacy_views deployed (sqitch.changes) but not in the plan",
+    );
+}

@@ -191,7 +191,7 @@ impl Needs {
                     names.insert(table.clone());
                     for column in applied.registry_columns() {
                         needs.migrations.insert((
-                            applied.schema.clone(),
+                            applied.registry_schema().map(str::to_string),
                             table.clone(),
                             column.to_string(),
                         ));

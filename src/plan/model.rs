@@ -295,6 +295,8 @@ pub enum MigrationTool {
     /// Flyway: `V<version>__<description>.sql` and `R__<description>.sql` files against
     /// `flyway_schema_history`, checksums compared.
     Flyway,
+    /// sqitch: `sqitch.plan` (changes, tags, reworked changes) against `sqitch.changes`.
+    Sqitch,
 }
 
 /// The columns of a registry row read together (one value per row, fields joined by this
@@ -303,6 +305,8 @@ pub const REGISTRY_FIELDS: char = '\u{241F}';
 pub const REGISTRY_NULL: &str = "\u{2400}";
 /// Flyway's history row, as read: version, checksum, success, type, script.
 pub const FLYWAY_ROW: &str = "version\u{241F}checksum\u{241F}success\u{241F}type\u{241F}script";
+/// sqitch's deployed change, as read: its name and project.
+pub const SQITCH_ROW: &str = "change\u{241F}project";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationsApplied {
@@ -323,6 +327,15 @@ impl MigrationsApplied {
             MigrationTool::Alembic => DEFAULT_MIGRATION_TABLE,
             MigrationTool::GolangMigrate => "schema_migrations",
             MigrationTool::Flyway => "flyway_schema_history",
+            MigrationTool::Sqitch => "changes",
+        })
+    }
+
+    /// The registry's schema: sqitch keeps its own, `sqitch`, unless the check names another.
+    pub fn registry_schema(&self) -> Option<&str> {
+        self.schema.as_deref().or(match self.tool {
+            MigrationTool::Sqitch => Some("sqitch"),
+            _ => None,
         })
     }
 
@@ -332,6 +345,7 @@ impl MigrationsApplied {
             MigrationTool::Alembic => &[DEFAULT_MIGRATION_COLUMN],
             MigrationTool::GolangMigrate => &["version", "dirty"],
             MigrationTool::Flyway => &[FLYWAY_ROW],
+            MigrationTool::Sqitch => &[SQITCH_ROW],
         }
     }
 }

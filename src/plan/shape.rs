@@ -65,8 +65,8 @@ const fn opt(name: &'static str, ty: Ty) -> Field {
 
 pub(crate) const PRIORITIES: &[&str] = &["high", "medium", "low"];
 pub(crate) const CLAIMS: &[&str] = &["done", "in_progress", "not_started"];
-/// The tools `migrations_applied` reads (sqitch is to come).
-pub(crate) const MIGRATION_TOOLS: &[&str] = &["alembic", "golang-migrate", "flyway"];
+/// The tools `migrations_applied` reads.
+pub(crate) const MIGRATION_TOOLS: &[&str] = &["alembic", "golang-migrate", "flyway", "sqitch"];
 
 pub(crate) const PLAN: &[Field] = &[
     opt("$schema", Ty::AnyText),

@@ -318,7 +318,9 @@ impl CodeSource {
             .migration_dirs
             .iter()
             .map(|(tool, dir)| {
-                use crate::check::migrations::{MigrationFiles, alembic, flyway, golang_migrate};
+                use crate::check::migrations::{
+                    MigrationFiles, alembic, flyway, golang_migrate, sqitch,
+                };
                 let files = match tool {
                     MigrationTool::Alembic => {
                         alembic::read(&resolved, dir).map(MigrationFiles::Graph)
@@ -328,6 +330,9 @@ impl CodeSource {
                     }
                     MigrationTool::Flyway => {
                         flyway::read(&resolved, dir).map(MigrationFiles::Flyway)
+                    }
+                    MigrationTool::Sqitch => {
+                        sqitch::read(&resolved, dir).map(MigrationFiles::Sqitch)
                     }
                 };
                 ((*tool, dir.clone()), files)

@@ -18,6 +18,7 @@ pub fn migrations_applied(
     match spec.tool {
         MigrationTool::GolangMigrate => return golang_migrate(facts, code, spec),
         MigrationTool::Flyway => return flyway(facts, code, spec),
+        MigrationTool::Sqitch => return sqitch(facts, code, spec),
         MigrationTool::Alembic => {}
     }
     let graph = match graph(code, spec.tool, &spec.dir) {
@@ -28,7 +29,7 @@ pub fn migrations_applied(
     let heads = graph.heads();
     let (table_name, rows) = match recorded(
         facts,
-        spec.schema.as_deref(),
+        spec.registry_schema(),
         spec.registry_table(),
         DEFAULT_MIGRATION_COLUMN,
     ) {
@@ -158,7 +159,9 @@ fn graph<'a>(code: &'a CodeFacts, tool: MigrationTool, dir: &str) -> Result<&'a 
     code.root.as_ref().map_err(Clone::clone)?;
     match code.migrations.get(&(tool, dir.to_string())) {
         Some(Ok(MigrationFiles::Graph(graph))) => Ok(graph),
-        Some(Ok(MigrationFiles::Flyway(_))) => Err(format!("{dir} was read as Flyway files")),
+        Some(Ok(MigrationFiles::Flyway(_) | MigrationFiles::Sqitch(_))) => {
+            Err(format!("{dir} holds no revision graph"))
+        }
         Some(Err(why)) => Err(why.clone()),
         None => Err(format!("the migration files in {dir} were not read")),
     }
@@ -174,7 +177,7 @@ fn golang_migrate(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied)
     };
     let total = graph.revisions.len();
     let table = spec.registry_table();
-    let schema = spec.schema.as_deref();
+    let schema = spec.registry_schema();
     let (table_name, versions) = match recorded(facts, schema, table, "version") {
         Ok(found) => found,
         Err(Unrecorded::Missing(evidence)) => {
@@ -258,9 +261,7 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
     let files = match code.root.as_ref().map_err(Clone::clone).and_then(|_| {
         match code.migrations.get(&(spec.tool, spec.dir.clone())) {
             Some(Ok(MigrationFiles::Flyway(files))) => Ok(files),
-            Some(Ok(MigrationFiles::Graph(_))) => {
-                Err(format!("{} was not read as Flyway files", spec.dir))
-            }
+            Some(Ok(_)) => Err(format!("{} was not read as Flyway files", spec.dir)),
             Some(Err(why)) => Err(why.clone()),
             None => Err(format!("the migration files in {} were not read", spec.dir)),
         }
@@ -271,7 +272,7 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
     let total = files.versioned.len() + files.repeatable.len();
     let (table_name, rows) = match recorded(
         facts,
-        spec.schema.as_deref(),
+        spec.registry_schema(),
         spec.registry_table(),
         FLYWAY_ROW,
     ) {
@@ -378,6 +379,87 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
         Verdict::pass(format!(
             "all {total} migrations applied, checksums as on disk · {table_name}: {} rows",
             history.len()
+        ))
+    } else {
+        Verdict::fail(problems.join("; "))
+    }
+}
+
+/// sqitch: every change of the plan (each rework an instance of its own) has a deployed row
+/// in the registry for the plan's project, and no deployed change is unknown to the plan.
+fn sqitch(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
+    use crate::plan::{REGISTRY_FIELDS, SQITCH_ROW};
+    let plan = match code.root.as_ref().map_err(Clone::clone).and_then(|_| {
+        match code.migrations.get(&(spec.tool, spec.dir.clone())) {
+            Some(Ok(MigrationFiles::Sqitch(plan))) => Ok(plan),
+            Some(Ok(_)) => Err(format!("{} was not read as a sqitch plan", spec.dir)),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("the sqitch plan in {} was not read", spec.dir)),
+        }
+    }) {
+        Ok(plan) => plan,
+        Err(why) => return Verdict::error(why),
+    };
+    let total = plan.changes.len();
+    let (table_name, rows) = match recorded(
+        facts,
+        spec.registry_schema(),
+        spec.registry_table(),
+        SQITCH_ROW,
+    ) {
+        Ok(found) => found,
+        Err(Unrecorded::Missing(evidence)) => {
+            return Verdict::fail(format!(
+                "none of the {total} changes is deployed: {evidence}"
+            ));
+        }
+        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
+    };
+    let mut deployed: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for row in rows {
+        if let Some((change, project)) = row.split_once(REGISTRY_FIELDS)
+            && project == plan.project
+        {
+            *deployed.entry(change).or_insert(0) += 1;
+        }
+    }
+    let pending: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|change| deployed.get(change.name.as_str()).copied().unwrap_or(0) < change.instance)
+        .map(|change| {
+            if change.instance > 1 {
+                format!("{} (reworked, {})", change.name, change.at)
+            } else {
+                change.name.clone()
+            }
+        })
+        .collect();
+    let unknown: Vec<&str> = deployed
+        .keys()
+        .copied()
+        .filter(|name| !plan.changes.iter().any(|c| c.name == *name))
+        .collect();
+    let mut problems = Vec::new();
+    if !pending.is_empty() {
+        problems.push(format!(
+            "{} of {total} changes not deployed: {}",
+            pending.len(),
+            pending.join(", ")
+        ));
+    }
+    if !unknown.is_empty() {
+        let mut unknown = unknown;
+        unknown.sort_unstable();
+        problems.push(format!(
+            "{} deployed ({table_name}) but not in the plan",
+            unknown.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Verdict::pass(format!(
+            "all {total} changes of {} deployed ({table_name})",
+            plan.project
         ))
     } else {
         Verdict::fail(problems.join("; "))

@@ -5,6 +5,7 @@
 pub mod alembic;
 pub mod flyway;
 pub mod golang_migrate;
+pub mod sqitch;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,7 @@ pub enum MigrationFiles {
     /// Alembic's revisions, or golang-migrate's versions as a line.
     Graph(Graph),
     Flyway(flyway::FlywayFiles),
+    Sqitch(sqitch::SqitchPlan),
 }
 
 /// One revision read from a file.
