@@ -526,3 +526,75 @@ fn a_kept_demo_says_how_to_open_it_again_from_any_folder() {
         text(&again.stdout)
     );
 }
+
+#[test]
+fn check_code_only_needs_no_database_and_fails_strict_ci_while_the_code_is_not_done() {
+    let code = demo_code().join("code");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--code-only",
+            "--code-root",
+            code.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        remtrack(&args)
+    };
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing claimed done is failing: {}",
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("checked the code only (no database)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("/session_id/ still in 20 places in 12 files"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("crewai_flow_state_extensions"),
+        "database tasks are left out: {stdout}"
+    );
+    let strict = run(&["--strict", "--format", "junit"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stderr));
+    assert!(
+        text(&strict.stdout).contains("backend/app/api/v1 still exists"),
+        "{}",
+        text(&strict.stdout)
+    );
+}
+
+#[test]
+fn plan_paths_that_leave_the_code_root_are_refused_at_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = serde_json::json!({
+        "version": 1, "title": "t",
+        "days": [{"day": 1, "title": "d"}], "phases": [{"id": "p", "title": "p"}],
+        "tasks": [{"id": "t", "title": "t", "day": 1, "phase": "p", "priority": "high", "checks": [
+            {"id": "a", "kind": "path_absent", "path": "../../etc/passwd"},
+            {"id": "b", "kind": "code_absent", "literal": "x", "paths": ["/etc/**"]},
+            {"id": "c", "kind": "code_absent", "pattern": "(unclosed"},
+            {"id": "d", "kind": "code_present", "literal": "x", "pattern": "y"},
+            {"id": "e", "kind": "migrations_applied", "tool": "liquibase", "dir": "db"}
+        ]}]
+    });
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, plan.to_string()).unwrap();
+    let out = remtrack(&["plan", "validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "tasks[0].checks[0].path: \"../../etc/passwd\" leaves the code root",
+        "tasks[0].checks[1].paths[0]: \"/etc/**\" is not relative to the code root",
+        "tasks[0].checks[2].pattern: not a regular expression remtrack can use",
+        "code_present takes \"pattern\" or \"literal\", not both",
+        "tasks[0].checks[4].tool: \"liquibase\" is not one of alembic, golang-migrate, flyway, sqitch",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
+    }
+}

@@ -99,6 +99,23 @@ fn code_only_report(
 ) -> u8 {
     let started = std::time::Instant::now();
     let code = limits.code_source(plan, plan_file);
+    // A code repository's CI answers for the code work: the tasks whose checks all read the
+    // code, their dependencies on other work set aside (it cannot judge those).
+    let mut code_plan = plan.clone();
+    code_plan.tasks.retain(crate::plan::Task::is_code_work);
+    let kept: Vec<String> = code_plan.tasks.iter().map(|t| t.id.clone()).collect();
+    for task in &mut code_plan.tasks {
+        task.depends_on.retain(|dep| kept.contains(dep));
+    }
+    code_plan.risks.clear();
+    if code_plan.tasks.is_empty() {
+        eprintln!(
+            "remtrack: no task in {} reads only the code (code_absent, code_present, path_exists, path_absent): nothing to check without a database",
+            plan_file.display()
+        );
+        return exit::BAD_INPUT;
+    }
+    let plan = &code_plan;
     let verdicts = judge_code_only(plan, &code, "--code-only reads no database");
     let refreshed = Refresh {
         verdicts,

@@ -11,13 +11,21 @@ pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     let p = &report.summary.progress;
     let _ = writeln!(out, "# {}\n", cell(&report.plan.title));
-    let _ = writeln!(
-        out,
-        "Checked live against `{}` (search path: {}) at {}.\n",
-        cell(&report.database.url),
-        cell(&report.search_path_text()),
-        report.checked_at_seconds()
-    );
+    if report.backend.is_empty() {
+        let _ = writeln!(
+            out,
+            "Checked the code only (no database) at {}.\n",
+            report.checked_at_seconds()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Checked live against `{}` (search path: {}) at {}.\n",
+            cell(&report.database.url),
+            cell(&report.search_path_text()),
+            report.checked_at_seconds()
+        );
+    }
     let _ = writeln!(out, "| Work | Live | Claimed |\n|---|---|---|");
     for (name, progress) in [
         ("Database", &p.database),

@@ -20,15 +20,25 @@ const BOLD: Style = Style::new().bold();
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{BOLD}{}{BOLD:#}", one_line(&report.plan.title));
-    let _ = writeln!(
-        out,
-        "{DIM}checked {} ({}, search path: {}) at {} in {} ms{DIM:#}",
-        one_line(&report.database.url),
-        report.backend,
-        one_line(&report.search_path_text()),
-        report.checked_at_seconds(),
-        report.duration_ms
-    );
+    if report.backend.is_empty() {
+        // `check --code-only`: no database was read.
+        let _ = writeln!(
+            out,
+            "{DIM}checked the code only (no database) at {} in {} ms{DIM:#}",
+            report.checked_at_seconds(),
+            report.duration_ms
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{DIM}checked {} ({}, search path: {}) at {} in {} ms{DIM:#}",
+            one_line(&report.database.url),
+            report.backend,
+            one_line(&report.search_path_text()),
+            report.checked_at_seconds(),
+            report.duration_ms
+        );
+    }
     for day in &report.days {
         let number = day.day.unwrap_or_default();
         let _ = writeln!(
