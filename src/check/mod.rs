@@ -1,29 +1,29 @@
-//! The live check engine: what the database says about each check in the plan.
+//! The live check engine: what the database, the code and the migration files say about each
+//! check in the plan.
 //!
-//! A refresh takes one catalog snapshot (schema facts for every table the plan names), one data
-//! query (row counts and migration versions), and runs `sql` checks concurrently; then each check
-//! is judged by pure code in `judge`. Nothing here changes the target database.
+//! Each source gathers its own facts: the database (`db`: one catalog snapshot, one data query,
+//! the `sql` checks), the code (`code`: one walk per refresh, cached and watched) and the
+//! migration files (`migrations`, read by the code pass). The facts are merged and each check is
+//! judged by pure code in `judge`. A database that cannot be read leaves the code's verdicts
+//! live. Nothing here changes the target database.
 
 pub mod code;
-pub mod conninfo;
+mod db;
 pub mod default_expr;
 mod facts;
 mod judge;
 pub mod migrations;
 mod needs;
-mod pg_catalog;
-mod postgres;
 mod refresh;
 mod sql_text;
-mod sqlite;
 pub mod sqltype;
-mod target;
 
 pub use code::{CodeLimits, CodeSource};
+pub use db::conninfo;
+pub use db::target::{Limits, Target, TargetError};
 pub use facts::SearchPath;
 pub use refresh::{Refresh, judge_code_only, refresh, refresh_with};
 pub use sql_text::{SqlRejection, screen_check_sql};
-pub use target::{Limits, Target, TargetError};
 
 use serde::{Deserialize, Serialize};
 

@@ -7,11 +7,12 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 
 use super::code::{CodeFacts, CodeNeeds, CodeSource};
+use super::db::target::{Target, TargetError, seconds};
+use super::db::{postgres, sqlite};
 use super::facts::{SearchPath, SqlOutcome};
 use super::judge::{Facts, judge, judge_code, judge_with_files};
 use super::needs::Needs;
-use super::target::{Target, TargetError, seconds};
-use super::{TaskVerdicts, Verdict, Verdicts, postgres, screen_check_sql, sqlite};
+use super::{TaskVerdicts, Verdict, Verdicts, screen_check_sql};
 use crate::Backend;
 use crate::plan::{Check, CheckSpec, Plan, SqlCheck};
 

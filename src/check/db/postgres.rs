@@ -8,12 +8,12 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor as _, PgConnection, Row};
 
-use super::facts::{DataFacts, SchemaSnapshot, SqlOutcome};
-use super::needs::{DataItem, Needs};
 use super::pg_catalog::{
     CASE_VARIANTS_QUERY, CATALOG_QUERY, relations_from_rows, snapshot_from_rows,
 };
 use super::target::seconds;
+use crate::check::facts::{DataFacts, SchemaSnapshot, SqlOutcome};
+use crate::check::needs::{DataItem, Needs};
 
 /// Row counts (no column) and column values, one row per item, in one statement.
 const DATA_QUERY: &str = r#"
@@ -36,7 +36,7 @@ SELECT i.ord::int8 AS ord,
 pub(crate) async fn snapshot(
     pool: &PgPool,
     needs: &Needs,
-    limits: super::Limits,
+    limits: crate::check::Limits,
 ) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let started = std::time::Instant::now();
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
@@ -80,7 +80,7 @@ pub(crate) async fn snapshot(
 async fn read_data(
     conn: &mut PgConnection,
     items: &[DataItem],
-    limits: super::Limits,
+    limits: crate::check::Limits,
 ) -> Result<(DataFacts, usize), sqlx::Error> {
     let mut facts = DataFacts::default();
     if items.is_empty() {
@@ -183,7 +183,7 @@ fn outcome_of(rows: &[&PgRow]) -> Result<SqlOutcome, sqlx::Error> {
 pub(crate) async fn run_sql(
     pool: &PgPool,
     body: &str,
-    limits: super::Limits,
+    limits: crate::check::Limits,
 ) -> Result<SqlOutcome, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     let result = sqlx::query(&wrapped(0, body))
@@ -265,7 +265,7 @@ pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
 }
 
 /// One line for a query error, in the words a person expects.
-pub(crate) fn describe_error(error: &sqlx::Error, limits: super::Limits) -> String {
+pub(crate) fn describe_error(error: &sqlx::Error, limits: crate::check::Limits) -> String {
     match error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("57014") => format!("timed out after {}", seconds(limits.statement_timeout)),

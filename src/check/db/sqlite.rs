@@ -8,10 +8,10 @@ use serde_json::Value;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, TypeInfo, ValueRef};
 
-use super::facts::{
+use crate::check::facts::{
     Column, DataFacts, Index, Relation, RelationKind, SchemaSnapshot, SearchPath, SqlOutcome,
 };
-use super::needs::Needs;
+use crate::check::needs::Needs;
 
 const COLUMNS_QUERY: &str = r#"
 SELECT m.name AS rel_name, m.type AS rel_type, p.name AS col_name, p.type AS col_type,

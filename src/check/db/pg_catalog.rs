@@ -12,7 +12,9 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::facts::{Column, Index, NamedType, Relation, RelationKind, SchemaSnapshot, SearchPath};
+use crate::check::facts::{
+    Column, Index, NamedType, Relation, RelationKind, SchemaSnapshot, SearchPath,
+};
 
 /// The statement, with `$from` and `$filter` choosing the relations: by exact name, or by
 /// `lower(relname)` within index ranges for names not found anywhere.

@@ -1,0 +1,9 @@
+//! The database as a source of facts: the connection (`target`), the catalog and data read on
+//! PostgreSQL (`postgres`, `pg_catalog`) and SQLite (`sqlite`), and libpq's connection strings.
+//! Everything here only reads: read-only transactions, timeouts, names bound as parameters.
+
+pub mod conninfo;
+pub(super) mod pg_catalog;
+pub(super) mod postgres;
+pub(super) mod sqlite;
+pub(super) mod target;
