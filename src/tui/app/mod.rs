@@ -401,25 +401,27 @@ impl App {
         }
     }
 
+    /// The first place the selected task's checks found in the code, as `file` (relative to the
+    /// code root) and line.
+    pub fn selected_code_location(&self) -> Option<(String, u64)> {
+        let verdicts = self.verdicts_of(self.selected_task_index()?)?;
+        verdicts
+            .checks
+            .iter()
+            .chain(&verdicts.guards)
+            .filter_map(|v| v.facts.get("locations")?.as_array()?.first().cloned())
+            .find_map(|location| {
+                Some((
+                    location.get("file")?.as_str()?.to_string(),
+                    location.get("line")?.as_u64()?,
+                ))
+            })
+    }
+
     /// `e`: the selected task's first code location, in the person's editor; or why not.
     fn open_in_editor(&mut self) -> Vec<Effect> {
-        let location = self.selected_task_index().and_then(|index| {
-            let verdicts = self.verdicts_of(index)?;
-            verdicts
-                .checks
-                .iter()
-                .chain(&verdicts.guards)
-                .filter_map(|v| v.facts.get("locations")?.as_array()?.first().cloned())
-                .next()
-        });
-        let Some(location) = location else {
+        let Some((file, line)) = self.selected_code_location() else {
             self.notice = Some("no code location in this task's checks".into());
-            return vec![];
-        };
-        let (Some(file), Some(line)) = (
-            location.get("file").and_then(serde_json::Value::as_str),
-            location.get("line").and_then(serde_json::Value::as_u64),
-        ) else {
             return vec![];
         };
         match (&self.editor, &self.code_root) {
@@ -434,7 +436,7 @@ impl App {
                 vec![]
             }
             (Some(_), Some(root)) => vec![Effect::Edit {
-                file: root.join(file),
+                file: root.join(&file),
                 line,
             }],
         }

@@ -254,6 +254,16 @@ fn push_checks(
             Span::styled(one_line(&check.id), theme.title()),
             Span::raw("  "),
         ];
+        // Where the code still says it: the first few places, with the matched text, in place
+        // of the evidence's list of them.
+        let locations = verdicts
+            .get(position)
+            .and_then(|v| v.facts.get("locations"))
+            .and_then(serde_json::Value::as_array);
+        let evidence = match locations.and_then(|l| l.first()) {
+            Some(first) => without_location_list(&evidence, first),
+            None => evidence,
+        };
         lines.extend(hanging(
             label,
             &format!("{status}{evidence}"),
@@ -261,11 +271,6 @@ fn push_checks(
             width,
             EVIDENCE_INDENT,
         ));
-        // Where the code still says it: the first few places, with the matched text.
-        let locations = verdicts
-            .get(position)
-            .and_then(|v| v.facts.get("locations"))
-            .and_then(serde_json::Value::as_array);
         for location in locations.into_iter().flatten().take(LOCATIONS_SHOWN) {
             let (Some(file), Some(line), Some(text)) = (
                 location.get("file").and_then(serde_json::Value::as_str),
@@ -295,6 +300,24 @@ fn push_checks(
             ));
         }
     }
+}
+
+/// Evidence with its `file:line, …` list left out (the lines under it show the places), keeping
+/// what follows the list (` · at 3f9c2e1 · 1 binary skipped`).
+fn without_location_list(evidence: &str, first: &serde_json::Value) -> String {
+    let (Some(file), Some(line)) = (
+        first.get("file").and_then(serde_json::Value::as_str),
+        first.get("line").and_then(serde_json::Value::as_u64),
+    ) else {
+        return evidence.to_string();
+    };
+    let Some(start) = evidence.find(&format!(": {}:{line}", one_line(file))) else {
+        return evidence.to_string();
+    };
+    let tail = evidence[start..]
+        .find(" · ")
+        .map_or("", |at| &evidence[start + at..]);
+    format!("{}{tail} (e opens the first)", &evidence[..start])
 }
 
 /// The code locations shown under a code check (`e` opens the first in the editor).

@@ -64,6 +64,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             // `?` and `q` always have a place: the one lists every key, the other leaves. So
             // does the way to the reasons the header can only cut, while there is one.
             let mut always = "? help  q quit".len();
+            // `e` only where it has something to open.
+            let keys: Vec<(&str, &str)> = if matches!(app.view, View::Days | View::Phases)
+                && app.selected_code_location().is_some()
+            {
+                let mut with_edit = keys.to_vec();
+                with_edit.insert(2, ("e", "open code"));
+                with_edit
+            } else {
+                keys.to_vec()
+            };
             if let Some(what) = problem_pointer(app) {
                 spans.push(Span::styled("4", theme.key()));
                 spans.push(Span::styled(format!(" {what}"), theme.fail()));
@@ -72,7 +82,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             }
             let room = usize::from(area.width).saturating_sub(always);
             let mut used = 0;
-            for &(key, what) in keys {
+            for &(key, what) in &keys {
                 let width = key.chars().count() + 1 + what.len() + 2;
                 if key != "q" && key != "?" && used + width > room {
                     continue;

@@ -482,3 +482,53 @@ pub(crate) fn highlighted_rows(app: &App) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn a_code_check_shows_its_first_places_with_their_text_and_the_footer_offers_e() {
+    use crate::check::Verdict;
+    let mut app = crate::tui::app::tests::app();
+    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
+    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    refresh.verdicts.tasks[index].checks[0] = Verdict::fail(
+        "/session_id/ still in 4 places in 2 files: app/crew.py:2, app/crew.py:3, app/models.py:4, app/models.py:9 · at 3f9c2e1",
+    )
+    .with_fact(
+        "locations",
+        serde_json::json!([
+            {"file": "app/crew.py", "line": 2, "text": "def run(self, session_id):"},
+            {"file": "app/crew.py", "line": 3, "text": "return self.flow(session_id)"},
+            {"file": "app/models.py", "line": 4, "text": "session_id = Column(UUID)"},
+            {"file": "app/models.py", "line": 9, "text": "…filter_by(session_id=x)"}
+        ]),
+    );
+    crate::tui::app::tests::finished(&mut app, 1, refresh);
+    app.act(Action::StartFilter);
+    crate::tui::app::tests::type_text_pub(&mut app, "fix-session-id-in-code");
+    app.act(Action::Submit);
+    app.receive(Msg::Resized {
+        width: 160,
+        height: 48,
+    });
+    let screen = text(&screen(&app, 160, 48));
+    assert!(
+        screen.contains("fail: /session_id/ still in 4 places in 2 files · at 3f9c2e1 (e")
+            && !screen.contains("app/crew.py:2, app/crew.py:3"),
+        "the list gives way to the lines below:\n{screen}"
+    );
+    assert!(
+        screen.contains("app/crew.py:2  def run(self, session_id):"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("app/models.py:4  session_id = Column(UUID)"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("app/models.py:9"),
+        "three places at most:\n{screen}"
+    );
+    assert!(
+        screen.lines().last().unwrap().contains("e open code"),
+        "{screen}"
+    );
+}
