@@ -155,15 +155,24 @@ pub fn migration_version_in_files(
     verdict.with_fact("versions", rows.clone())
 }
 
-fn graph<'a>(code: &'a CodeFacts, tool: MigrationTool, dir: &str) -> Result<&'a Graph, String> {
+/// What the code pass read of `dir` for `tool`, or why there is nothing to judge.
+fn files<'a>(
+    code: &'a CodeFacts,
+    tool: MigrationTool,
+    dir: &str,
+) -> Result<&'a MigrationFiles, String> {
     code.root.as_ref().map_err(Clone::clone)?;
     match code.migrations.get(&(tool, dir.to_string())) {
-        Some(Ok(MigrationFiles::Graph(graph))) => Ok(graph),
-        Some(Ok(MigrationFiles::Flyway(_) | MigrationFiles::Sqitch(_))) => {
-            Err(format!("{dir} holds no revision graph"))
-        }
+        Some(Ok(files)) => Ok(files),
         Some(Err(why)) => Err(why.clone()),
         None => Err(format!("the migration files in {dir} were not read")),
+    }
+}
+
+fn graph<'a>(code: &'a CodeFacts, tool: MigrationTool, dir: &str) -> Result<&'a Graph, String> {
+    match files(code, tool, dir)? {
+        MigrationFiles::Graph(graph) => Ok(graph),
+        _ => Err(format!("{dir} holds no revision graph")),
     }
 }
 
@@ -258,15 +267,9 @@ struct HistoryRow<'a> {
 fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
     use crate::check::migrations::flyway::version_key;
     use crate::plan::{FLYWAY_ROW, REGISTRY_FIELDS};
-    let files = match code.root.as_ref().map_err(Clone::clone).and_then(|_| {
-        match code.migrations.get(&(spec.tool, spec.dir.clone())) {
-            Some(Ok(MigrationFiles::Flyway(files))) => Ok(files),
-            Some(Ok(_)) => Err(format!("{} was not read as Flyway files", spec.dir)),
-            Some(Err(why)) => Err(why.clone()),
-            None => Err(format!("the migration files in {} were not read", spec.dir)),
-        }
-    }) {
-        Ok(files) => files,
+    let files = match files(code, spec.tool, &spec.dir) {
+        Ok(MigrationFiles::Flyway(files)) => files,
+        Ok(_) => return Verdict::error(format!("{} was not read as Flyway files", spec.dir)),
         Err(why) => return Verdict::error(why),
     };
     let total = files.versioned.len() + files.repeatable.len();
@@ -389,15 +392,9 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
 /// in the registry for the plan's project, and no deployed change is unknown to the plan.
 fn sqitch(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
     use crate::plan::{REGISTRY_FIELDS, SQITCH_ROW};
-    let plan = match code.root.as_ref().map_err(Clone::clone).and_then(|_| {
-        match code.migrations.get(&(spec.tool, spec.dir.clone())) {
-            Some(Ok(MigrationFiles::Sqitch(plan))) => Ok(plan),
-            Some(Ok(_)) => Err(format!("{} was not read as a sqitch plan", spec.dir)),
-            Some(Err(why)) => Err(why.clone()),
-            None => Err(format!("the sqitch plan in {} was not read", spec.dir)),
-        }
-    }) {
-        Ok(plan) => plan,
+    let plan = match files(code, spec.tool, &spec.dir) {
+        Ok(MigrationFiles::Sqitch(plan)) => plan,
+        Ok(_) => return Verdict::error(format!("{} was not read as a sqitch plan", spec.dir)),
         Err(why) => return Verdict::error(why),
     };
     let total = plan.changes.len();

@@ -55,19 +55,7 @@ pub fn checksum(bytes: &[u8]) -> i32 {
 
 /// The migrations of the folder `dir` under `root` (resolved).
 pub fn read(root: &Path, dir: &str) -> Result<FlywayFiles, String> {
-    let folder = root.join(dir.trim_end_matches('/'));
-    let meta = folder
-        .symlink_metadata()
-        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?;
-    if meta.file_type().is_symlink() || !meta.is_dir() {
-        return Err(format!(
-            "{dir} is not a folder (symbolic links are not followed)"
-        ));
-    }
-    match folder.canonicalize() {
-        Ok(resolved) if resolved.starts_with(root) => {}
-        _ => return Err(format!("{dir} leads outside the code root")),
-    }
+    let folder = super::folder(root, dir)?;
     let mut names: Vec<String> = std::fs::read_dir(&folder)
         .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?
         .flatten()

@@ -9,6 +9,24 @@ pub mod sqitch;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The folder `dir` under `root` (resolved), when it is a folder there: not a symlink, and not
+/// leading outside the root through one.
+fn folder(root: &std::path::Path, dir: &str) -> Result<std::path::PathBuf, String> {
+    let folder = root.join(dir.trim_end_matches('/'));
+    let meta = folder
+        .symlink_metadata()
+        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(format!(
+            "{dir} is not a folder (symbolic links are not followed)"
+        ));
+    }
+    match folder.canonicalize() {
+        Ok(resolved) if resolved.starts_with(root) => Ok(folder),
+        _ => Err(format!("{dir} leads outside the code root")),
+    }
+}
+
 /// What a migrations folder holds, as its tool sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrationFiles {
