@@ -134,9 +134,12 @@ fn the_tracker_follows_plan_json_and_keeps_the_old_plan_while_the_file_is_broken
     let screen = tmux.wait_for("plan reloaded: 15 tasks (0 added, 0 removed, 1 changed)");
     assert!(screen.contains("Drop the legacy discovery"), "{screen}");
     assert!(
-        screen.contains("✗ Complete the master flow migration"),
+        screen.contains("Complete the master flow migration on crewai"),
         "the selection stays:\n{screen}"
     );
+    // Until the new plan is checked its tasks have no verdict (never the old plan's); then the
+    // detail shows the fresh one.
+    tmux.wait_for("✗ Complete the master flow migration");
     tmux.wait_for("● live");
 
     // A broken save keeps the plan shown; the footer points to the whole problem.
