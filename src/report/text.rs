@@ -97,7 +97,7 @@ pub fn render_text(report: &Report) -> String {
     } else {
         let _ = writeln!(
             out,
-            "\n{RED}Overclaimed: {} task{} claimed done that the database says are not:{RED:#}",
+            "\n{RED}Overclaimed: {} task{} claimed done that the live checks say are not:{RED:#}",
             overclaimed.len(),
             if overclaimed.len() == 1 { "" } else { "s" }
         );

@@ -55,6 +55,10 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         meta.push(Span::raw(" "));
         let why = if task.is_manual() {
             "claimed done, nobody has verified it"
+        } else if task.is_code_work() {
+            "the code says it is not done"
+        } else if task.checks.iter().any(|check| check.spec.is_code()) {
+            "its checks say it is not done"
         } else {
             "the database says it is not done"
         };
