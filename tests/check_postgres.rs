@@ -788,7 +788,8 @@ async fn columns_unreferenced_reads_the_database_for_what_is_left_and_the_code_f
     let url = cluster().fresh_database().await;
     exec(
         &url,
-        "CREATE TABLE assets (id int, session_id uuid, legacy_flag boolean, user_session_id int);",
+        "CREATE TABLE assets (id int, session_id uuid, legacy_flag boolean, user_session_id int);
+         CREATE VIEW assets_view AS SELECT id, session_id FROM assets;",
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -813,7 +814,8 @@ async fn columns_unreferenced_reads_the_database_for_what_is_left_and_the_code_f
               "columns": ["legacy_flag", "gone_already"], "paths": ["app/**"], "exclude": ["app/tests/**"] },
             { "id": "still", "kind": "columns_unreferenced", "table": "assets",
               "columns": ["session_id", "legacy_flag"], "paths": ["app/**"] },
-            { "id": "no-table", "kind": "columns_unreferenced", "table": "dropped_table", "columns": ["x"] }
+            { "id": "no-table", "kind": "columns_unreferenced", "table": "dropped_table", "columns": ["x"] },
+            { "id": "view", "kind": "columns_unreferenced", "table": "assets_view", "columns": ["session_id"], "paths": ["app/**"] }
         ]),
     )
     .await;
@@ -834,7 +836,14 @@ async fn columns_unreferenced_reads_the_database_for_what_is_left_and_the_code_f
         &verdicts,
         "no-table",
         CheckStatus::Pass,
-        "nothing left to drop: no table dropped_table",
+        "nothing left to drop: nothing named dropped_table on the search path (public)",
+    );
+    // A view still showing the column is not "nothing left": it is judged as a table is.
+    assert_verdict(
+        &verdicts,
+        "view",
+        CheckStatus::Fail,
+        "public.assets_view.session_id still referenced",
     );
 }
 

@@ -165,6 +165,10 @@ pub struct CodeSource {
     /// The watch, once started, and the last pass's needs and facts with when they were had.
     watch: Mutex<Option<watch::RootWatch>>,
     last: Mutex<Option<(CodeNeeds, CodeFacts, std::time::Instant)>>,
+    /// One gather at a time, from taking the watch's flag to saving the facts: a second gather
+    /// (the database failed, the code is judged alone) waits for the first and reuses what it
+    /// found, rather than reading a flag the first already took and serving older facts.
+    gate: Mutex<()>,
 }
 
 impl CodeSource {
@@ -181,6 +185,7 @@ impl CodeSource {
             watching: false,
             watch: Mutex::new(None),
             last: Mutex::new(None),
+            gate: Mutex::new(()),
         }
     }
 
@@ -201,6 +206,7 @@ impl CodeSource {
             watching: false,
             watch: Mutex::new(None),
             last: Mutex::new(None),
+            gate: Mutex::new(()),
         }
     }
 
@@ -260,9 +266,13 @@ impl CodeSource {
                 ..CodeFacts::default()
             };
         };
+        let _one_at_a_time = lock(&self.gate);
         if self.watching
-            && let Some(facts) = self.unchanged_since_last(&resolved, needs)
+            && let Some(mut facts) = self.unchanged_since_last(&resolved, needs)
         {
+            // The checkout can move without a file under the root changing (a root below the
+            // repository's top): the commit is read again every time.
+            facts.commit = git::head_commit(&resolved);
             return facts;
         }
         let facts = self.pass(&resolved, needs);

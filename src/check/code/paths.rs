@@ -57,7 +57,9 @@ pub fn state(root: &Path, path: &str, exclude: &[String]) -> Result<PathState, S
     let mut builder = walker(&full);
     // The root's own ignore files apply inside the folder too.
     builder.parents(true);
-    for entry in builder.build().flatten() {
+    for entry in builder.build() {
+        // A part of the folder that cannot be read may hold files that count.
+        let entry = entry.map_err(|error| format!("{path} cannot be read whole: {error}"))?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
@@ -79,21 +81,21 @@ pub fn state(root: &Path, path: &str, exclude: &[String]) -> Result<PathState, S
         });
     }
     Ok(PathState::OnlyIgnored {
-        ignored: count_files(&full),
+        ignored: count_files(&full)
+            .map_err(|error| format!("{path} cannot be read whole: {error}"))?,
     })
 }
 
 /// Every file under `dir`, ignored or not (symlinks counted, never followed).
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => count_files(&entry.path()),
-            Ok(_) => 1,
-            Err(_) => 0,
-        })
-        .sum()
+fn count_files(dir: &Path) -> std::io::Result<usize> {
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        count += if entry.file_type()?.is_dir() {
+            count_files(&entry.path())?
+        } else {
+            1
+        };
+    }
+    Ok(count)
 }

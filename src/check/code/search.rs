@@ -46,6 +46,8 @@ pub struct Found {
     pub files_searched: usize,
     pub binary_skipped: usize,
     pub too_big_skipped: usize,
+    /// Files or folders in scope (or possibly in scope) that could not be read.
+    pub unreadable: usize,
 }
 
 /// What is known of each file from earlier passes.
@@ -61,6 +63,9 @@ pub struct Cache {
 struct CachedFile {
     modified: Option<SystemTime>,
     len: u64,
+    /// Inode and change time: a file replaced by one of the same size and an older, equal
+    /// modification time (`cp -p`, `rsync -t`, `tar x`) still differs in these.
+    identity: (u64, i64, i64),
     /// When it was read: a change within [`RACY`] of that is not trusted.
     read_at: SystemTime,
     binary: bool,
@@ -115,8 +120,13 @@ pub fn run(
     let mut seen = HashSet::new();
     let mut files = 0usize;
     let mut stopped: Option<String> = None;
+    // A folder that cannot be listed may hold anything: every search counts it as unread.
+    let mut unreadable_folders = 0usize;
     for entry in walker(root).build() {
-        let Ok(entry) = entry else { continue };
+        let Ok(entry) = entry else {
+            unreadable_folders += 1;
+            continue;
+        };
         // Symlinks are never followed, to a file or a folder: the walker yields them, and
         // they are passed over here.
         if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -182,10 +192,15 @@ pub fn run(
             continue;
         }
         let modified = meta.modified().ok();
+        let identity = {
+            use std::os::unix::fs::MetadataExt as _;
+            (meta.ino(), meta.ctime(), meta.ctime_nsec())
+        };
         let now = SystemTime::now();
         let fresh = cache.files.get(&path).is_some_and(|cached| {
             cached.modified == modified
                 && cached.len == meta.len()
+                && cached.identity == identity
                 && modified.is_some_and(|m| {
                     cached
                         .read_at
@@ -200,6 +215,9 @@ pub fn run(
         if !fresh {
             cache.last_reads += 1;
             let Ok(bytes) = std::fs::read(&path) else {
+                for &index in &wanted {
+                    prepared[index].found.unreadable += 1;
+                }
                 continue;
             };
             // A file is binary at its first NUL byte, as ripgrep decides.
@@ -221,6 +239,7 @@ pub fn run(
                 CachedFile {
                     modified,
                     len: meta.len(),
+                    identity,
                     read_at: now,
                     binary,
                     lines,
@@ -264,7 +283,8 @@ pub fn run(
     }
     prepared
         .into_iter()
-        .map(|p| {
+        .map(|mut p| {
+            p.found.unreadable += unreadable_folders;
             let result = match (&stopped, p.matcher) {
                 (Some(why), _) => Err(why.clone()),
                 (None, Err(why)) => Err(why),
@@ -348,8 +368,17 @@ fn search_bytes(
     lines
 }
 
-/// The match at `start..end` of `line` with up to [`CONTEXT_CHARS`] on each side.
+/// The match at `start..end` of `line` with up to [`CONTEXT_CHARS`] on each side. A byte-level
+/// pattern may match inside a character: the span widens to whole characters.
 fn excerpt(line: &str, start: usize, end: usize) -> String {
+    let mut start = start.min(line.len());
+    while !line.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = end.clamp(start, line.len());
+    while !line.is_char_boundary(end) {
+        end += 1;
+    }
     let before: String = line[..start]
         .chars()
         .rev()
@@ -379,5 +408,20 @@ fn empty_scope(key: &SearchKey) -> String {
             "no file under the code root matches {}: a search of nothing proves nothing",
             key.paths.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn an_excerpt_never_cuts_a_character_even_for_a_byte_level_match() {
+        let line = "café = session_id";
+        // A match that starts and ends inside `é` (bytes 3..5).
+        for (start, end) in [(4, 5), (3, 4), (4, 4), (0, 100), (100, 100)] {
+            let shown = excerpt(line, start, end);
+            assert!(shown.contains("caf"), "{start}..{end}: {shown}");
+        }
     }
 }

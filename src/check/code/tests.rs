@@ -525,3 +525,32 @@ fn a_watched_tree_is_not_read_again_until_something_changes_and_then_is() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn absence_is_not_claimed_past_a_file_that_was_not_searched() {
+    let dir = backend();
+    // The only mention is in a file too big to search.
+    write(
+        dir.path(),
+        "backend/app/generated.py",
+        format!("{}\nlegacy_token = 1\n", "x = 1\n".repeat(200_000)),
+    );
+    let verdict = one(
+        dir.path(),
+        json!({"kind": "code_absent", "literal": "legacy_token", "paths": ["backend/app/**"]}),
+    );
+    assert_eq!(verdict.status, CheckStatus::Error, "{verdict:?}");
+    assert!(
+        verdict
+            .evidence
+            .contains("cannot say \"legacy_token\" is absent: 1 file over 1 MiB were not searched"),
+        "{}",
+        verdict.evidence
+    );
+    // Present is still present, whatever was skipped.
+    let present = one(
+        dir.path(),
+        json!({"kind": "code_present", "literal": "session_id", "paths": ["backend/app/**"]}),
+    );
+    assert_eq!(present.status, CheckStatus::Pass, "{present:?}");
+}

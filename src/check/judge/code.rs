@@ -11,10 +11,16 @@ pub fn columns_unreferenced(
     code: &CodeFacts,
     spec: &ColumnsUnreferenced,
 ) -> Verdict {
-    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
-        Ok(relation) => relation,
-        Err(evidence) => {
-            return Verdict::pass(format!("nothing left to drop: {evidence}"));
+    // Whatever the name means (a view still showing the column counts), as PostgreSQL resolves
+    // it; only nothing at all means nothing is left to drop.
+    let relation = match facts.resolve(spec.schema.as_deref(), &spec.table) {
+        crate::check::facts::Resolved::Relation(relation) => relation,
+        crate::check::facts::Resolved::Nothing => {
+            return Verdict::pass(format!(
+                "nothing left to drop: nothing named {} {}",
+                spec.table,
+                facts.looked_in(spec.schema.as_deref())
+            ));
         }
     };
     let table = facts.shown(relation);
@@ -32,6 +38,13 @@ pub fn columns_unreferenced(
             Err(why) => return Verdict::error(why),
         };
         searched = searched.max(found.files_searched);
+        if found.matches == 0
+            && let Some(why) = not_searched(found)
+        {
+            return Verdict::error(format!(
+                "cannot say {table}.{column} is unreferenced: {why}"
+            ));
+        }
         if found.matches == 0 {
             safe.push(format!("{table}.{column}"));
         } else {
@@ -80,6 +93,16 @@ pub fn code_absent(code: &CodeFacts, search: &CodeSearch) -> Verdict {
     };
     let allowed = search.max_matches.unwrap_or(0);
     let what = search.shown();
+    // What was not searched may hold the pattern: absence cannot be claimed past it.
+    if let Some(why) = not_searched(found)
+        && found.matches as u64 <= allowed
+    {
+        return with_facts(
+            Verdict::error(format!("cannot say {what} is absent: {why}")),
+            code,
+            found,
+        );
+    }
     let verdict = if found.matches as u64 <= allowed && found.matches == 0 {
         Verdict::pass(format!(
             "no match for {what} in {}{}",
@@ -178,6 +201,18 @@ pub fn path_absent(code: &CodeFacts, path: &str) -> Verdict {
             listed(first, *files)
         )),
     }
+}
+
+/// Files in scope that were not searched for a reason other than being binary, if any.
+fn not_searched(found: &Found) -> Option<String> {
+    let mut reasons = Vec::new();
+    if found.too_big_skipped > 0 {
+        reasons.push(format!("{} over 1 MiB", files(found.too_big_skipped)));
+    }
+    if found.unreadable > 0 {
+        reasons.push(format!("{} that could not be read", found.unreadable));
+    }
+    (!reasons.is_empty()).then(|| format!("{} were not searched", reasons.join(" and ")))
 }
 
 fn found<'a>(code: &'a CodeFacts, search: &CodeSearch) -> Result<&'a Found, String> {
