@@ -1015,12 +1015,75 @@ async fn flyway_history_against_its_files_pending_changed_failed_repeatable_and_
 
     // A version recorded that no file has.
     exec(&url, "INSERT INTO flyway_schema_history VALUES (5, '3', 'gone', 'SQL', 'V3__gone.sql', 7, 'ana', now(), 1, true)").await;
-    let verdicts = run_with_code(&url, dir.path(), check).await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
     assert_verdict(
         &verdicts,
         "f",
         CheckStatus::Fail,
         "version 3 recorded in public.flyway_schema_history but no file has it",
+    );
+
+    // Marked deleted by `flyway repair`, then an undo script: neither is a version with a
+    // missing file, and an undone version is pending again.
+    exec(&url, "INSERT INTO flyway_schema_history VALUES (6, '3', 'gone', 'DELETE', 'V3__gone.sql', 7, 'ana', now(), 0, true);
+                INSERT INTO flyway_schema_history VALUES (7, '2', 'undo', 'UNDO_SCRIPT', 'U2__drop_session_id.sql', 1, 'ana', now(), 0, true)").await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Fail,
+        "1 of 4 migrations not applied: sql/V2__drop_session_id.sql",
+    );
+    assert!(
+        !verdicts["f"].evidence.contains("no file has it"),
+        "{:?}",
+        verdicts["f"]
+    );
+    exec(
+        &url,
+        "DELETE FROM flyway_schema_history WHERE installed_rank = 7",
+    )
+    .await;
+
+    // A repeatable run with text A, then B, then the file back at A: Flyway would run it
+    // again, so it is pending (its newest run was B).
+    exec(&url, "INSERT INTO flyway_schema_history VALUES (8, NULL, 'views', 'SQL', 'R__views.sql', 895998086, 'ana', now(), 1, true)").await;
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Fail,
+        "sql/R__views.sql (repeatable: its current text was never applied)",
+    );
+    exec(
+        &url,
+        "DELETE FROM flyway_schema_history WHERE installed_rank = 8",
+    )
+    .await;
+
+    // Flyway reads sub-folders: a pending migration there is pending here too.
+    std::fs::create_dir_all(migrations.join("v4")).unwrap();
+    write("v4/V4__later.sql", "SELECT 4;");
+    let verdicts = run_with_code(&url, dir.path(), check.clone()).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Fail,
+        "1 of 5 migrations not applied: sql/v4/V4__later.sql",
+    );
+
+    // A symlinked migration is neither followed nor skipped.
+    std::os::unix::fs::symlink(
+        migrations.join("v4/V4__later.sql"),
+        migrations.join("V5__linked.sql"),
+    )
+    .unwrap();
+    let verdicts = run_with_code(&url, dir.path(), check).await;
+    assert_verdict(
+        &verdicts,
+        "f",
+        CheckStatus::Error,
+        "sql/V5__linked.sql is a symbolic link",
     );
 }
 

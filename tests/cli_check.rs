@@ -574,6 +574,7 @@ fn plan_paths_that_leave_the_code_root_are_refused_at_validation() {
     let dir = tempfile::tempdir().unwrap();
     let plan = serde_json::json!({
         "version": 1, "title": "t",
+        "code": {"root": "/"},
         "days": [{"day": 1, "title": "d"}], "phases": [{"id": "p", "title": "p"}],
         "tasks": [{"id": "t", "title": "t", "day": 1, "phase": "p", "priority": "high", "checks": [
             {"id": "a", "kind": "path_absent", "path": "../../etc/passwd"},
@@ -594,6 +595,7 @@ fn plan_paths_that_leave_the_code_root_are_refused_at_validation() {
         "tasks[0].checks[2].pattern: not a regular expression remtrack can use",
         "code_present takes \"pattern\" or \"literal\", not both",
         "tasks[0].checks[4].tool: \"liquibase\" is not one of alembic, golang-migrate, flyway, sqitch",
+        "code.root: \"/\" is absolute",
     ] {
         assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
     }

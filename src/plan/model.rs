@@ -303,8 +303,9 @@ pub enum MigrationTool {
 /// character; a missing value is [`REGISTRY_NULL`]). Neither can occur in a migration registry.
 pub const REGISTRY_FIELDS: char = '\u{241F}';
 pub const REGISTRY_NULL: &str = "\u{2400}";
-/// Flyway's history row, as read: version, checksum, success, type, script.
-pub const FLYWAY_ROW: &str = "version\u{241F}checksum\u{241F}success\u{241F}type\u{241F}script";
+/// Flyway's history row, as read: version, checksum, success, type, script, installed rank.
+pub const FLYWAY_ROW: &str =
+    "version\u{241F}checksum\u{241F}success\u{241F}type\u{241F}script\u{241F}installed_rank";
 /// sqitch's deployed change, as read: its name and project.
 pub const SQITCH_ROW: &str = "change\u{241F}project";
 

@@ -35,6 +35,8 @@ pub(crate) enum Ty {
     RelPath,
     /// gitignore-style globs under the code root, each a [`Ty::RelPath`].
     Globs,
+    /// A plan's code root: relative to the plan's folder (`..` allowed), never absolute.
+    CodeRoot,
     Object(&'static [Field]),
     ObjectList(&'static [Field]),
     Checks,
@@ -84,7 +86,7 @@ pub(crate) const PLAN: &[Field] = &[
 
 /// `root` may climb out of the plan's folder (a plan kept in `docs/` reads `..`); the paths of
 /// the checks may not leave the root.
-const CODE: &[Field] = &[opt("root", Ty::Text), opt("exclude", Ty::Globs)];
+const CODE: &[Field] = &[opt("root", Ty::CodeRoot), opt("exclude", Ty::Globs)];
 
 const TIMELINE: &[Field] = &[
     req("original_weeks", Ty::SmallCount),
@@ -426,6 +428,19 @@ impl ShapeChecker {
                 }
                 None => self.wrong(path, value, ty),
             },
+            Ty::CodeRoot => match value.as_str() {
+                Some(text) if text.trim().is_empty() => self.report(path, "must not be empty"),
+                Some(text) if text.starts_with('/') || text.contains(':') || text.starts_with('\\') => {
+                    self.report(
+                        path,
+                        format!(
+                            "\"{text}\" is absolute: a plan names its code relative to its own folder (an absolute root is --code-root's, chosen by the person running remtrack)"
+                        ),
+                    )
+                }
+                Some(_) => {}
+                None => self.wrong(path, value, ty),
+            },
             Ty::Globs => match value.as_array() {
                 Some(items) => {
                     for (index, item) in items.iter().enumerate() {
@@ -664,6 +679,7 @@ fn expected(ty: Ty) -> String {
         Ty::FormatVersion => "1, the plan format version".into(),
         Ty::RelPath => "a path relative to the code root".into(),
         Ty::Globs => "an array of globs relative to the code root".into(),
+        Ty::CodeRoot => "a folder relative to the plan file's folder".into(),
         Ty::Object(_) => "an object".into(),
         Ty::ObjectList(_) => "an array of objects".into(),
         Ty::Checks => "an array of checks".into(),

@@ -259,11 +259,20 @@ struct HistoryRow<'a> {
     success: bool,
     kind: &'a str,
     script: &'a str,
+    rank: i64,
 }
 
-/// Flyway: every versioned file has a successful row of its version (or lies below a baseline)
-/// with the same checksum; every repeatable file's current checksum has been applied; no row
-/// failed; no versioned row lacks its file.
+impl HistoryRow<'_> {
+    /// A row that takes a version back out: `flyway repair` marks it deleted, an undo undoes it.
+    fn withdraws(&self) -> bool {
+        self.kind == "DELETE" || self.kind.starts_with("UNDO")
+    }
+}
+
+/// Flyway: every versioned file's version stands applied (its newest row, by installed rank, a
+/// successful forward one, or the version below a baseline) with the file's checksum; every
+/// repeatable file's newest successful run was of its current text; no row failed; no applied
+/// version lacks its file.
 fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verdict {
     use crate::check::migrations::flyway::version_key;
     use crate::plan::{FLYWAY_ROW, REGISTRY_FIELDS};
@@ -290,11 +299,11 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
     fn value(field: &str) -> Option<&str> {
         (field != crate::plan::REGISTRY_NULL).then_some(field)
     }
-    let history: Vec<HistoryRow> = rows
+    let mut history: Vec<HistoryRow> = rows
         .iter()
         .filter_map(|row| {
             let fields: Vec<&str> = row.split(REGISTRY_FIELDS).collect();
-            let [version, checksum, success, kind, script] = fields[..] else {
+            let [version, checksum, success, kind, script, rank] = fields[..] else {
                 return None;
             };
             Some(HistoryRow {
@@ -303,25 +312,29 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
                 success: matches!(success, "true" | "t" | "1"),
                 kind,
                 script,
+                rank: rank.parse().unwrap_or(0),
             })
         })
         .collect();
-    let forward = |row: &&HistoryRow| !matches!(row.kind, "DELETE" | "UNDO_SQL" | "UNDO_JDBC");
+    // In the order Flyway wrote them: for a version or a script, the last row has the say.
+    history.sort_by_key(|row| row.rank);
     let baseline = history
         .iter()
         .filter(|row| row.kind == "BASELINE" && row.success)
         .filter_map(|row| row.version.and_then(version_key))
         .max();
+    let newest_for = |key: &Vec<u128>| {
+        history.iter().rfind(|row| {
+            row.kind != "BASELINE"
+                && row.success
+                && row.version.and_then(version_key).as_ref() == Some(key)
+        })
+    };
     let mut problems = Vec::new();
     let mut pending = Vec::new();
     for (key, file) in &files.versioned {
-        let row = history
-            .iter()
-            .filter(forward)
-            .find(|row| row.version.and_then(version_key).as_ref() == Some(key));
-        match row {
-            Some(row) if !row.success => {}
-            Some(row) if row.kind == "BASELINE" => {}
+        match newest_for(key) {
+            Some(row) if row.withdraws() => pending.push(file.file.clone()),
             Some(row) if row.checksum.is_some_and(|c| c != file.checksum) => {
                 problems.push(format!(
                     "{} changed after it was applied (checksum {} recorded, {} on disk)",
@@ -336,10 +349,10 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
         }
     }
     for file in &files.repeatable {
-        let applied = history.iter().any(|row| {
-            row.success && row.script == file.script && row.checksum == Some(file.checksum)
-        });
-        if !applied {
+        let newest = history
+            .iter()
+            .rfind(|row| row.success && row.script == file.script && !row.withdraws());
+        if newest.is_none_or(|row| row.checksum != Some(file.checksum)) {
             pending.push(format!(
                 "{} (repeatable: its current text was never applied)",
                 file.file
@@ -353,15 +366,18 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
             row.version.unwrap_or("repeatable")
         ));
     }
-    let unknown: Vec<&str> = history
+    let mut unknown: Vec<&str> = history
         .iter()
-        .filter(forward)
         .filter(|row| row.kind != "BASELINE" && row.success)
         .filter_map(|row| row.version)
         .filter(|version| {
-            version_key(version).is_some_and(|key| !files.versioned.contains_key(&key))
+            version_key(version).is_some_and(|key| {
+                !files.versioned.contains_key(&key)
+                    && newest_for(&key).is_some_and(|row| !row.withdraws())
+            })
         })
         .collect();
+    unknown.dedup();
     if !unknown.is_empty() {
         problems.push(format!(
             "version {} recorded in {table_name} but no file has it",

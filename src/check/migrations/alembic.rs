@@ -44,7 +44,11 @@ pub fn read(root: &Path, dir: &str) -> Result<Graph, String> {
     let mut names: Vec<String> = std::fs::read_dir(&folder)
         .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?
         .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|entry| {
+            entry
+                .file_type()
+                .is_ok_and(|t| t.is_file() || t.is_symlink())
+        })
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         // Alembic's own rule: `.py` files, not editor locks, not `__init__`.
         .filter(|name| {
@@ -58,6 +62,14 @@ pub fn read(root: &Path, dir: &str) -> Result<Graph, String> {
     for name in names {
         let shown = format!("{}/{name}", dir.trim_end_matches('/'));
         let path = folder.join(&name);
+        if path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(format!(
+                "{shown} is a symbolic link: not followed, so its revision cannot be read"
+            ));
+        }
         let size = path.symlink_metadata().map(|m| m.len()).unwrap_or(0);
         if size > MAX_FILE_BYTES {
             return Err(format!(

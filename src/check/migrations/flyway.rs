@@ -53,22 +53,52 @@ pub fn checksum(bytes: &[u8]) -> i32 {
     hasher.finalize() as i32
 }
 
-/// The migrations of the folder `dir` under `root` (resolved).
+/// Every `.sql` file under `folder`, as paths relative to it.
+fn collect_sql(
+    folder: &Path,
+    prefix: &str,
+    dir: &str,
+    out: &mut Vec<String>,
+) -> Result<(), String> {
+    let entries = std::fs::read_dir(folder)
+        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?;
+    for entry in entries {
+        let entry = entry
+            .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let relative = format!("{prefix}{name}");
+        let kind = entry
+            .file_type()
+            .map_err(|error| format!("{dir}/{relative} cannot be read: {error}"))?;
+        if kind.is_symlink() {
+            if name.ends_with(".sql") {
+                return Err(format!(
+                    "{dir}/{relative} is a symbolic link: not followed, so its migration cannot be judged"
+                ));
+            }
+        } else if kind.is_dir() {
+            collect_sql(&entry.path(), &format!("{relative}/"), dir, out)?;
+        } else if name.ends_with(".sql") {
+            out.push(relative);
+        }
+    }
+    Ok(())
+}
+
+/// The migrations of the folder `dir` under `root` (resolved), sub-folders included.
 pub fn read(root: &Path, dir: &str) -> Result<FlywayFiles, String> {
     let folder = super::folder(root, dir)?;
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".sql"))
-        .collect();
+    // Flyway looks in sub-folders too; a symlinked file is refused rather than skipped (a
+    // skipped migration would read as applied).
+    let mut names: Vec<String> = Vec::new();
+    collect_sql(&folder, "", dir, &mut names)?;
     names.sort();
     let mut files = FlywayFiles::default();
-    for name in names {
-        let shown = format!("{}/{name}", dir.trim_end_matches('/'));
+    for relative in names {
+        let shown = format!("{}/{relative}", dir.trim_end_matches('/'));
+        let name = relative.rsplit('/').next().unwrap_or(&relative).to_string();
         let read = |shown: &str| {
-            std::fs::read(folder.join(&name))
+            std::fs::read(folder.join(&relative))
                 .map(|bytes| checksum(&bytes))
                 .map_err(|error| format!("{shown} cannot be read: {error}"))
         };

@@ -15,10 +15,17 @@ pub fn read(root: &Path, dir: &str) -> Result<Graph, String> {
         .map_err(|error| format!("the migrations folder {dir} cannot be read: {error}"))?
         .flatten()
     {
-        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type();
+        if kind.as_ref().is_ok_and(|t| t.is_symlink()) && name.contains(".up.") {
+            return Err(format!(
+                "{}/{name} is a symbolic link: not followed, so its migration cannot be judged",
+                dir.trim_end_matches('/')
+            ));
+        }
+        if !kind.is_ok_and(|t| t.is_file()) {
             continue;
         }
-        let name = entry.file_name().to_string_lossy().into_owned();
         // golang-migrate's own pattern: ^([0-9]+)_(.*)\.(down|up)\.(.*)$
         let Some((version, rest)) = name.split_once('_') else {
             continue;

@@ -57,18 +57,29 @@ fn parse(text: &str, shown: &str) -> Result<SqitchPlan, String> {
             continue;
         }
         if let Some(pragma) = line.strip_prefix('%') {
-            if let Some(project) = pragma.strip_prefix("project=") {
-                plan.project = project.trim().to_string();
+            // `%project=flipr`, spaces allowed around the `=`.
+            if let Some((key, value)) = pragma.split_once('=')
+                && key.trim() == "project"
+            {
+                plan.project = value.trim().to_string();
             }
             continue;
         }
-        let name = line
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches(['+', '-']);
+        let token = line.split_whitespace().next().unwrap_or_default();
+        let reverted = token.starts_with('-');
+        let name = token.trim_start_matches(['+', '-']);
         if name.is_empty() || name.contains(['[', ']', '<', '>']) {
             return Err(format!("{shown}:{}: expected a change name", number + 1));
+        }
+        // `-name` reverts the change at that point of the plan: it is no longer to deploy.
+        if reverted {
+            if let Some(at) = plan.changes.iter().rposition(|c| c.name == name) {
+                plan.changes.remove(at);
+                if let Some(count) = seen.get_mut(name) {
+                    *count -= 1;
+                }
+            }
+            continue;
         }
         let instance = seen.entry(name.to_string()).or_insert(0);
         *instance += 1;

@@ -424,6 +424,12 @@ impl App {
             self.notice = Some("no code location in this task's checks".into());
             return vec![];
         };
+        // Locations come from verdicts, which may come from a shared store: only a path under
+        // the code root is handed to an editor.
+        if let Some(problem) = crate::check::code::path_problem(&file) {
+            self.notice = Some(format!("not opened: {problem}"));
+            return vec![];
+        }
         match (&self.editor, &self.code_root) {
             (None, _) => {
                 self.notice = Some(format!(

@@ -1207,6 +1207,20 @@ fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
     )));
     assert!(app.notice.as_deref().unwrap().contains("could not run"));
 
+    // A location from a store someone else writes to is not trusted to stay under the root.
+    let mut refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    refresh.verdicts.tasks[index].checks[0] = Verdict::fail("x").with_fact(
+        "locations",
+        serde_json::json!([{"file": "../../etc/shadow", "line": 1, "text": "x"}]),
+    );
+    finished(&mut app, 2, refresh);
+    assert!(app.act(Action::OpenInEditor).is_empty());
+    assert!(
+        app.notice.as_deref().unwrap().starts_with("not opened:"),
+        "{:?}",
+        app.notice
+    );
+
     // A task without code locations says so.
     app.act(Action::Cancel);
     select(&mut app, "drop-session-id-columns");
