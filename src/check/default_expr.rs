@@ -838,7 +838,15 @@ impl fmt::Display for Expr {
             Expr::Unary(op, operand) if op.chars().all(char::is_alphabetic) => {
                 write!(f, "({op} {operand})")
             }
-            Expr::Unary(op, operand) => write!(f, "({op}{operand})"),
+            Expr::Unary(op, operand) => {
+                // `-` before an operand printed with a leading `-` would make `--`, a comment.
+                let operand = operand.to_string();
+                if operand.starts_with(['-', '+', '/', '*']) {
+                    write!(f, "({op} {operand})")
+                } else {
+                    write!(f, "({op}{operand})")
+                }
+            }
             Expr::SequenceRef(schema, name) => {
                 let name = regclass_part(name);
                 match schema {
