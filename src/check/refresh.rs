@@ -43,11 +43,11 @@ pub async fn refresh_with(
 ) -> Result<Refresh, TargetError> {
     let started = Instant::now();
     let code_needs = CodeNeeds::of(plan);
-    let code_pass = {
+    // No blocking thread for a plan that reads no code.
+    let code_pass = (!code_needs.is_empty()).then(|| {
         let code = code.clone();
-        let needs = code_needs.clone();
-        tokio::task::spawn_blocking(move || code.gather(&needs))
-    };
+        tokio::task::spawn_blocking(move || code.gather(&code_needs))
+    });
     let checked_at = OffsetDateTime::now_utc();
     let backend = target.backend();
     let limits = target.limits();
@@ -129,10 +129,13 @@ pub async fn refresh_with(
         sql_results.map_err(|error| unreachable(connection_reason(&error)))?;
 
     tracing::debug!("all queries answered after {:?}", started.elapsed());
-    let code_facts = code_pass.await.unwrap_or_else(|error| CodeFacts {
-        root: Err(format!("the code pass failed: {error}")),
-        ..CodeFacts::default()
-    });
+    let code_facts = match code_pass {
+        Some(pass) => pass.await.unwrap_or_else(|error| CodeFacts {
+            root: Err(format!("the code pass failed: {error}")),
+            ..CodeFacts::default()
+        }),
+        None => CodeFacts::default(),
+    };
     let mut sql_outcomes = sql_outcomes.into_iter();
     let facts = Facts {
         backend,

@@ -171,16 +171,12 @@ async fn verify_evidence(
             eprintln!("remtrack: {}: {}", task.id, printable(&refusal.to_string()));
             return Err(exit::NOT_DONE);
         }
-        let mut evidence =
-            evidence_snapshot(task, task_verdicts, "", Some(OffsetDateTime::now_utc()));
-        let commit = task_verdicts
-            .and_then(|v| v.checks.iter().find_map(|c| c.facts.get("commit")))
-            .cloned();
-        if let Some(object) = evidence.as_object_mut() {
-            object.insert("code_only".into(), true.into());
-            object.insert("commit".into(), commit.unwrap_or(serde_json::Value::Null));
-        }
-        return Ok(evidence);
+        return Ok(evidence_snapshot(
+            task,
+            task_verdicts,
+            "",
+            Some(OffsetDateTime::now_utc()),
+        ));
     }
     let Some(url) = &args.database_url else {
         eprintln!(

@@ -132,7 +132,7 @@ impl LimitArgs {
 
     /// The search path to set on the checking session, if any: the flag, else the plan's.
     pub fn search_path<'a>(&'a self, plan: &'a crate::plan::Plan) -> Option<&'a [String]> {
-        self.search_path.as_deref().or(plan.search_path.as_deref())
+        plan.search_path_with(self.search_path.as_deref())
     }
 }
 

@@ -29,6 +29,11 @@ impl Plan {
         })
     }
 
+    /// The search path names are resolved under: `--search-path` when given, else the plan's.
+    pub fn search_path_with<'a>(&'a self, flag: Option<&'a [String]>) -> Option<&'a [String]> {
+        flag.or(self.search_path.as_deref())
+    }
+
     /// Where the task with this id is in `tasks`.
     pub fn task_index(&self, id: &str) -> Option<usize> {
         self.tasks.iter().position(|task| task.id == id)

@@ -28,11 +28,22 @@ pub fn evidence_snapshot(
             })
         })
         .collect();
-    json!({
+    let mut snapshot = json!({
         "database": database,
         "checked_at": checked_at.and_then(|at| at.format(&Rfc3339).ok()),
         "manual": task.is_manual(),
         "all_pass": verdicts.is_some_and(|v| v.checks.iter().all(|c| c.status == CheckStatus::Pass)),
         "checks": checks,
-    })
+    });
+    // A code task's verification holds for every database: it names the commit it saw.
+    if task.is_code_work()
+        && let Some(object) = snapshot.as_object_mut()
+    {
+        let commit = verdicts
+            .and_then(|v| v.checks.iter().find_map(|c| c.facts.get("commit")))
+            .cloned();
+        object.insert("code_only".into(), true.into());
+        object.insert("commit".into(), commit.unwrap_or(Value::Null));
+    }
+    snapshot
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::search::{globs, walker};
+use super::search::{files_under, globs};
 
 /// What is at a path under the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,25 +53,12 @@ pub fn state(root: &Path, path: &str, exclude: &[String]) -> Result<PathState, S
         return Ok(PathState::File);
     }
     let plan_exclude = globs(root, exclude);
+    // The root's own ignore files apply inside the folder too (the walker reads parents').
     let mut counted = Vec::new();
-    let mut builder = walker(&full);
-    // The root's own ignore files apply inside the folder too.
-    builder.parents(true);
-    for entry in builder.build() {
+    for entry in files_under(root, &full, &plan_exclude) {
         // A part of the folder that cannot be read may hold files that count.
-        let entry = entry.map_err(|error| format!("{path} cannot be read whole: {error}"))?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let Ok(relative) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        if plan_exclude
-            .matched_path_or_any_parents(relative, false)
-            .is_ignore()
-        {
-            continue;
-        }
+        let (_, relative) =
+            entry.map_err(|error| format!("{path} cannot be read whole: {error}"))?;
         counted.push(relative.to_string_lossy().replace('\\', "/"));
     }
     if !counted.is_empty() {

@@ -122,25 +122,12 @@ pub fn run(
     let mut stopped: Option<String> = None;
     // A folder that cannot be listed may hold anything: every search counts it as unread.
     let mut unreadable_folders = 0usize;
-    for entry in walker(root).build() {
-        let Ok(entry) = entry else {
+    for entry in files_under(root, root, &plan_exclude) {
+        let Ok((entry, relative)) = entry else {
             unreadable_folders += 1;
             continue;
         };
-        // Symlinks are never followed, to a file or a folder: the walker yields them, and
-        // they are passed over here.
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let Ok(relative) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        if plan_exclude
-            .matched_path_or_any_parents(relative, false)
-            .is_ignore()
-        {
-            continue;
-        }
+        let relative = relative.as_path();
         files += 1;
         if files > limits.max_files {
             stopped = Some(format!(
@@ -312,6 +299,33 @@ pub(super) fn walker(root: &Path) -> ignore::WalkBuilder {
         .add_custom_ignore_filename(".remtrackignore")
         .sort_by_file_name(|a, b| a.cmp(b));
     builder
+}
+
+/// The regular files under `start` (inside `root`) that count, with their path relative to the
+/// root: symlinks passed over (never followed), the plan's `exclude` left out. An entry that
+/// cannot be read is an `Err`: a folder that cannot be listed may hold anything.
+pub(super) fn files_under<'a>(
+    root: &'a Path,
+    start: &Path,
+    exclude: &'a Gitignore,
+) -> impl Iterator<Item = Result<(ignore::DirEntry, PathBuf), ignore::Error>> + 'a {
+    walker(start).build().filter_map(move |entry| {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => return Some(Err(error)),
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            return None;
+        }
+        let relative = entry.path().strip_prefix(root).ok()?.to_path_buf();
+        if exclude
+            .matched_path_or_any_parents(&relative, false)
+            .is_ignore()
+        {
+            return None;
+        }
+        Some(Ok((entry, relative)))
+    })
 }
 
 /// gitignore-style globs under `root`: a plain name matches at any depth, a folder matches

@@ -78,6 +78,7 @@ pub fn columns_unreferenced(
     ))
 }
 
+/// " · at 3f9c2e1" when the code is a git checkout.
 fn tail_commit(code: &CodeFacts) -> String {
     code.commit
         .as_ref()
@@ -275,12 +276,9 @@ fn listed(first: &[String], total: usize) -> String {
     }
 }
 
-/// " · 1,204 files searched at 3f9c2e1 · 3 binary, 1 over 1 MiB skipped".
+/// " · at 3f9c2e1 · 3 binary, 1 too big skipped".
 fn tail(code: &CodeFacts, found: &Found) -> String {
-    let mut out = String::new();
-    if let Some(commit) = &code.commit {
-        out.push_str(&format!(" · at {}", &commit[..commit.len().min(7)]));
-    }
+    let mut out = tail_commit(code);
     let mut skipped = Vec::new();
     if found.binary_skipped > 0 {
         skipped.push(format!("{} binary", found.binary_skipped));

@@ -57,10 +57,7 @@ pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> V
         spec.migration_column(),
     ) {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
-        }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
+        Err(unrecorded) => return unrecorded.verdict(&format!("revision {revision} not recorded")),
     };
     let verdict = if versions.iter().any(|v| v == revision) {
         Verdict::pass(format!(
@@ -86,6 +83,19 @@ pub(super) enum Unrecorded {
     Missing(String),
     /// It exists but could not be read.
     Unreadable(String),
+}
+
+impl Unrecorded {
+    /// The verdict: a missing registry fails with `nothing_applied` before its evidence (nothing
+    /// was ever recorded); an unreadable one is an error.
+    pub(super) fn verdict(self, nothing_applied: &str) -> Verdict {
+        match self {
+            Unrecorded::Missing(evidence) => {
+                Verdict::fail(format!("{nothing_applied}: {evidence}"))
+            }
+            Unrecorded::Unreadable(why) => Verdict::error(why),
+        }
+    }
 }
 
 /// The revisions a migration registry table records, with the table's name as shown.

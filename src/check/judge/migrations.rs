@@ -34,12 +34,9 @@ pub fn migrations_applied(
         DEFAULT_MIGRATION_COLUMN,
     ) {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!(
-                "none of the {total} revisions is applied: {evidence}"
-            ));
+        Err(unrecorded) => {
+            return unrecorded.verdict(&format!("none of the {total} revisions is applied"));
         }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
     };
     let applied = graph.closure(rows.iter().map(String::as_str));
     let mut pending: Vec<&str> = graph
@@ -126,10 +123,7 @@ pub fn migration_version_in_files(
         spec.migration_column(),
     ) {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!("revision {revision} not recorded: {evidence}"));
-        }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
+        Err(unrecorded) => return unrecorded.verdict(&format!("revision {revision} not recorded")),
     };
     let applied = graph.closure(rows.iter().map(String::as_str));
     let verdict = if rows.iter().any(|row| row == revision) {
@@ -189,12 +183,9 @@ fn golang_migrate(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied)
     let schema = spec.registry_schema();
     let (table_name, versions) = match recorded(facts, schema, table, "version") {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!(
-                "none of the {total} migrations is applied: {evidence}"
-            ));
+        Err(unrecorded) => {
+            return unrecorded.verdict(&format!("none of the {total} migrations is applied"));
         }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
     };
     let dirty = match recorded(facts, schema, table, "dirty") {
         // PostgreSQL's boolean as text, or SQLite's 0/1.
@@ -289,12 +280,9 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
         FLYWAY_ROW,
     ) {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!(
-                "none of the {total} migrations is applied: {evidence}"
-            ));
+        Err(unrecorded) => {
+            return unrecorded.verdict(&format!("none of the {total} migrations is applied"));
         }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
     };
     fn value(field: &str) -> Option<&str> {
         (field != crate::plan::REGISTRY_NULL).then_some(field)
@@ -421,12 +409,9 @@ fn sqitch(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
         SQITCH_ROW,
     ) {
         Ok(found) => found,
-        Err(Unrecorded::Missing(evidence)) => {
-            return Verdict::fail(format!(
-                "none of the {total} changes is deployed: {evidence}"
-            ));
+        Err(unrecorded) => {
+            return unrecorded.verdict(&format!("none of the {total} changes is deployed"));
         }
-        Err(Unrecorded::Unreadable(why)) => return Verdict::error(why),
     };
     let mut deployed: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for row in rows {

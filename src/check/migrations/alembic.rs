@@ -179,10 +179,16 @@ pub fn read(root: &Path, dir: &str) -> Result<Graph, String> {
 /// not a literal.
 fn parse(text: &str) -> Result<Assigned, (usize, String)> {
     let code = code_only(text);
-    let assignment = Regex::new(
-        r"(?m)^(revision|down_revision|branch_labels|depends_on)[ \t]*(?::[^=\n]*)?=[ \t]*",
-    )
-    .map_err(|error| (0, error.to_string()))?;
+    // Compiled once for every file of every pass.
+    static ASSIGNMENT: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
+        Regex::new(
+            r"(?m)^(revision|down_revision|branch_labels|depends_on)[ \t]*(?::[^=\n]*)?=[ \t]*",
+        )
+        .ok()
+    });
+    let assignment = ASSIGNMENT
+        .as_ref()
+        .ok_or((0, "the assignment pattern does not compile".to_string()))?;
     let mut assigned = Assigned::default();
     for found in assignment.captures_iter(&code) {
         let (Some(whole), Some(name)) = (found.get(0), found.get(1)) else {

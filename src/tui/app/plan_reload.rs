@@ -23,9 +23,10 @@ impl App {
             self.clear_plan_problem();
             return vec![];
         }
+        let flag = self.search_path_override.as_deref();
         let (old_path, new_path) = (
-            self.effective_search_path(&self.plan),
-            self.effective_search_path(&plan),
+            self.plan.search_path_with(flag),
+            plan.search_path_with(flag),
         );
         if old_path != new_path {
             // The connection's search path was set from the plan when it opened: checking the
@@ -94,14 +95,6 @@ impl App {
         if self.plan_problem.take().is_some() {
             self.log("the plan file is valid again", false);
         }
-    }
-
-    /// The search path the connection uses for `plan`: `--search-path` when given, else the
-    /// plan's.
-    fn effective_search_path<'a>(&'a self, plan: &'a Plan) -> Option<&'a [String]> {
-        self.search_path_override
-            .as_deref()
-            .or(plan.search_path.as_deref())
     }
 
     /// A dialog open on a task follows it to its new place, or closes (its note kept as a

@@ -245,22 +245,12 @@ impl App {
             }
             return vec![Effect::Refresh];
         }
-        let mut evidence = evidence_snapshot(
+        let evidence = evidence_snapshot(
             task,
             verdicts,
             &self.database,
             self.last_refresh.as_ref().map(|refresh| refresh.checked_at),
         );
-        // A code task's verification holds for every database: it names the commit instead.
-        if task.is_code_work()
-            && let Some(object) = evidence.as_object_mut()
-        {
-            let commit = verdicts
-                .and_then(|v| v.checks.iter().find_map(|c| c.facts.get("commit")))
-                .cloned();
-            object.insert("code_only".into(), true.into());
-            object.insert("commit".into(), commit.unwrap_or(serde_json::Value::Null));
-        }
         let event = NewEvent {
             task_id: task.id.clone(),
             kind: match kind {

@@ -66,7 +66,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let columns = Columns::fit(&rows, inner_width);
     let items: Vec<ListItem> = rows
         .iter()
-        .map(|row| ListItem::new(columns.line(app, row)))
+        .enumerate()
+        .map(|(position, row)| ListItem::new(columns.line(app, row, position)))
         .collect();
     let empty = items.is_empty();
     let mut block = theme.panel(format!(" {title} "));
@@ -163,11 +164,10 @@ impl Row {
 /// Column widths for the rows shown, so that ids (and titles) start at the same place on every
 /// row whether or not a row has a marker.
 struct Columns {
-    /// Every id shown, to cut each where it differs from the others.
-    ids: Vec<String>,
+    /// Each row's id as shown: padded to the column, cut where it differs from the others.
+    shown_ids: Vec<String>,
     wide: bool,
     markers: usize,
-    id: usize,
     title: usize,
 }
 
@@ -191,20 +191,19 @@ impl Columns {
         } else {
             usize::MAX
         };
+        let all: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         Columns {
-            ids: rows.iter().map(|r| r.id.clone()).collect(),
+            shown_ids: rows.iter().map(|r| fit_distinct(&r.id, &all, id)).collect(),
             wide,
             markers,
-            id,
             title,
         }
     }
 
-    fn line(&self, app: &App, row: &Row) -> Line<'static> {
+    /// Row `position` of the rows the columns were fitted to.
+    fn line(&self, app: &App, row: &Row, position: usize) -> Line<'static> {
         let theme = &app.theme;
-        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
-        // Padded to the column, so that the titles line up too.
-        let id = Span::styled(fit_distinct(&row.id, &ids, self.id), theme.title());
+        let id = Span::styled(self.shown_ids[position].clone(), theme.title());
         let state = &app.status.tasks[row.index];
         let mut spans = vec![
             Span::styled(
