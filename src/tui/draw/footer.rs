@@ -69,7 +69,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 && app.selected_code_location().is_some()
             {
                 let mut with_edit = keys.to_vec();
-                with_edit.insert(2, ("e", "open code"));
+                // After verify and note, which matter more at a narrow width.
+                with_edit.insert(6, ("e", "open code"));
                 with_edit
             } else {
                 keys.to_vec()
