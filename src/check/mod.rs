@@ -10,6 +10,7 @@
 pub mod code;
 mod db;
 pub mod default_expr;
+pub mod expr_meaning;
 mod facts;
 mod judge;
 pub mod migrations;
