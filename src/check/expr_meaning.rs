@@ -33,6 +33,11 @@
 //!    for an IN list) are dropped; a column's cast to `text` stays when a string literal of the
 //!    text ends in white space (there a `char(n)` column would compare otherwise). Every other
 //!    cast of a non-literal stays: `(a)::integer > 5` is not `a > 5`.
+//!    With the table's column types known ([`same_expression_on`], as every judge calls it),
+//!    a column's cast is decided by its type instead: a cast that keeps every value (`integer`
+//!    to `bigint` or `numeric`, `smallint` up, `real` to `double precision`, `varchar` to
+//!    `text`) is dropped — PostgreSQL prints `(price * (qty)::numeric)` for `price * qty` — and
+//!    any other stays, `character(n)` to `text` included.
 //! 5. `x IN (a, b)` is `x = ANY (ARRAY[a, b])` and `x NOT IN (a, b)` is `x <> ALL (ARRAY[a, b])`,
 //!    split as PostgreSQL splits them (an item that reads a column is its own `x = item`, a
 //!    one-item list is `x = a`). `x BETWEEN a AND b` is `x >= a AND x <= b`, `NOT BETWEEN` is
@@ -54,11 +59,11 @@
 //! What is not recognized, knowingly (each a "different" the plan can fix by writing what the
 //! catalog prints): literals PostgreSQL rewrites on input (`'2024-1-1'` prints as `'2024-01-01'`,
 //! a timestamp gains its time and zone); casts PostgreSQL adds to a column of another type
-//! (`(i)::numeric` when an integer column meets `1.5`); a date/time or float literal written
+//! (`(i)::numeric` when an integer column meets `1.5`) unless the column types are known; a date/time or float literal written
 //! without its type (rule 3); a varchar column compared with a string that ends in white space
 //! without its `::text` (rule 4).
 //!
-//! The one known false "same": without column types, the text cannot tell the `(col)::text`
+//! The one known false "same", only without column types ([`same_expression`]): the text cannot tell the `(col)::text`
 //! PostgreSQL prints for a varchar column from a cast written in the definition on a `char(n)`
 //! column, whose comparisons keep trailing blanks (`LIKE`, regular expressions, functions). A
 //! plan's `c LIKE 'a%'` therefore matches a definition's `c::text LIKE 'a%'` on such a column.
@@ -78,8 +83,25 @@ pub struct ExprError(pub String);
 
 /// Whether `expected` (as a person writes it) and `actual` (as the catalog prints it) mean the same.
 pub fn same_expression(expected: &str, actual: &str, backend: Backend) -> Result<bool, ExprError> {
-    let expected = read::read(expected, backend)?;
-    let actual = read::read(actual, backend)?;
+    same_expression_on(expected, actual, backend, &[])
+}
+
+/// As [`same_expression`], on a table whose columns (`name`, type as `format_type` prints it)
+/// are known: a cast of a column that changes no value (`(qty)::numeric` of an integer,
+/// `(code)::text` of a varchar) is then as if not written, and any other cast of a column
+/// (`(code)::text` of a `character(n)`) stays.
+pub fn same_expression_on(
+    expected: &str,
+    actual: &str,
+    backend: Backend,
+    columns: &[(&str, &str)],
+) -> Result<bool, ExprError> {
+    let column_types: read::ColumnTypes = columns
+        .iter()
+        .map(|(name, ty)| (fold(name, backend), ty.to_string()))
+        .collect();
+    let expected = read::read(expected, backend, &column_types)?;
+    let actual = read::read(actual, backend, &column_types)?;
     let bare_types = actual.node.bare_literal_types();
     let literal_types = actual
         .literal_casts
@@ -117,7 +139,18 @@ fn contains_all<'a>(available: impl Iterator<Item = &'a str>, needed: &[String])
 /// The normal form of an expression, for evidence and tests. Literals print without their
 /// types, which [`same_expression`] compares apart (rule 3).
 pub fn normal_form(text: &str, backend: Backend) -> Result<String, ExprError> {
-    Ok(read::read(text, backend)?.node.to_string())
+    Ok(read::read(text, backend, &read::ColumnTypes::new())?
+        .node
+        .to_string())
+}
+
+/// A catalog column name as the reader folds a name: the catalog keeps it exactly, and an
+/// expression's unquoted name folds to lower case (both ways on SQLite).
+fn fold(name: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => name.to_ascii_lowercase(),
+        Backend::Postgres => name.to_string(),
+    }
 }
 
 /// A normalized expression.

@@ -23,15 +23,17 @@ pub(super) struct Read {
     pub other_casts: Vec<String>,
 }
 
-/// Parses `text` as one expression and normalizes it.
-pub(super) fn read(text: &str, backend: Backend) -> Result<Read, ExprError> {
+/// Parses `text` as one expression and normalizes it. `columns` maps the table's column names
+/// (folded) to their types as `format_type` prints them, when they are known.
+pub(super) fn read(text: &str, backend: Backend, columns: &ColumnTypes) -> Result<Read, ExprError> {
     let expr = parse(text, backend)?;
-    let mut reader = Reader::new(backend, true);
+    let mut reader = Reader::new(backend, true, columns);
     let mut node = reader.node(&expr);
     // A `char(n)` column compared as text ignores no trailing blanks, compared as itself it
-    // does; the text cannot say which the column is, so with such a literal the cast stays.
+    // does; without the column's type the text cannot say which the column is, so with such a
+    // literal the cast stays.
     if reader.dropped_text_cast && node.has_text_with_trailing_space() {
-        reader = Reader::new(backend, false);
+        reader = Reader::new(backend, false, columns);
         node = reader.node(&expr);
     }
     Ok(Read {
@@ -67,7 +69,29 @@ fn type_name(data_type: &DataType) -> String {
         .unwrap_or_else(|_| text.to_lowercase())
 }
 
-struct Reader {
+/// A table's columns and their types (`format_type`), names folded as the backend folds them.
+pub(super) type ColumnTypes = std::collections::HashMap<String, String>;
+
+/// Whether a cast from a column of type `from` to `to` keeps every value as it is, so that
+/// `(qty)::numeric` is `qty` wherever PostgreSQL would add it: the widening casts PostgreSQL
+/// makes implicitly and that lose nothing. Lossy implicit casts (`integer` to `real`, `bigint`
+/// or `numeric` to `double precision`) and `character(n)` to `text` (which drops trailing
+/// blanks) are not among them.
+fn keeps_values(from: &str, to: &str) -> bool {
+    let from = from.split('(').next().unwrap_or(from);
+    match from {
+        "smallint" => matches!(to, "integer" | "bigint" | "numeric"),
+        "integer" => matches!(to, "bigint" | "numeric"),
+        "bigint" => to == "numeric",
+        "real" => to == "double precision",
+        "numeric" => to == "numeric",
+        "character varying" | "text" => to == "text",
+        _ => false,
+    }
+}
+
+struct Reader<'a> {
+    column_types: &'a ColumnTypes,
     backend: Backend,
     literal_casts: Vec<String>,
     other_casts: Vec<String>,
@@ -77,9 +101,10 @@ struct Reader {
     dropped_text_cast: bool,
 }
 
-impl Reader {
-    fn new(backend: Backend, drop_text_casts: bool) -> Reader {
+impl<'a> Reader<'a> {
+    fn new(backend: Backend, drop_text_casts: bool, column_types: &'a ColumnTypes) -> Reader<'a> {
         Reader {
+            column_types,
             backend,
             literal_casts: Vec::new(),
             other_casts: Vec::new(),
@@ -330,6 +355,23 @@ impl Reader {
                 }
                 literal.types.push(to);
                 Node::Literal(literal)
+            }
+            // With the column's type known: a cast that changes no value is as if not written
+            // (PostgreSQL prints `(price * (qty)::numeric)` for `price * qty`); any other stays.
+            Node::Column(ref path)
+                if self.backend == Backend::Postgres
+                    && path.len() == 1
+                    && self.column_types.contains_key(&path[0]) =>
+            {
+                if self
+                    .column_types
+                    .get(&path[0])
+                    .is_some_and(|from| keeps_values(from, &to))
+                {
+                    inner
+                } else {
+                    Node::Cast(Box::new(inner), to)
+                }
             }
             // PostgreSQL prints a varchar column compared with text as `(col)::text`.
             Node::Column(_)

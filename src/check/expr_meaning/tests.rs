@@ -184,3 +184,25 @@ fn unreadable_text_is_an_error_naming_it() {
     }
     assert!(same_expression("a = 1", "a = = 1", Backend::Sqlite).is_err());
 }
+
+#[test]
+fn with_column_types_a_cast_that_keeps_every_value_is_as_if_not_written() {
+    let columns = [
+        ("price", "numeric(10,2)"),
+        ("qty", "integer"),
+        ("c", "character(3)"),
+        ("v", "character varying(20)"),
+        ("f", "double precision"),
+    ];
+    let same = |expected: &str, actual: &str| {
+        super::same_expression_on(expected, actual, Backend::Postgres, &columns).unwrap()
+    };
+    assert!(same("price * qty", "(price * (qty)::numeric)"));
+    assert!(same("v LIKE 'a%'", "((v)::text ~~ 'a%'::text)"));
+    assert!(same("v = 'a '", "((v)::text = 'a '::text)"));
+    // char(n) read as text keeps trailing blanks it would otherwise ignore: not the same.
+    assert!(!same("c LIKE 'a%'", "((c)::text ~~ 'a%'::text)"));
+    // A cast that rounds is never dropped.
+    assert!(!same("f > 5", "((f)::bigint > 5)"));
+    assert!(!same("qty > 5", "((qty)::real > (5)::double precision)"));
+}
