@@ -601,6 +601,15 @@ fn table(i: usize) -> String {
 
 async fn create_schema(url: &str, tables: usize) {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TYPE bench_status AS ENUM ('new', 'active', 'done'); \
+         CREATE SEQUENCE bench_seq; \
+         CREATE FUNCTION bench_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         DO $$ BEGIN CREATE ROLE bench_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     let mut batch = String::new();
     for i in 0..tables {
         let columns: Vec<String> = COLUMNS
@@ -613,6 +622,14 @@ async fn create_schema(url: &str, tables: usize) {
         let _ = write!(batch, "CREATE TABLE {} ({});", table(i), columns.join(", "));
         if i % 10 == 0 {
             let _ = write!(batch, "CREATE INDEX ON {} (status, created_at);", table(i));
+            // The vocabulary's objects on every tenth table: keys, a check, a trigger.
+            let _ = write!(
+                batch,
+                "ALTER TABLE {t} ADD PRIMARY KEY (id), ADD CONSTRAINT {t}_amount CHECK (amount >= 0); \
+                 CREATE TRIGGER {t}_touch BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION bench_touch(); \
+                 CREATE VIEW {t}_v AS SELECT id, name FROM {t}; GRANT SELECT ON {t} TO bench_reader;",
+                t = table(i)
+            );
         }
         if i < 20 {
             let _ = write!(
@@ -635,14 +652,44 @@ async fn create_schema(url: &str, tables: usize) {
     .unwrap();
 }
 
-/// `checks` checks of mixed kinds, one task each: mostly `column_exists` with type and default.
+/// `checks` checks of mixed kinds, one task each: mostly `column_exists` with type and default,
+/// and one in ten of the vocabulary (constraints, enums, views, functions, triggers,
+/// privileges, extensions, sequences, `rows_match`).
 fn generate_plan(checks: usize, tables: usize) -> Value {
     let mut tasks = Vec::with_capacity(checks);
     for i in 0..checks {
         let t = table((i * 7) % tables);
         let (name, ty, default) = COLUMNS[i % COLUMNS.len()];
+        // Every tenth table carries the vocabulary's objects.
+        let tenth = table((i % (tables / 10).max(1)) * 10);
         let check = match i % 100 {
-            0..=79 => {
+            70 => {
+                json!({ "kind": "constraint_exists", "table": tenth, "type": "primary_key", "columns": ["id"] })
+            }
+            71 => {
+                json!({ "kind": "constraint_exists", "table": tenth, "type": "check", "expression": "amount >= 0" })
+            }
+            72 => {
+                json!({ "kind": "enum_values", "type": "bench_status", "values": ["new", "active", "done"] })
+            }
+            73 => {
+                json!({ "kind": "view_exists", "view": format!("{tenth}_v"), "columns": ["id", "name"] })
+            }
+            74 => {
+                json!({ "kind": "function_exists", "name": "bench_touch", "args": [], "returns": "trigger" })
+            }
+            75 => {
+                json!({ "kind": "trigger_exists", "table": tenth, "name": format!("{tenth}_touch"), "function": "bench_touch" })
+            }
+            76 => {
+                json!({ "kind": "privilege", "role": "bench_reader", "table": tenth, "privileges": ["SELECT"], "has": true })
+            }
+            77 => json!({ "kind": "extension_exists", "extension": "plpgsql" }),
+            78 => json!({ "kind": "sequence_exists", "sequence": "bench_seq" }),
+            79 => {
+                json!({ "kind": "rows_match", "query": format!("SELECT id FROM {t} WHERE amount < 0"), "expect": "empty" })
+            }
+            0..=69 => {
                 let mut c =
                     json!({ "kind": "column_exists", "table": t, "column": name, "type": ty });
                 if let Some(d) = default {
@@ -752,6 +799,16 @@ fn pgtap_assertion(check: &Value) -> String {
         "index_exists" => format!("SELECT ok(EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = {}), 'x');", quote(t)),
         "row_count" => format!("SELECT ok((SELECT count(*) FROM {t}) >= 1, 'x');"),
         "migration_version" => "SELECT ok(EXISTS (SELECT 1 FROM alembic_version WHERE version_num = 'c85140124625'), 'x');".into(),
+        "constraint_exists" if check["type"] == "primary_key" => format!("SELECT col_is_pk('public', {}, 'id', 'x');", quote(t)),
+        "constraint_exists" => format!("SELECT has_check('public', {}, 'x');", quote(t)),
+        "enum_values" => "SELECT enum_has_labels('public', 'bench_status', ARRAY['new', 'active', 'done'], 'x');".into(),
+        "view_exists" => format!("SELECT has_view('public', {}, 'x');", quote(check["view"].as_str().unwrap_or_default())),
+        "function_exists" => "SELECT has_function('public', 'bench_touch', ARRAY[]::name[], 'x');".into(),
+        "trigger_exists" => format!("SELECT has_trigger('public', {}, {}, 'x');", quote(t), quote(check["name"].as_str().unwrap_or_default())),
+        "privilege" => format!("SELECT ok(has_table_privilege('bench_reader', {}, 'SELECT'), 'x');", quote(t)),
+        "extension_exists" => "SELECT has_extension('plpgsql', 'x');".into(),
+        "sequence_exists" => "SELECT has_sequence('public', 'bench_seq', 'x');".into(),
+        "rows_match" => format!("SELECT is_empty({}, 'x');", quote(check["query"].as_str().unwrap_or_default())),
         _ => format!("SELECT ok(({}), 'x');", check["query"].as_str().unwrap()),
     }
 }

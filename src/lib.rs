@@ -67,4 +67,12 @@ impl Backend {
             Backend::Sqlite => "sqlite",
         }
     }
+
+    /// As people write it: `PostgreSQL`, `SQLite`.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "PostgreSQL",
+            Backend::Sqlite => "SQLite",
+        }
+    }
 }

@@ -600,3 +600,57 @@ fn plan_paths_that_leave_the_code_root_are_refused_at_validation() {
         assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
     }
 }
+
+#[test]
+fn plan_validate_for_sqlite_warns_about_checks_that_cannot_exist_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = serde_json::json!({
+        "version": 1, "title": "t",
+        "days": [{"day": 1, "title": "d"}], "phases": [{"id": "p", "title": "p"}],
+        "tasks": [{"id": "add-enum", "title": "t", "day": 1, "phase": "p", "priority": "high", "checks": [
+            {"id": "labels", "kind": "enum_values", "type": "status", "values": ["a"]},
+            {"id": "fk", "kind": "constraint_exists", "table": "t", "type": "foreign_key"}
+        ], "fix": {"sql": "select 1", "guards": [
+            {"id": "grant", "kind": "privilege", "role": "r", "table": "t", "privileges": ["SELECT"], "has": true}
+        ]}}]
+    });
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, plan.to_string()).unwrap();
+    let out = remtrack(&[
+        "plan",
+        "validate",
+        "--backend",
+        "sqlite",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings do not fail validation"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning: tasks[0].checks[0] (add-enum/labels): enum types do not exist on SQLite: this enum_values check will be an error there"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: tasks[0].fix.guards[0] (add-enum/grant): privileges do not exist on SQLite"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("(add-enum/fk)"), "{stderr}");
+    let out = remtrack(&[
+        "plan",
+        "validate",
+        "--backend",
+        "postgres",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+}

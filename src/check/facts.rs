@@ -7,7 +7,7 @@ use super::needs::DataItem;
 /// What kind of relation a catalog entry is; only tables count for `table_exists`, but every
 /// kind takes part in name resolution, as in PostgreSQL (a sequence `assets` earlier on the
 /// search path hides a table `assets` later on it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RelationKind {
     Table,
     PartitionedTable,
@@ -17,12 +17,25 @@ pub enum RelationKind {
     Sequence,
     Index,
     CompositeType,
+    #[default]
     Other,
 }
 
 impl RelationKind {
     pub fn is_table(self) -> bool {
         matches!(self, RelationKind::Table | RelationKind::PartitionedTable)
+    }
+
+    /// Whether it has rows one may be granted to read: tables, views, foreign tables.
+    pub fn is_readable_kind(self) -> bool {
+        matches!(
+            self,
+            RelationKind::Table
+                | RelationKind::PartitionedTable
+                | RelationKind::View
+                | RelationKind::MaterializedView
+                | RelationKind::ForeignTable
+        )
     }
 
     pub fn noun(self) -> &'static str {
@@ -53,6 +66,108 @@ pub struct Column {
     pub type_oid: Option<u32>,
     /// `GENERATED … AS IDENTITY`: the column takes its values from a sequence.
     pub identity: bool,
+    /// How an identity column takes its values (`None` when not known or not one).
+    pub identity_kind: Option<crate::plan::Identity>,
+    /// A generated column: `default` holds its expression, which is not a default.
+    pub generated: bool,
+    /// Collation and comment: read only for the columns of tables a check asks about.
+    pub details: Option<ColumnDetails>,
+}
+
+/// What only some checks ask of a column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnDetails {
+    /// `None`: the type's default collation.
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// A table constraint as the catalog keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub name: String,
+    pub constraint_type: crate::plan::ConstraintType,
+    /// The constrained columns, in order.
+    pub columns: Vec<String>,
+    /// Foreign keys: `(schema, table)` referenced, its columns, and the actions.
+    pub references: Option<ForeignKeyTarget>,
+    /// Check constraints: the expression as the catalog prints it.
+    pub expression: Option<String>,
+    pub validated: bool,
+    /// The whole definition as the catalog prints it, for evidence.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyTarget {
+    pub schema: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub on_delete: crate::plan::ReferentialAction,
+    pub on_update: crate::plan::ReferentialAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    pub name: String,
+    /// `(schema, name)` of the function it runs (PostgreSQL).
+    pub function: Option<(String, String)>,
+    pub enabled: bool,
+}
+
+/// A type of a name an `enum_values` check uses, in any schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeEntry {
+    pub schema: String,
+    pub name: String,
+    /// `enum`, `domain`, `composite`, `base`, …
+    pub kind: String,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub name: String,
+    /// The installed version, `None` when not installed.
+    pub installed: Option<String>,
+    pub schema: Option<String>,
+    /// The version `CREATE EXTENSION` would install, when the server has it.
+    pub available: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaEntry {
+    pub name: String,
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    /// `function`, `procedure`, `aggregate`, `window function`.
+    pub kind: String,
+    /// Input argument types as the catalog formats them.
+    pub args: Vec<String>,
+    /// `integer`, `SETOF assets`, `trigger`, `TABLE(id integer)`.
+    pub result: String,
+    pub language: String,
+    pub security_definer: bool,
+}
+
+/// What a role holds on one object of the name a `privilege` check asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: String,
+    pub object: crate::plan::PrivilegeObject,
+    pub schema: String,
+    pub name: String,
+    /// A function's argument types, to tell overloads apart.
+    pub signature: Option<String>,
+    /// Of the privileges asked about, the ones the role holds (directly, through a role it
+    /// belongs to, or through PUBLIC), upper-case.
+    pub held: Vec<String>,
+    pub owner: String,
 }
 
 /// A type the plan names with its schema (`public.citext`), as the catalog knows it.
@@ -111,16 +226,24 @@ pub enum Resolved<'a> {
     Nothing,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Index {
     pub name: String,
     /// Key columns in order; `None` for an expression.
     pub columns: Vec<Option<String>>,
     /// False for an index a failed `CREATE INDEX CONCURRENTLY` left behind: it is not used.
     pub valid: bool,
+    pub unique: bool,
+    pub primary: bool,
+    /// A partial index's predicate as the catalog prints it.
+    pub predicate: Option<String>,
+    /// `btree`, `gin`, …
+    pub method: String,
+    /// `INCLUDE` columns, in order.
+    pub include: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Relation {
     pub schema: String,
     pub name: String,
@@ -129,6 +252,11 @@ pub struct Relation {
     pub readable: bool,
     pub columns: Vec<Column>,
     pub indexes: Vec<Index>,
+    /// Read only for tables a constraint or trigger check names.
+    pub constraints: Vec<Constraint>,
+    pub triggers: Vec<Trigger>,
+    /// A view's definition, read only for views a check names.
+    pub definition: Option<String>,
 }
 
 /// The catalog entries for every relation whose name (in any case, any schema) the plan uses,
@@ -140,6 +268,14 @@ pub struct SchemaSnapshot {
     pub search_path: SearchPath,
     /// Types the plan names with a schema.
     pub named_types: Vec<NamedType>,
+    /// The rest of the vocabulary, each read only for the names the plan uses.
+    pub types: Vec<TypeEntry>,
+    pub extensions: Vec<Extension>,
+    pub schemas: Vec<SchemaEntry>,
+    pub functions: Vec<Function>,
+    pub grants: Vec<Grant>,
+    /// The roles privilege checks name that exist (`PUBLIC` always does).
+    pub roles: Vec<String>,
 }
 
 impl SchemaSnapshot {
@@ -148,7 +284,7 @@ impl SchemaSnapshot {
         SchemaSnapshot {
             relations,
             search_path,
-            named_types: Vec::new(),
+            ..SchemaSnapshot::default()
         }
     }
 
@@ -272,5 +408,15 @@ impl DataFacts {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlOutcome {
     Value(serde_json::Value),
+    /// A `rows_match` query's rows (each its values in column order), at most as many as
+    /// were asked for.
+    Rows(Vec<Vec<serde_json::Value>>),
     Error(String),
+}
+
+/// One screened query to run: a `sql` check's single value, or up to `rows` rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryJob {
+    pub body: String,
+    pub rows: Option<usize>,
 }

@@ -2,12 +2,19 @@
 //! names to look up in the catalog, the tables whose indexes matter, and the data items (row
 //! counts, migration versions) to read once the catalog has said which tables exist.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::default_expr::sequences_named;
 use super::facts::{Relation, Resolved, SchemaSnapshot};
 use super::sqltype::{SqlType, parse_type};
-use crate::plan::{CheckSpec, ColumnRef, Plan, TableRef};
+use crate::plan::{CheckSpec, ColumnRef, Plan, PrivilegeObject, TableRef};
+
+/// The name part of `schema.name` (a trigger's function may be written either way).
+pub(crate) fn unqualified(name: &str) -> String {
+    name.rsplit_once('.')
+        .map_or(name, |(_, last)| last)
+        .to_string()
+}
 
 /// What a refresh must read, gathered from every check and guard in the plan.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +26,15 @@ pub struct Needs {
     /// Type names the plan qualifies with a schema (`public.citext`): their oids are read so
     /// that a column's type can be told from a same-named type in another schema.
     pub type_names: Vec<String>,
+    /// Tables whose columns' collations and comments a check asks about.
+    pub detail_tables: Vec<String>,
+    /// Views whose definitions a check shows.
+    pub view_names: Vec<String>,
+    /// Tables whose constraints and triggers a check asks about.
+    pub constraint_tables: Vec<String>,
+    /// Types, extensions, schemas, functions, roles and grants the plan names (PostgreSQL),
+    /// as the catalog statement's JSON parameter.
+    pub vocabulary: Vocabulary,
     /// `(schema as the check names it, table)`: resolved against the catalog before reading.
     row_counts: BTreeSet<(Option<String>, String)>,
     migrations: BTreeSet<(Option<String>, String, String)>,
@@ -134,12 +150,34 @@ impl DataItem {
     }
 }
 
+/// The names of the vocabulary the plan uses, by what they name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Vocabulary {
+    pub types: BTreeSet<String>,
+    pub extensions: BTreeSet<String>,
+    pub schemas: BTreeSet<String>,
+    pub functions: BTreeSet<String>,
+    pub roles: BTreeSet<String>,
+    /// `[role, object kind, name, [privileges]]`, privileges only from the known list.
+    pub grants: BTreeSet<(String, String, String, Vec<String>)>,
+}
+
+impl Vocabulary {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
 impl Needs {
     pub fn of(plan: &Plan) -> Needs {
         let mut needs = Needs::default();
         let mut names = BTreeSet::new();
         let mut index_tables = BTreeSet::new();
         let mut type_names = BTreeSet::new();
+        let mut detail_tables = BTreeSet::new();
+        let mut view_names = BTreeSet::new();
+        let mut constraint_tables = BTreeSet::new();
+        let mut grants: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
         for check in plan.all_checks() {
             match &check.spec {
                 CheckSpec::TableExists(TableRef { table, .. })
@@ -153,6 +191,9 @@ impl Needs {
                 }
                 CheckSpec::ColumnExists(column) => {
                     names.insert(column.table.clone());
+                    if column.collation.is_some() || column.comment.is_some() {
+                        detail_tables.insert(column.table.clone());
+                    }
                     // A type named with its schema is told from its namesakes by oid.
                     if let Some(Ok(SqlType {
                         schema: Some(_),
@@ -200,6 +241,75 @@ impl Needs {
                 CheckSpec::ColumnsUnreferenced(columns) => {
                     names.insert(columns.table.clone());
                 }
+                CheckSpec::ConstraintExists(constraint)
+                | CheckSpec::ConstraintAbsent(constraint) => {
+                    names.insert(constraint.table.clone());
+                    constraint_tables.insert(constraint.table.clone());
+                    if let Some(references) = &constraint.references {
+                        names.insert(references.table.clone());
+                    }
+                }
+                CheckSpec::TriggerExists(trigger) | CheckSpec::TriggerAbsent(trigger) => {
+                    names.insert(trigger.table.clone());
+                    constraint_tables.insert(trigger.table.clone());
+                    if let Some(function) = &trigger.function {
+                        needs.vocabulary.functions.insert(unqualified(function));
+                    }
+                }
+                CheckSpec::ViewExists(view) | CheckSpec::ViewAbsent(view) => {
+                    names.insert(view.view.clone());
+                    view_names.insert(view.view.clone());
+                }
+                CheckSpec::SequenceExists(sequence) => {
+                    names.insert(sequence.sequence.clone());
+                }
+                CheckSpec::EnumValues(enumeration) => {
+                    needs.vocabulary.types.insert(enumeration.type_name.clone());
+                }
+                CheckSpec::ExtensionExists(extension) => {
+                    needs
+                        .vocabulary
+                        .extensions
+                        .insert(extension.extension.clone());
+                }
+                CheckSpec::SchemaExists(schema) | CheckSpec::SchemaAbsent(schema) => {
+                    needs.vocabulary.schemas.insert(schema.schema.clone());
+                }
+                CheckSpec::FunctionExists(function) | CheckSpec::FunctionAbsent(function) => {
+                    needs.vocabulary.functions.insert(function.name.clone());
+                }
+                CheckSpec::Privilege(privilege) => {
+                    let (object, name, _) = privilege.object();
+                    if matches!(object, PrivilegeObject::Table | PrivilegeObject::Sequence) {
+                        names.insert(name.to_string());
+                    }
+                    if object == PrivilegeObject::Function {
+                        needs.vocabulary.functions.insert(name.to_string());
+                    }
+                    if object == PrivilegeObject::Schema {
+                        needs.vocabulary.schemas.insert(name.to_string());
+                    }
+                    // PostgreSQL spells the pseudo-role in lower case only.
+                    let role = if privilege.role.eq_ignore_ascii_case("public") {
+                        "public".to_string()
+                    } else {
+                        privilege.role.clone()
+                    };
+                    // Only privileges PostgreSQL knows for the object reach the server: an
+                    // unknown one would fail the whole catalog statement.
+                    let known: Vec<String> = privilege
+                        .privilege_names()
+                        .into_iter()
+                        .filter(|p| object.privileges().contains(&p.as_str()))
+                        .collect();
+                    needs.vocabulary.roles.insert(role.clone());
+                    // One row per role and object, with every privilege any check asks.
+                    grants
+                        .entry((role, object.noun().to_string(), name.to_string()))
+                        .or_default()
+                        .extend(known);
+                }
+                CheckSpec::RowsMatch(_) => {}
                 // The code is read by the code pass, not by the database.
                 CheckSpec::Sql(_)
                 | CheckSpec::CodeAbsent(_)
@@ -211,6 +321,15 @@ impl Needs {
         needs.relation_names = names.into_iter().collect();
         needs.index_tables = index_tables.into_iter().collect();
         needs.type_names = type_names.into_iter().collect();
+        needs.detail_tables = detail_tables.into_iter().collect();
+        needs.view_names = view_names.into_iter().collect();
+        needs.constraint_tables = constraint_tables.into_iter().collect();
+        needs.vocabulary.grants = grants
+            .into_iter()
+            .map(|((role, kind, name), privileges)| {
+                (role, kind, name, privileges.into_iter().collect())
+            })
+            .collect();
         needs
     }
 

@@ -9,12 +9,12 @@ use time::OffsetDateTime;
 use super::code::{CodeFacts, CodeNeeds, CodeSource};
 use super::db::target::{Target, TargetError, seconds};
 use super::db::{postgres, sqlite};
-use super::facts::{SearchPath, SqlOutcome};
+use super::facts::{QueryJob, SearchPath, SqlOutcome};
 use super::judge::{Facts, judge, judge_code, judge_with_files};
 use super::needs::Needs;
 use super::{TaskVerdicts, Verdict, Verdicts, screen_check_sql};
 use crate::Backend;
-use crate::plan::{Check, CheckSpec, Plan, SqlCheck};
+use crate::plan::{Check, CheckSpec, Plan, RowsMatch, SqlCheck};
 
 /// The result of one refresh.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +148,7 @@ pub async fn refresh_with(
         {
             return verdict;
         }
-        let sql = matches!(check.spec, CheckSpec::Sql(_))
+        let sql = runs_query(&check.spec)
             .then(|| sql_outcomes.next())
             .flatten();
         judge(&check.spec, &facts, sql.as_ref())
@@ -192,9 +192,13 @@ fn judge_plan(plan: &Plan, mut verdict_of: impl FnMut(&Check) -> Verdict) -> Ver
     }
 }
 
+/// Whether the check runs a query of its own from the plan (`sql`, `rows_match`).
+fn runs_query(spec: &CheckSpec) -> bool {
+    matches!(spec, CheckSpec::Sql(_) | CheckSpec::RowsMatch(_))
+}
+
 fn sql_checks(plan: &Plan) -> impl Iterator<Item = &Check> {
-    plan.all_checks()
-        .filter(|check| matches!(check.spec, CheckSpec::Sql(_)))
+    plan.all_checks().filter(|check| runs_query(&check.spec))
 }
 
 /// Runs the `sql` checks, in plan order, and says how many statements that took. On
@@ -205,9 +209,9 @@ async fn run_sql_checks(
     specs: Vec<CheckSpec>,
 ) -> Result<(Vec<SqlOutcome>, usize), sqlx::Error> {
     let backend = target.backend();
-    let screened: Vec<Result<String, SqlOutcome>> =
+    let screened: Vec<Result<QueryJob, SqlOutcome>> =
         specs.iter().map(|spec| screen(spec, backend)).collect();
-    let bodies: Vec<String> = screened
+    let bodies: Vec<QueryJob> = screened
         .iter()
         .filter_map(|s| s.as_ref().ok().cloned())
         .collect();
@@ -236,7 +240,7 @@ async fn run_sql_checks(
         let target = target.clone();
         async move {
             match s {
-                Ok(body) => run_sql_body(&target, &body).await,
+                Ok(job) => run_sql_body(&target, &job).await,
                 Err(rejected) => Ok(rejected),
             }
         }
@@ -249,22 +253,25 @@ async fn run_sql_checks(
 }
 
 /// The check's query for this backend, screened; or the verdict's reason when there is none.
-fn screen(spec: &CheckSpec, backend: Backend) -> Result<String, SqlOutcome> {
-    let CheckSpec::Sql(SqlCheck { query, .. }) = spec else {
-        return Err(SqlOutcome::Error("not a sql check".into()));
+fn screen(spec: &CheckSpec, backend: Backend) -> Result<QueryJob, SqlOutcome> {
+    let (query, rows) = match spec {
+        CheckSpec::Sql(SqlCheck { query, .. }) => (query, None),
+        CheckSpec::RowsMatch(check @ RowsMatch { query, .. }) => (query, Some(check.row_cap())),
+        _ => return Err(SqlOutcome::Error("not a query check".into())),
     };
     let text = query
         .for_backend(backend)
         .ok_or_else(|| SqlOutcome::Error(format!("no query for {}", backend.name())))?;
-    screen_check_sql(text, backend).map_err(|rejection| SqlOutcome::Error(rejection.to_string()))
+    let body = screen_check_sql(text, backend)
+        .map_err(|rejection| SqlOutcome::Error(rejection.to_string()))?;
+    Ok(QueryJob { body, rows })
 }
 
-async fn run_sql_body(target: &Target, body: &str) -> Result<SqlOutcome, sqlx::Error> {
+async fn run_sql_body(target: &Target, job: &QueryJob) -> Result<SqlOutcome, sqlx::Error> {
     match target {
-        Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, body, *limits).await,
+        Target::Postgres { pool, limits, .. } => postgres::run_sql(pool, job, *limits).await,
         Target::Sqlite { pool, limits, .. } => {
-            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, body)).await
-            {
+            match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql(pool, job)).await {
                 Ok(outcome) => outcome,
                 Err(_) => Ok(SqlOutcome::Error(format!(
                     "timed out after {}",

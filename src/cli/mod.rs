@@ -61,12 +61,31 @@ pub enum PlanCommand {
         /// The plan file.
         #[arg(default_value = "plan.json")]
         file: PathBuf,
+        /// Also warn about checks that cannot be judged on this backend (enums, sequences,
+        /// functions, privileges… do not exist on SQLite).
+        #[arg(long, value_name = "postgres|sqlite")]
+        backend: Option<BackendArg>,
     },
     /// Print the JSON Schema of the plan format (committed as plan.schema.json).
     Schema,
     /// Print the demo's plan (the seed report's remediation), a starting point for your own:
     /// `remtrack plan example > plan.json`.
     Example,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Postgres,
+    Sqlite,
+}
+
+impl BackendArg {
+    fn backend(self) -> crate::Backend {
+        match self {
+            BackendArg::Postgres => crate::Backend::Postgres,
+            BackendArg::Sqlite => crate::Backend::Sqlite,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -352,7 +371,9 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Some(Command::Tui(args)) => runtime.block_on(tui_cmd::run_tui(&args)),
         None => runtime.block_on(tui_cmd::run_tui(&cli.tui)),
         Some(Command::Check(args)) => runtime.block_on(check_cmd::run(&args)),
-        Some(Command::Plan(PlanCommand::Validate { file })) => plan_cmd::validate(&file),
+        Some(Command::Plan(PlanCommand::Validate { file, backend })) => {
+            plan_cmd::validate(&file, backend.map(BackendArg::backend))
+        }
         Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
         Some(Command::Plan(PlanCommand::Example)) => {
             print!("{}", crate::demo::SHIPPED_PLAN);

@@ -5,6 +5,7 @@ mod load;
 mod model;
 mod references;
 mod shape;
+mod vocabulary;
 
 pub use issue::{PlanError, PlanIssue};
 pub use load::{load_plan, parse_plan, validate_value};

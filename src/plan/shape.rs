@@ -37,6 +37,8 @@ pub(crate) enum Ty {
     Globs,
     /// A plan's code root: relative to the plan's folder (`..` allowed), never absolute.
     CodeRoot,
+    /// `"empty"`, or a list of rows: each an array of scalars (or one scalar).
+    Rows,
     Object(&'static [Field]),
     ObjectList(&'static [Field]),
     Checks,
@@ -69,6 +71,66 @@ pub(crate) const PRIORITIES: &[&str] = &["high", "medium", "low"];
 pub(crate) const CLAIMS: &[&str] = &["done", "in_progress", "not_started"];
 /// The tools `migrations_applied` reads.
 pub(crate) const MIGRATION_TOOLS: &[&str] = &["alembic", "golang-migrate", "flyway", "sqitch"];
+pub(crate) const CONSTRAINT_TYPES: &[&str] = &[
+    "primary_key",
+    "foreign_key",
+    "unique",
+    "check",
+    "exclusion",
+    "not_null",
+];
+const REFERENTIAL_ACTIONS: &[&str] = &[
+    "no_action",
+    "restrict",
+    "cascade",
+    "set_null",
+    "set_default",
+];
+const ENUM_MATCHES: &[&str] = &["exactly", "contains"];
+const IDENTITIES: &[&str] = &["always", "by_default"];
+
+const REFERENCES: &[Field] = &[
+    req("table", Ty::Text),
+    opt("schema", Ty::Text),
+    opt("columns", Ty::TextList),
+    opt("on_delete", Ty::OneOf(REFERENTIAL_ACTIONS)),
+    opt("on_update", Ty::OneOf(REFERENTIAL_ACTIONS)),
+];
+
+const CONSTRAINT: &[Field] = &[
+    req("table", Ty::Text),
+    opt("schema", Ty::Text),
+    req("type", Ty::OneOf(CONSTRAINT_TYPES)),
+    opt("columns", Ty::TextList),
+    opt("name", Ty::Text),
+    opt("references", Ty::Object(REFERENCES)),
+    opt("expression", Ty::Text),
+    opt("validated", Ty::Bool),
+];
+
+const VIEW: &[Field] = &[
+    req("view", Ty::Text),
+    opt("schema", Ty::Text),
+    opt("materialized", Ty::Bool),
+    opt("columns", Ty::TextList),
+];
+
+const FUNCTION: &[Field] = &[
+    req("name", Ty::Text),
+    opt("schema", Ty::Text),
+    opt("args", Ty::TextList),
+    opt("returns", Ty::Text),
+    opt("language", Ty::Text),
+    opt("security_definer", Ty::Bool),
+];
+
+const TRIGGER: &[Field] = &[
+    req("table", Ty::Text),
+    opt("schema", Ty::Text),
+    req("name", Ty::Text),
+    opt("function", Ty::Text),
+    opt("enabled", Ty::Bool),
+];
 
 pub(crate) const PLAN: &[Field] = &[
     opt("$schema", Ty::AnyText),
@@ -154,6 +216,10 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
             opt("type", Ty::Text),
             opt("nullable", Ty::Bool),
             opt("default", Ty::Text),
+            opt("identity", Ty::OneOf(IDENTITIES)),
+            opt("generated", Ty::Text),
+            opt("collation", Ty::Text),
+            opt("comment", Ty::AnyText),
         ],
     ),
     (
@@ -171,6 +237,11 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
             opt("schema", Ty::Text),
             opt("columns", Ty::TextList),
             opt("name", Ty::Text),
+            opt("unique", Ty::Bool),
+            opt("where", Ty::Text),
+            opt("method", Ty::Text),
+            opt("include", Ty::TextList),
+            opt("valid", Ty::Bool),
         ],
     ),
     (
@@ -237,6 +308,53 @@ pub(crate) const CHECK_KINDS: &[(&str, &[Field])] = &[
             req("columns", Ty::TextList),
             opt("paths", Ty::Globs),
             opt("exclude", Ty::Globs),
+        ],
+    ),
+    ("constraint_exists", CONSTRAINT),
+    ("constraint_absent", CONSTRAINT),
+    (
+        "enum_values",
+        &[
+            req("type", Ty::Text),
+            opt("schema", Ty::Text),
+            req("values", Ty::TextList),
+            opt("match", Ty::OneOf(ENUM_MATCHES)),
+        ],
+    ),
+    ("view_exists", VIEW),
+    ("view_absent", VIEW),
+    (
+        "sequence_exists",
+        &[req("sequence", Ty::Text), opt("schema", Ty::Text)],
+    ),
+    (
+        "extension_exists",
+        &[req("extension", Ty::Text), opt("version", Ty::Text)],
+    ),
+    ("schema_exists", &[req("schema", Ty::Text)]),
+    ("schema_absent", &[req("schema", Ty::Text)]),
+    ("function_exists", FUNCTION),
+    ("function_absent", FUNCTION),
+    ("trigger_exists", TRIGGER),
+    ("trigger_absent", TRIGGER),
+    (
+        "privilege",
+        &[
+            req("role", Ty::Text),
+            opt("table", Ty::Text),
+            opt("sequence", Ty::Text),
+            opt("function", Ty::Text),
+            opt("schema", Ty::Text),
+            req("privileges", Ty::TextList),
+            req("has", Ty::Bool),
+        ],
+    ),
+    (
+        "rows_match",
+        &[
+            req("query", Ty::Sql),
+            req("expect", Ty::Rows),
+            opt("ordered", Ty::Bool),
         ],
     ),
 ];
@@ -461,6 +579,37 @@ impl ShapeChecker {
                 }
                 None => self.wrong(path, value, ty),
             },
+            Ty::Rows => match value {
+                Value::String(word) if word == "empty" => {}
+                Value::Array(rows) if rows.len() > crate::plan::MAX_EXPECTED_ROWS => self.report(
+                    path,
+                    format!(
+                        "{} rows expected: at most {} (a check compares a few rows; count the rest with row_count or sql)",
+                        rows.len(),
+                        crate::plan::MAX_EXPECTED_ROWS
+                    ),
+                ),
+                Value::Array(rows) => {
+                    for (index, row) in rows.iter().enumerate() {
+                        let at = path.index(index);
+                        match row {
+                            Value::Array(values) => {
+                                for (column, value) in values.iter().enumerate() {
+                                    if value.is_array() || value.is_object() {
+                                        self.wrong(&at.index(column), value, Ty::Scalar)
+                                    }
+                                }
+                            }
+                            Value::Object(_) => self.report(
+                                &at,
+                                "expected a row as an array of values in column order (or one value), found an object",
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => self.wrong(path, value, ty),
+            },
             Ty::Object(fields) => self.object(path, value, fields),
             Ty::ObjectList(fields) => match value.as_array() {
                 Some(items) => {
@@ -594,9 +743,13 @@ impl ShapeChecker {
                     _ => {}
                 }
             }
+            "constraint_exists" | "constraint_absent" => self.constraint_rules(path, map, kind),
+            "enum_values" => self.non_empty_list(path, map, "values"),
+            "view_exists" | "view_absent" => self.non_empty_list(path, map, "columns"),
+            "privilege" => self.privilege_rules(path, map),
             // The same screen as at run time, so that a query no check may run is reported
             // when the plan is validated, not later as a syntax error.
-            "sql" => match map.get("query") {
+            "sql" | "rows_match" => match map.get("query") {
                 Some(Value::String(text)) => {
                     self.screen_sql(&path.field("query"), text, crate::Backend::Postgres)
                 }
@@ -613,6 +766,119 @@ impl ShapeChecker {
                 _ => {}
             },
             _ => {}
+        }
+    }
+
+    fn non_empty_list(&mut self, path: &JsonPath, map: &Map<String, Value>, field: &str) {
+        if let Some(Value::Array(items)) = map.get(field)
+            && items.is_empty()
+        {
+            self.report(&path.field(field), "must not be empty");
+        }
+    }
+
+    fn constraint_rules(&mut self, path: &JsonPath, map: &Map<String, Value>, kind: &str) {
+        let constraint_type = map.get("type").and_then(Value::as_str).unwrap_or_default();
+        self.non_empty_list(path, map, "columns");
+        if map.contains_key("references") && constraint_type != "foreign_key" {
+            self.report(
+                &path.field("references"),
+                format!(
+                    "only a foreign_key references a table; this constraint is {constraint_type}"
+                ),
+            );
+        }
+        if map.contains_key("expression") && constraint_type != "check" {
+            self.report(
+                &path.field("expression"),
+                format!("only a check constraint has an expression; this constraint is {constraint_type}"),
+            );
+        }
+        if constraint_type == "not_null"
+            && map
+                .get("columns")
+                .and_then(Value::as_array)
+                .is_none_or(|columns| columns.len() != 1)
+        {
+            self.report(
+                path,
+                format!("{kind} of type not_null needs \"columns\" naming exactly one column"),
+            );
+        }
+        if let Some(Value::Object(references)) = map.get("references") {
+            self.non_empty_list(&path.field("references"), references, "columns");
+            let count = |v: Option<&Value>| v.and_then(Value::as_array).map(Vec::len);
+            if let (Some(ours), Some(theirs)) =
+                (count(map.get("columns")), count(references.get("columns")))
+                && ours != theirs
+            {
+                self.report(
+                    &path.field("references").field("columns"),
+                    format!("{theirs} referenced columns for {ours} columns: a foreign key pairs them one to one"),
+                );
+            }
+        }
+    }
+
+    fn privilege_rules(&mut self, path: &JsonPath, map: &Map<String, Value>) {
+        let objects: Vec<&str> = ["table", "sequence", "function"]
+            .into_iter()
+            .filter(|field| map.contains_key(*field))
+            .collect();
+        let object = match objects.as_slice() {
+            [] if map.contains_key("schema") => crate::plan::PrivilegeObject::Schema,
+            [] => {
+                self.report(
+                    path,
+                    "privilege needs the object: \"table\", \"sequence\", \"function\" or \"schema\"",
+                );
+                return;
+            }
+            ["table"] => crate::plan::PrivilegeObject::Table,
+            ["sequence"] => crate::plan::PrivilegeObject::Sequence,
+            ["function"] => crate::plan::PrivilegeObject::Function,
+            _ => {
+                self.report(
+                    path,
+                    format!(
+                        "privilege is about one object; it names {} (\"schema\" may qualify it)",
+                        objects.join(" and ")
+                    ),
+                );
+                return;
+            }
+        };
+        let Some(Value::Array(privileges)) = map.get("privileges") else {
+            return;
+        };
+        if privileges.is_empty() {
+            self.report(
+                &path.field("privileges"),
+                "must name at least one privilege",
+            );
+        }
+        let known = object.privileges();
+        for (index, privilege) in privileges.iter().enumerate() {
+            let Some(text) = privilege.as_str() else {
+                continue;
+            };
+            let upper = text.trim().to_ascii_uppercase();
+            if !known.contains(&upper.as_str()) {
+                // `nearest` compares in lower case.
+                let lower: Vec<String> = known.iter().map(|p| p.to_lowercase()).collect();
+                let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+                let hint = nearest(&upper, &lower)
+                    .map(|near| format!(" (did you mean \"{}\"?)", near.to_uppercase()))
+                    .unwrap_or_default();
+                self.report(
+                    &path.field("privileges").index(index),
+                    format!(
+                        "\"{text}\" is not a privilege on a {}: one of {}{hint}",
+                        object.noun(),
+                        known.join(", ")
+                    ),
+                );
+            }
         }
     }
 
@@ -680,6 +946,7 @@ fn expected(ty: Ty) -> String {
         Ty::RelPath => "a path relative to the code root".into(),
         Ty::Globs => "an array of globs relative to the code root".into(),
         Ty::CodeRoot => "a folder relative to the plan file's folder".into(),
+        Ty::Rows => "\"empty\" or an array of rows (each an array of values)".into(),
         Ty::Object(_) => "an object".into(),
         Ty::ObjectList(_) => "an array of objects".into(),
         Ty::Checks => "an array of checks".into(),

@@ -336,7 +336,25 @@ fn every_check_kind_in_the_shape_table_deserializes() {
         { "id": "m", "kind": "migrations_applied", "tool": "alembic", "dir": "backend/alembic/versions",
           "table": "alembic_version", "schema": "public" },
         { "id": "n", "kind": "columns_unreferenced", "table": "assets", "schema": "public",
-          "columns": ["session_id"], "paths": ["backend/app/**"], "exclude": ["**/tests/**"] }
+          "columns": ["session_id"], "paths": ["backend/app/**"], "exclude": ["**/tests/**"] },
+        { "id": "o", "kind": "constraint_exists", "table": "assets", "type": "foreign_key", "columns": ["flow_id"],
+          "name": "fk", "references": { "table": "flows", "schema": "s", "columns": ["id"], "on_delete": "cascade",
+          "on_update": "no_action" }, "validated": true },
+        { "id": "p", "kind": "constraint_absent", "table": "assets", "type": "check", "expression": "a > 0" },
+        { "id": "q", "kind": "enum_values", "type": "status", "schema": "s", "values": ["a"], "match": "contains" },
+        { "id": "r", "kind": "view_exists", "view": "v", "schema": "s", "materialized": true, "columns": ["a"] },
+        { "id": "s", "kind": "view_absent", "view": "v" },
+        { "id": "t", "kind": "sequence_exists", "sequence": "q", "schema": "s" },
+        { "id": "u", "kind": "extension_exists", "extension": "pg_trgm", "version": "1.6" },
+        { "id": "v", "kind": "schema_exists", "schema": "app" },
+        { "id": "w", "kind": "schema_absent", "schema": "staging" },
+        { "id": "x", "kind": "function_exists", "name": "f", "schema": "s", "args": ["int"], "returns": "void",
+          "language": "sql", "security_definer": false },
+        { "id": "y", "kind": "function_absent", "name": "f" },
+        { "id": "z", "kind": "trigger_exists", "table": "t", "name": "tr", "function": "s.f", "enabled": true },
+        { "id": "aa", "kind": "trigger_absent", "table": "t", "name": "tr" },
+        { "id": "ab", "kind": "privilege", "role": "reader", "table": "t", "schema": "s", "privileges": ["SELECT"], "has": true },
+        { "id": "ac", "kind": "rows_match", "query": "select 1", "expect": [[1], 2], "ordered": true }
     ]);
     let mut plan = minimal();
     plan["tasks"][0]["checks"] = checks;
@@ -393,5 +411,93 @@ fn the_version_and_a_range_say_what_they_need() {
     assert_issue(
         &plan,
         "timeline.revised_weeks: expected two whole numbers, [min, max]; found 1 number",
+    );
+}
+
+#[test]
+fn the_vocabulary_s_rules_name_the_field_and_what_is_expected() {
+    let mut plan = minimal();
+    plan["tasks"][0]["checks"] = json!([
+        { "id": "a", "kind": "constraint_exists", "table": "t", "type": "unique", "references": { "table": "u" } },
+        { "id": "b", "kind": "constraint_exists", "table": "t", "type": "foreign_key", "expression": "a > 0" },
+        { "id": "c", "kind": "constraint_exists", "table": "t", "type": "not_null" },
+        { "id": "d", "kind": "constraint_exists", "table": "t", "type": "foreign_key", "columns": ["a", "b"],
+          "references": { "table": "u", "columns": ["id"] } },
+        { "id": "e", "kind": "constraint_exists", "table": "t", "type": "primary-key" },
+        { "id": "f", "kind": "privilege", "role": "r", "table": "t", "function": "f", "privileges": ["SELECT"], "has": true },
+        { "id": "g", "kind": "privilege", "role": "r", "privileges": ["SELECT"], "has": true },
+        { "id": "h", "kind": "privilege", "role": "r", "sequence": "s", "privileges": ["DELETE", "USAGE"], "has": false },
+        { "id": "i", "kind": "privilege", "role": "r", "table": "t", "privileges": ["SELCT"], "has": true },
+        { "id": "j", "kind": "rows_match", "query": "select 1", "expect": "nothing" },
+        { "id": "k", "kind": "rows_match", "query": "select 1", "expect": [{ "a": 1 }] },
+        { "id": "l", "kind": "rows_match", "query": "delete from t", "expect": "empty" },
+        { "id": "m", "kind": "enum_values", "type": "e", "values": [] },
+        { "id": "n", "kind": "constraint_exists", "table": "t", "type": "foreign_key",
+          "references": { "table": "u", "on_delete": "SET NULL" } },
+        { "id": "o", "kind": "column_exists", "table": "t", "column": "c", "identity": "yes" }
+    ]);
+    for expected in [
+        "tasks[0].checks[0].references: only a foreign_key references a table; this constraint is unique",
+        "tasks[0].checks[1].expression: only a check constraint has an expression; this constraint is foreign_key",
+        "tasks[0].checks[2]: constraint_exists of type not_null needs \"columns\" naming exactly one column",
+        "tasks[0].checks[3].references.columns: 1 referenced columns for 2 columns: a foreign key pairs them one to one",
+        "tasks[0].checks[4].type: \"primary-key\" is not one of primary_key, foreign_key, unique, check, exclusion, not_null (did you mean \"primary_key\"?)",
+        "tasks[0].checks[5]: privilege is about one object; it names table and function (\"schema\" may qualify it)",
+        "tasks[0].checks[6]: privilege needs the object: \"table\", \"sequence\", \"function\" or \"schema\"",
+        "tasks[0].checks[7].privileges[0]: \"DELETE\" is not a privilege on a sequence: one of USAGE, SELECT, UPDATE",
+        "tasks[0].checks[8].privileges[0]: \"SELCT\" is not a privilege on a table: one of SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER (did you mean \"SELECT\"?)",
+        "tasks[0].checks[9].expect: expected \"empty\" or an array of rows (each an array of values), found a string",
+        "tasks[0].checks[10].expect[0]: expected a row as an array of values in column order (or one value), found an object",
+        "tasks[0].checks[12].values: must not be empty",
+        "tasks[0].checks[14].identity: \"yes\" is not one of always, by_default",
+    ] {
+        assert_issue(&plan, expected);
+    }
+    let issues = issues_of(&plan);
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.starts_with("tasks[0].checks[11].query: a check must be one SELECT")),
+        "{issues:#?}"
+    );
+    assert!(
+        issues.iter().any(|i| i
+            .starts_with("tasks[0].checks[13].references.on_delete: \"SET NULL\" is not one of")),
+        "{issues:#?}"
+    );
+}
+
+#[test]
+fn checks_that_cannot_exist_on_sqlite_are_named_and_the_rest_are_not() {
+    let mut plan = minimal();
+    plan["tasks"][0]["checks"] = json!([
+        { "id": "e", "kind": "enum_values", "type": "e", "values": ["a"] },
+        { "id": "f", "kind": "constraint_exists", "table": "t", "type": "foreign_key" },
+        { "id": "i", "kind": "column_exists", "table": "t", "column": "c", "identity": "always" },
+        { "id": "g", "kind": "index_exists", "table": "t", "columns": ["c"], "method": "GIN" },
+        { "id": "b", "kind": "index_exists", "table": "t", "columns": ["c"], "method": "BTREE" }
+    ]);
+    plan["risks"] = json!([]);
+    let loaded = parse_plan(plan.to_string().as_bytes(), Path::new("p.json")).unwrap();
+    let unavailable: Vec<Option<&str>> = loaded.tasks[0]
+        .checks
+        .iter()
+        .map(|c| c.spec.unavailable_on(crate::Backend::Sqlite))
+        .collect();
+    assert_eq!(
+        unavailable,
+        [
+            Some("enum types"),
+            None,
+            Some("identity columns"),
+            Some("index methods other than btree"),
+            None
+        ]
+    );
+    assert!(
+        loaded.tasks[0]
+            .checks
+            .iter()
+            .all(|c| c.spec.unavailable_on(crate::Backend::Postgres).is_none())
     );
 }

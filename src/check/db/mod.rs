@@ -4,6 +4,9 @@
 
 pub mod conninfo;
 pub(super) mod pg_catalog;
+mod pg_vocabulary;
 pub(super) mod postgres;
 pub(super) mod sqlite;
+mod sqlite_ddl;
+mod sqlite_objects;
 pub(super) mod target;

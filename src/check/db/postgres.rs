@@ -12,7 +12,7 @@ use super::pg_catalog::{
     CASE_VARIANTS_QUERY, CATALOG_QUERY, relations_from_rows, snapshot_from_rows,
 };
 use super::target::seconds;
-use crate::check::facts::{DataFacts, SchemaSnapshot, SqlOutcome};
+use crate::check::facts::{DataFacts, QueryJob, SchemaSnapshot, SqlOutcome};
 use crate::check::needs::{DataItem, Needs};
 
 /// Row counts (no column) and column values, one row per item, in one statement.
@@ -45,6 +45,10 @@ pub(crate) async fn snapshot(
         .bind(needs.relation_names.clone())
         .bind(needs.index_tables.clone())
         .bind(needs.type_names.clone())
+        .bind(needs.detail_tables.clone())
+        .bind(needs.view_names.clone())
+        .bind(needs.constraint_tables.clone())
+        .bind(needs.vocabulary.to_json())
         .fetch_all(&mut *tx)
         .await?;
     let mut schema = snapshot_from_rows(&rows)?;
@@ -60,6 +64,10 @@ pub(crate) async fn snapshot(
             .bind(variants.lowered)
             .bind(needs.index_tables.clone())
             .bind(Vec::<String>::new())
+            .bind(needs.detail_tables.clone())
+            .bind(needs.view_names.clone())
+            .bind(needs.constraint_tables.clone())
+            .bind(serde_json::Value::Null)
             .bind(variants.from)
             .bind(variants.to)
             .fetch_all(&mut *tx)
@@ -153,13 +161,27 @@ async fn data_query(
 /// first column's value as JSON (`v`), at most two rows. The newlines keep a trailing `--`
 /// comment in the check from swallowing the parenthesis; json (not jsonb) keeps duplicate column
 /// names, so `SELECT 1, 2` counts as two columns.
-fn wrapped(ord: usize, body: &str) -> String {
-    format!(
-        "SELECT {ord}::int8 AS ord, \
-                (SELECT count(*) FROM json_each(row_to_json(remtrack_check))) AS n, \
-                (SELECT value FROM json_each(row_to_json(remtrack_check)) LIMIT 1) AS v \
-           FROM (\n{body}\n) AS remtrack_check LIMIT 2"
-    )
+///
+/// A `rows_match` query yields one row, `n` null and `v` its first rows in the order returned,
+/// each as the array of its values (again json, so duplicate names keep their places).
+fn wrapped(ord: usize, job: &QueryJob) -> String {
+    let body = &job.body;
+    match job.rows {
+        None => format!(
+            "SELECT {ord}::int8 AS ord, \
+                    (SELECT count(*) FROM json_each(row_to_json(remtrack_check))) AS n, \
+                    (SELECT value FROM json_each(row_to_json(remtrack_check)) LIMIT 1) AS v \
+               FROM (\n{body}\n) AS remtrack_check LIMIT 2"
+        ),
+        Some(cap) => format!(
+            "SELECT {ord}::int8 AS ord, NULL::int8 AS n, \
+                    (SELECT coalesce(json_agg((SELECT json_agg(value) \
+                                                 FROM json_each(row_to_json(remtrack_rows.r))) \
+                                              ORDER BY remtrack_rows.remtrack_at), '[]'::json) \
+                       FROM (SELECT remtrack_row AS r, row_number() OVER () AS remtrack_at \
+                               FROM (\n{body}\n) AS remtrack_row LIMIT {cap}) AS remtrack_rows) AS v"
+        ),
+    }
 }
 
 /// The outcome of one check from the rows its wrapped query returned.
@@ -167,12 +189,27 @@ fn outcome_of(rows: &[&PgRow]) -> Result<SqlOutcome, sqlx::Error> {
     Ok(match rows {
         [] => SqlOutcome::Error("returned no rows, expected one row with one column".into()),
         [row] => {
-            let columns: i64 = row.try_get("n")?;
+            let columns: Option<i64> = row.try_get("n")?;
             let value: Option<Value> = row.try_get("v")?;
-            if columns == 1 {
-                SqlOutcome::Value(value.unwrap_or(Value::Null))
-            } else {
-                SqlOutcome::Error(format!("returned {columns} columns, expected one"))
+            match columns {
+                None => SqlOutcome::Rows(
+                    value
+                        .and_then(|v| match v {
+                            Value::Array(rows) => Some(rows),
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|row| match row {
+                            Value::Array(values) => values,
+                            other => vec![other],
+                        })
+                        .collect(),
+                ),
+                Some(1) => SqlOutcome::Value(value.unwrap_or(Value::Null)),
+                Some(columns) => {
+                    SqlOutcome::Error(format!("returned {columns} columns, expected one"))
+                }
             }
         }
         _ => SqlOutcome::Error("returned more than one row, expected one".into()),
@@ -182,11 +219,11 @@ fn outcome_of(rows: &[&PgRow]) -> Result<SqlOutcome, sqlx::Error> {
 /// Runs one screened `sql` check and returns its single value as JSON.
 pub(crate) async fn run_sql(
     pool: &PgPool,
-    body: &str,
+    job: &QueryJob,
     limits: crate::check::Limits,
 ) -> Result<SqlOutcome, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    let result = sqlx::query(&wrapped(0, body))
+    let result = sqlx::query(&wrapped(0, job))
         .persistent(false)
         .fetch_all(&mut *tx)
         .await;
@@ -205,12 +242,12 @@ pub(crate) async fn run_sql(
 /// one, so that each check gets its own verdict.
 pub(crate) async fn run_sql_batch(
     pool: &PgPool,
-    bodies: &[String],
+    bodies: &[QueryJob],
 ) -> Result<Option<Vec<SqlOutcome>>, sqlx::Error> {
     let statement = bodies
         .iter()
         .enumerate()
-        .map(|(ord, body)| format!("({})", wrapped(ord, body)))
+        .map(|(ord, job)| format!("({})", wrapped(ord, job)))
         .collect::<Vec<_>>()
         .join("\nUNION ALL\n");
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;

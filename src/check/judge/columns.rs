@@ -1,12 +1,76 @@
 //! `column_exists` (with type, nullability and default compared by meaning) and `column_absent`.
 
-use super::Facts;
 use super::column_type::default_mismatch;
 use super::column_type::type_mismatch;
+use super::{Facts, column_types};
 use crate::check::Verdict;
 use crate::check::default_expr::parse_default;
-use crate::check::facts::Resolved;
+use crate::check::expr_meaning::same_expression_on;
+use crate::check::facts::{Column, Resolved};
 use crate::plan::{ColumnExists, ColumnRef};
+
+/// What differs in identity, generation, collation and comment.
+fn details_mismatch(
+    facts: &Facts<'_>,
+    spec: &ColumnExists,
+    found: &Column,
+    columns: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    if let Some(expected) = spec.identity
+        && found.identity_kind != Some(expected)
+    {
+        problems.push(match found.identity_kind {
+            Some(actual) => format!("column is {}, expected {}", actual.sql(), expected.sql()),
+            None => format!(
+                "column is not an identity column, expected {}",
+                expected.sql()
+            ),
+        });
+    }
+    if let Some(expected) = &spec.generated {
+        match (&found.default, found.generated) {
+            (Some(actual), true) => {
+                match same_expression_on(expected, actual, facts.backend, columns) {
+                    Ok(true) => {}
+                    Ok(false) => problems.push(format!(
+                        "column is generated as {actual}, expected {expected}"
+                    )),
+                    Err(why) => {
+                        return Err(format!("cannot compare the generated expression: {why}"));
+                    }
+                }
+            }
+            _ => problems.push(format!(
+                "column is not generated, expected generated as {expected}"
+            )),
+        }
+    }
+    let details = found.details.clone().unwrap_or_default();
+    if let Some(expected) = &spec.collation {
+        let expected = expected.trim_matches('"');
+        let default = expected.eq_ignore_ascii_case("default");
+        let same = match &details.collation {
+            Some(actual) => actual == expected,
+            None => default,
+        };
+        if !same {
+            problems.push(format!(
+                "collation is {}, expected {expected}",
+                details.collation.as_deref().unwrap_or("the default")
+            ));
+        }
+    }
+    if let Some(expected) = &spec.comment
+        && details.comment.as_deref().unwrap_or_default() != expected
+    {
+        problems.push(match &details.comment {
+            Some(actual) => format!("comment is {actual:?}, expected {expected:?}"),
+            None => format!("no comment, expected {expected:?}"),
+        });
+    }
+    Ok(problems)
+}
 
 pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     let column = &spec.column;
@@ -49,9 +113,19 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
             "column is nullable, expected NOT NULL".to_string()
         });
     }
+    // A generated column's expression is kept where a default is: it is not a default.
+    let found_default = if found.generated {
+        None
+    } else {
+        found.default.as_ref()
+    };
+    match details_mismatch(facts, spec, found, &column_types(relation)) {
+        Ok(more) => problems.extend(more),
+        Err(why) => return Verdict::error(why),
+    }
     let mut expected_default = None;
     if let Some(expected) = &spec.default {
-        match &found.default {
+        match found_default {
             Some(actual) => match default_mismatch(facts, expected, actual, found) {
                 Ok((differs, canonical)) => {
                     if differs {
@@ -72,7 +146,17 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     let verdict = if problems.is_empty() {
         let mut described = found.data_type.clone();
         if let Some(default) = &found.default {
-            described.push_str(&format!(", default {default}"));
+            if found.generated {
+                described.push_str(&format!(", generated always as {default}"));
+            } else {
+                described.push_str(&format!(", default {default}"));
+            }
+        }
+        if let Some(identity) = found.identity_kind {
+            described.push_str(&format!(", {}", identity.sql().to_lowercase()));
+        }
+        if let Some(collation) = found.details.as_ref().and_then(|d| d.collation.as_ref()) {
+            described.push_str(&format!(", collate {collation}"));
         }
         if found.not_null {
             described.push_str(", not null");

@@ -6,9 +6,14 @@
 mod code;
 mod column_type;
 mod columns;
+mod constraints;
 mod data;
 mod indexes;
 mod migrations;
+mod objects;
+mod privileges;
+mod routines;
+mod rows;
 mod sql;
 mod tables;
 #[cfg(test)]
@@ -30,6 +35,12 @@ pub(crate) struct Facts<'a> {
 /// The verdict of `spec` given what the refresh found. `sql` is the outcome of the check's own
 /// query when it is a `sql` check.
 pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome>) -> Verdict {
+    if let Some(what) = spec.unavailable_on(facts.backend) {
+        return Verdict::error(format!(
+            "not available on {}: {what} do not exist there",
+            facts.backend.display_name()
+        ));
+    }
     let name = match spec {
         CheckSpec::MigrationVersion(migration) => Some(migration.migration_table()),
         other => other.table(),
@@ -49,6 +60,21 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
         CheckSpec::RowCount(count) => data::row_count(facts, count),
         CheckSpec::MigrationVersion(migration) => data::migration_version(facts, migration),
         CheckSpec::Sql(check) => sql::sql_verdict(sql, check, facts.backend),
+        CheckSpec::RowsMatch(check) => rows::rows_match(sql, check, facts.backend),
+        CheckSpec::ConstraintExists(spec) => constraints::constraint_exists(facts, spec),
+        CheckSpec::ConstraintAbsent(spec) => constraints::constraint_absent(facts, spec),
+        CheckSpec::EnumValues(spec) => objects::enum_values(facts, spec),
+        CheckSpec::ViewExists(spec) => objects::view_exists(facts, spec),
+        CheckSpec::ViewAbsent(spec) => objects::view_absent(facts, spec),
+        CheckSpec::SequenceExists(spec) => objects::sequence_exists(facts, spec),
+        CheckSpec::ExtensionExists(spec) => objects::extension_exists(facts, spec),
+        CheckSpec::SchemaExists(spec) => objects::schema_exists(facts, spec),
+        CheckSpec::SchemaAbsent(spec) => objects::schema_absent(facts, spec),
+        CheckSpec::FunctionExists(spec) => routines::function_exists(facts, spec),
+        CheckSpec::FunctionAbsent(spec) => routines::function_absent(facts, spec),
+        CheckSpec::TriggerExists(spec) => routines::trigger_exists(facts, spec),
+        CheckSpec::TriggerAbsent(spec) => routines::trigger_absent(facts, spec),
+        CheckSpec::Privilege(spec) => privileges::privilege(facts, spec),
         CheckSpec::CodeAbsent(_)
         | CheckSpec::CodePresent(_)
         | CheckSpec::PathExists(_)
@@ -254,6 +280,15 @@ impl<'a> Facts<'a> {
             )
         })
     }
+}
+
+/// A relation's columns and their types, for comparing expressions on it.
+fn column_types(relation: &Relation) -> Vec<(&str, &str)> {
+    relation
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.data_type.as_str()))
+        .collect()
 }
 
 fn rows(count: u64) -> String {

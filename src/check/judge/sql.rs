@@ -14,7 +14,7 @@ pub(super) fn sql_verdict(
     let expect = spec.expect.as_ref().unwrap_or(&Value::Bool(true));
     let sqlite = backend == crate::Backend::Sqlite;
     match outcome {
-        None => Verdict::error("query was not run in this refresh"),
+        None | Some(SqlOutcome::Rows(_)) => Verdict::error("query was not run in this refresh"),
         Some(SqlOutcome::Error(reason)) => Verdict::error(reason.clone()),
         Some(SqlOutcome::Value(actual)) => {
             // SQLite has no booleans: show its 0/1 as the boolean the check expects.
@@ -41,7 +41,7 @@ pub(super) fn sql_verdict(
 /// Equality by value: whole numbers exactly (an f64 cannot tell 2^53 + 1 from 2^53), other
 /// numbers numerically, and 0/1 as booleans on SQLite only, which has no booleans (on
 /// PostgreSQL a count of 1 is not `true`).
-fn values_match(actual: &Value, expect: &Value, sqlite: bool) -> bool {
+pub(super) fn values_match(actual: &Value, expect: &Value, sqlite: bool) -> bool {
     match (actual, expect) {
         (Value::Number(a), Value::Number(b)) => {
             match (a.as_i64(), b.as_i64(), a.as_u64(), b.as_u64()) {
@@ -61,7 +61,7 @@ fn values_match(actual: &Value, expect: &Value, sqlite: bool) -> bool {
     }
 }
 
-fn show_value(value: &Value) -> String {
+pub(super) fn show_value(value: &Value) -> String {
     match value {
         Value::String(text) => format!("'{text}'"),
         other => other.to_string(),

@@ -27,7 +27,7 @@ fn relation(schema: &str, name: &str, kind: RelationKind, columns: Vec<Column>) 
         kind,
         readable: true,
         columns,
-        indexes: Vec::new(),
+        ..Relation::default()
     }
 }
 
@@ -54,11 +54,15 @@ fn snapshot() -> SchemaSnapshot {
         name: "ix_assets_master_flow_id".into(),
         columns: vec![Some("master_flow_id".into())],
         valid: true,
+        method: "btree".into(),
+        ..Index::default()
     });
     assets.indexes.push(Index {
         name: "ix_assets_phase".into(),
         columns: vec![Some("phase".into())],
         valid: false,
+        method: "btree".into(),
+        ..Index::default()
     });
     SchemaSnapshot::new(
         vec![
@@ -257,7 +261,7 @@ fn indexes_are_found_by_name_or_leading_columns() {
     assert_judged(
         json!({"kind": "index_exists", "table": "assets", "columns": ["phase"]}),
         CheckStatus::Fail,
-        "index ix_assets_phase (phase) on migration.assets is INVALID",
+        "index ix_assets_phase (phase) on migration.assets exists but is INVALID",
     );
     assert_judged(
         json!({"kind": "index_exists", "table": "assets", "name": "ix_other"}),

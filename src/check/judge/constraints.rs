@@ -1,0 +1,286 @@
+//! `constraint_exists` and `constraint_absent`: a table's constraints by type, name, columns,
+//! referenced table, check expression (by meaning) and validation.
+
+use super::{Facts, column_types};
+use crate::check::Verdict;
+use crate::check::expr_meaning::same_expression_on;
+use crate::check::facts::{Constraint, Relation, Resolved};
+use crate::plan::{ConstraintSpec, ConstraintType};
+
+/// `(a, b)`.
+pub(super) fn columns_list(columns: &[String]) -> String {
+    format!("({})", columns.join(", "))
+}
+
+/// The constraints of the asked type on a table: NOT NULL ones from the columns, since before
+/// PostgreSQL 18 (and on SQLite) they are a column property, not a catalog constraint.
+fn of_type(relation: &Relation, wanted: ConstraintType) -> Vec<Constraint> {
+    let listed = relation
+        .constraints
+        .iter()
+        .filter(|c| c.constraint_type == wanted)
+        .cloned();
+    if wanted != ConstraintType::NotNull
+        || relation
+            .constraints
+            .iter()
+            .any(|c| c.constraint_type == wanted)
+    {
+        return listed.collect();
+    }
+    relation
+        .columns
+        .iter()
+        .filter(|c| c.not_null)
+        .map(|c| Constraint {
+            name: String::new(),
+            constraint_type: ConstraintType::NotNull,
+            columns: vec![c.name.clone()],
+            references: None,
+            expression: None,
+            validated: true,
+            definition: "NOT NULL".into(),
+        })
+        .collect()
+}
+
+/// Why `found` is not the constraint `spec` describes (validation aside); empty when it is.
+fn differences(
+    facts: &Facts<'_>,
+    spec: &ConstraintSpec,
+    found: &Constraint,
+    columns: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    if let Some(name) = &spec.name
+        && &found.name != name
+    {
+        problems.push(format!("named {}, expected {name}", shown_name(found)));
+    }
+    if let Some(columns) = &spec.columns {
+        let same = if spec.constraint_type == ConstraintType::Check {
+            // A check constraint's columns are those its expression mentions, in no order.
+            let mut a = columns.clone();
+            let mut b = found.columns.clone();
+            a.sort();
+            b.sort();
+            a == b
+        } else {
+            columns == &found.columns
+        };
+        if !same {
+            problems.push(format!(
+                "on {}, expected {}",
+                columns_list(&found.columns),
+                columns_list(columns)
+            ));
+        }
+    }
+    if let Some(references) = &spec.references {
+        match &found.references {
+            None => problems.push("references no table".into()),
+            Some(target) => {
+                let expected = match facts.resolve(references.schema.as_deref(), &references.table)
+                {
+                    Resolved::Relation(relation) => {
+                        Some((relation.schema.clone(), relation.name.clone()))
+                    }
+                    Resolved::Nothing => None,
+                };
+                let shown = facts.display(&target.schema, &target.table);
+                if expected.as_ref() != Some(&(target.schema.clone(), target.table.clone())) {
+                    problems.push(format!(
+                        "references {shown}, expected {}{}",
+                        references.table,
+                        if expected.is_none() {
+                            format!(
+                                " (no such table {})",
+                                facts.looked_in(references.schema.as_deref())
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+                if let Some(columns) = &references.columns
+                    && columns != &target.columns
+                {
+                    problems.push(format!(
+                        "references {shown}{}, expected {}",
+                        columns_list(&target.columns),
+                        columns_list(columns)
+                    ));
+                }
+                for (what, expected, actual) in [
+                    ("ON DELETE", references.on_delete, target.on_delete),
+                    ("ON UPDATE", references.on_update, target.on_update),
+                ] {
+                    if let Some(expected) = expected
+                        && expected != actual
+                    {
+                        problems.push(format!(
+                            "{what} {}, expected {what} {}",
+                            actual.sql(),
+                            expected.sql()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(expected) = &spec.expression {
+        let actual = found.expression.as_deref().unwrap_or_default();
+        match same_expression_on(expected, actual, facts.backend, columns) {
+            Ok(true) => {}
+            Ok(false) => problems.push(format!("checks {actual}, expected {expected}")),
+            Err(why) => return Err(format!("cannot compare the expression: {why}")),
+        }
+    }
+    Ok(problems)
+}
+
+fn shown_name(constraint: &Constraint) -> String {
+    if constraint.name.is_empty() {
+        "(no name)".into()
+    } else {
+        constraint.name.clone()
+    }
+}
+
+fn describe(constraint: &Constraint) -> String {
+    if constraint.name.is_empty() {
+        format!(
+            "{} {}",
+            columns_list(&constraint.columns),
+            constraint.definition
+        )
+    } else {
+        format!("{} {}", constraint.name, constraint.definition)
+    }
+}
+
+pub(super) fn constraint_exists(facts: &Facts<'_>, spec: &ConstraintSpec) -> Verdict {
+    let noun = spec.constraint_type.noun();
+    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
+        Ok(relation) => relation,
+        Err(evidence) => return Verdict::fail(format!("{noun} missing: {evidence}")),
+    };
+    let table = facts.shown(relation);
+    if spec.constraint_type == ConstraintType::NotNull
+        && let Some(column) = spec.columns.as_ref().and_then(|c| c.first())
+        && !relation.columns.iter().any(|c| &c.name == column)
+    {
+        return Verdict::fail(format!("column {column} missing from {table}"));
+    }
+    if spec.constraint_type == ConstraintType::NotNull
+        && spec.name.is_some()
+        && !relation
+            .constraints
+            .iter()
+            .any(|c| c.constraint_type == ConstraintType::NotNull)
+    {
+        return Verdict::error(format!(
+            "NOT NULL constraints have no names on this {} (PostgreSQL names them from version 18): leave \"name\" out",
+            facts.backend.display_name()
+        ));
+    }
+    let candidates = of_type(relation, spec.constraint_type);
+    let columns = column_types(relation);
+    let mut near: Vec<(String, Vec<String>)> = Vec::new();
+    let mut matching = Vec::new();
+    for found in &candidates {
+        match differences(facts, spec, found, &columns) {
+            Ok(problems) if problems.is_empty() => matching.push(found),
+            Ok(problems) => near.push((describe(found), problems)),
+            Err(why) => return Verdict::error(why),
+        }
+    }
+    // A validated match answers before a NOT VALID one.
+    matching.sort_by_key(|c| !c.validated);
+    match (matching.first(), spec.validated) {
+        (Some(found), Some(true) | None) if found.validated => {
+            Verdict::pass(format!("{noun} {} on {table}", describe(found)))
+        }
+        (Some(found), Some(false)) if !found.validated => Verdict::pass(format!(
+            "{noun} {} on {table} is NOT VALID, as expected",
+            describe(found)
+        )),
+        (Some(found), None) => Verdict::pass(format!(
+            "{noun} {} on {table} exists but is NOT VALID: rows older than it were never checked",
+            describe(found)
+        ))
+        .with_warning(Some(format!(
+            "{} on {table} is NOT VALID (ALTER TABLE … VALIDATE CONSTRAINT checks the old rows); add \"validated\": true to require it",
+            shown_name(found)
+        ))),
+        (Some(found), Some(true)) => Verdict::fail(format!(
+            "{noun} {} on {table} exists but is NOT VALID: it was never validated (ALTER TABLE … VALIDATE CONSTRAINT {})",
+            describe(found),
+            shown_name(found)
+        )),
+        (Some(found), Some(false)) => Verdict::fail(format!(
+            "{noun} {} on {table} is validated, expected NOT VALID",
+            describe(found)
+        )),
+        (None, _) if candidates.is_empty() => Verdict::fail(format!("no {noun} on {table}")),
+        (None, _) => {
+            let listed: Vec<String> = near
+                .iter()
+                .take(5)
+                .map(|(found, problems)| format!("{found}: {}", problems.join(", ")))
+                .collect();
+            Verdict::fail(format!(
+                "no matching {noun} on {table}; {}{}",
+                listed.join("; "),
+                if near.len() > 5 {
+                    format!("; and {} more", near.len() - 5)
+                } else {
+                    String::new()
+                }
+            ))
+        }
+    }
+}
+
+pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Verdict {
+    let noun = spec.constraint_type.noun();
+    let schema = spec.schema.as_deref();
+    let relation = match facts.resolve(schema, &spec.table) {
+        Resolved::Relation(relation) if relation.kind.is_table() => relation,
+        Resolved::Relation(relation) => {
+            return Verdict::pass(format!(
+                "{} is the {} {}, which has no constraints",
+                spec.table,
+                relation.kind.noun(),
+                facts.shown(relation)
+            ));
+        }
+        Resolved::Nothing => {
+            let (evidence, warning) = facts.absent(schema, &spec.table);
+            return Verdict::pass(format!("{noun} is gone with its table: {evidence}"))
+                .with_warning(warning);
+        }
+    };
+    let table = facts.shown(relation);
+    let columns = column_types(relation);
+    let mut still = Vec::new();
+    for found in of_type(relation, spec.constraint_type) {
+        match differences(facts, spec, &found, &columns) {
+            Ok(problems)
+                if problems.is_empty()
+                    && spec
+                        .validated
+                        .is_none_or(|validated| validated == found.validated) =>
+            {
+                still.push(describe(&found))
+            }
+            Ok(_) => {}
+            Err(why) => return Verdict::error(why),
+        }
+    }
+    if still.is_empty() {
+        Verdict::pass(format!("no such {noun} on {table}"))
+    } else {
+        Verdict::fail(format!("{noun} still on {table}: {}", still.join("; ")))
+    }
+}

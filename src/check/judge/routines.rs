@@ -1,0 +1,308 @@
+//! `function_exists` / `function_absent` (argument types by meaning) and `trigger_exists` /
+//! `trigger_absent`.
+
+use super::Facts;
+use crate::check::Verdict;
+use crate::check::facts::Function;
+use crate::check::sqltype::parse_type;
+use crate::plan::{FunctionSpec, TriggerSpec};
+
+/// Whether a type as a plan writes it is the type the catalog prints (`int` is `integer`,
+/// `varchar` is `character varying`). A schema written in the plan must be the one printed:
+/// `format_type` prints none for a type visible on the search path, so `legacy.citext`
+/// against a printed `citext` is not taken for the same (it may be `public.citext`).
+pub(crate) fn same_type(expected: &str, actual: &str) -> bool {
+    match (parse_type(expected), parse_type(actual)) {
+        (Ok(mut a), Ok(mut b)) => {
+            // Arguments and results carry no modifiers: `numeric(10,2)` is `numeric` there.
+            a.modifier = None;
+            b.modifier = None;
+            if a.schema.as_deref() == Some("pg_catalog") {
+                a.schema = None;
+            }
+            a.to_string() == b.to_string()
+        }
+        _ => squeeze(expected) == squeeze(actual),
+    }
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A result as the plan writes it against `pg_get_function_result`: `SETOF t` by its type,
+/// `TABLE(…)` as text.
+fn same_result(expected: &str, actual: &str) -> bool {
+    let setof = |text: &str| {
+        let trimmed = text.trim();
+        trimmed
+            .get(..6)
+            .filter(|head| head.eq_ignore_ascii_case("setof "))
+            .map(|_| trimmed[6..].to_string())
+    };
+    match (setof(expected), setof(actual)) {
+        (Some(a), Some(b)) => same_type(&a, &b),
+        (None, None) if squeeze(expected).starts_with("table") => {
+            squeeze(expected) == squeeze(actual)
+        }
+        (None, None) => same_type(expected, actual),
+        _ => false,
+    }
+}
+
+fn signature(facts: &Facts<'_>, function: &Function) -> String {
+    format!(
+        "{}({})",
+        facts.display(&function.schema, &function.name),
+        function.args.join(", ")
+    )
+}
+
+/// Functions of this name where PostgreSQL looks: in the schema given, else on the search path.
+fn candidates<'a>(facts: &Facts<'a>, schema: Option<&str>, name: &str) -> Vec<&'a Function> {
+    let path = &facts.schema.search_path.effective;
+    facts
+        .schema
+        .functions
+        .iter()
+        .filter(|f| f.name == name)
+        .filter(|f| match schema {
+            Some(schema) => f.schema == schema,
+            None => path.contains(&f.schema),
+        })
+        .collect()
+}
+
+fn same_args(expected: &[String], actual: &[String]) -> bool {
+    expected.len() == actual.len() && expected.iter().zip(actual).all(|(e, a)| same_type(e, a))
+}
+
+pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict {
+    let schema = spec.schema.as_deref();
+    let found = candidates(facts, schema, &spec.name);
+    if found.is_empty() {
+        let mut evidence = format!("no function {} {}", spec.name, facts.looked_in(schema));
+        let elsewhere: Vec<String> = facts
+            .schema
+            .functions
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case(&spec.name))
+            .map(|f| signature(facts, f))
+            .collect();
+        if !elsewhere.is_empty() {
+            evidence.push_str(&format!("; elsewhere: {}", elsewhere.join(", ")));
+        }
+        return Verdict::fail(evidence);
+    }
+    let mut near = Vec::new();
+    for function in &found {
+        let mut problems = Vec::new();
+        if let Some(args) = &spec.args
+            && !same_args(args, &function.args)
+        {
+            problems.push(format!(
+                "takes ({}), expected ({})",
+                function.args.join(", "),
+                args.join(", ")
+            ));
+        }
+        if let Some(returns) = &spec.returns
+            && !same_result(returns, &function.result)
+        {
+            problems.push(format!("returns {}, expected {returns}", function.result));
+        }
+        if let Some(language) = &spec.language
+            && !language.eq_ignore_ascii_case(&function.language)
+        {
+            problems.push(format!(
+                "is LANGUAGE {}, expected {language}",
+                function.language
+            ));
+        }
+        if let Some(definer) = spec.security_definer
+            && definer != function.security_definer
+        {
+            problems.push(if function.security_definer {
+                "is SECURITY DEFINER, expected SECURITY INVOKER".to_string()
+            } else {
+                "is SECURITY INVOKER, expected SECURITY DEFINER".to_string()
+            });
+        }
+        if problems.is_empty() {
+            return Verdict::pass(format!(
+                "{} {} returns {} (LANGUAGE {}{})",
+                function.kind,
+                signature(facts, function),
+                if function.result.is_empty() {
+                    "nothing"
+                } else {
+                    &function.result
+                },
+                function.language,
+                if function.security_definer {
+                    ", SECURITY DEFINER"
+                } else {
+                    ""
+                }
+            ));
+        }
+        near.push(format!(
+            "{} {}",
+            signature(facts, function),
+            problems.join(", ")
+        ));
+    }
+    Verdict::fail(format!("no matching function: {}", near.join("; ")))
+}
+
+pub(super) fn function_absent(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict {
+    let schema = spec.schema.as_deref();
+    let still: Vec<String> = candidates(facts, schema, &spec.name)
+        .into_iter()
+        .filter(|f| {
+            spec.args
+                .as_ref()
+                .is_none_or(|args| same_args(args, &f.args))
+        })
+        .map(|f| signature(facts, f))
+        .collect();
+    if !still.is_empty() {
+        return Verdict::fail(format!("still exists: {}", still.join(", ")));
+    }
+    let wanted = match &spec.args {
+        Some(args) => format!("{}({})", spec.name, args.join(", ")),
+        None => spec.name.clone(),
+    };
+    let outside: Vec<String> = facts
+        .schema
+        .functions
+        .iter()
+        .filter(|f| {
+            f.name == spec.name
+                && schema.is_none()
+                && !facts.schema.search_path.effective.contains(&f.schema)
+        })
+        .map(|f| signature(facts, f))
+        .collect();
+    let warning = (!outside.is_empty()).then(|| {
+        format!(
+            "no {wanted} on the search path ({}), but {} exists outside it",
+            facts.schema.search_path.display(),
+            outside.join(" and ")
+        )
+    });
+    Verdict::pass(format!("no function {wanted} {}", facts.looked_in(schema))).with_warning(warning)
+}
+
+/// Whether a trigger's function is the one the plan names: `schema.name` exactly, or a bare
+/// name as the first function of that name on the search path.
+fn same_function(facts: &Facts<'_>, expected: &str, actual: &(String, String)) -> bool {
+    match expected.rsplit_once('.') {
+        Some((schema, name)) => schema == actual.0 && name == actual.1,
+        None => {
+            expected == actual.1
+                && facts
+                    .schema
+                    .search_path
+                    .effective
+                    .iter()
+                    .find(|s| {
+                        facts
+                            .schema
+                            .functions
+                            .iter()
+                            .any(|f| &f.schema == *s && f.name == expected)
+                    })
+                    .is_none_or(|first| first == &actual.0)
+        }
+    }
+}
+
+pub(super) fn trigger_exists(facts: &Facts<'_>, spec: &TriggerSpec) -> Verdict {
+    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
+        Ok(relation) => relation,
+        Err(evidence) => {
+            return Verdict::fail(format!("trigger {} missing: {evidence}", spec.name));
+        }
+    };
+    let table = facts.shown(relation);
+    let Some(trigger) = relation.triggers.iter().find(|t| t.name == spec.name) else {
+        let others: Vec<&str> = relation.triggers.iter().map(|t| t.name.as_str()).collect();
+        return Verdict::fail(if others.is_empty() {
+            format!("no trigger {} on {table}; it has no triggers", spec.name)
+        } else {
+            format!(
+                "no trigger {} on {table}; triggers: {}",
+                spec.name,
+                others.join(", ")
+            )
+        });
+    };
+    let function = trigger
+        .function
+        .as_ref()
+        .map(|(schema, name)| facts.display(schema, name));
+    let mut problems = Vec::new();
+    if let Some(expected) = &spec.function {
+        match &trigger.function {
+            Some(actual) if same_function(facts, expected, actual) => {}
+            _ => problems.push(format!(
+                "runs {}, expected {expected}",
+                function.clone().unwrap_or_else(|| "no function".into())
+            )),
+        }
+    }
+    if let Some(enabled) = spec.enabled
+        && enabled != trigger.enabled
+    {
+        problems.push(if trigger.enabled {
+            "is enabled, expected disabled".to_string()
+        } else {
+            "is DISABLED, expected enabled".to_string()
+        });
+    }
+    let runs = function.map(|f| format!(" runs {f}()")).unwrap_or_default();
+    if problems.is_empty() {
+        Verdict::pass(format!(
+            "trigger {} on {table}{runs}{}",
+            trigger.name,
+            if trigger.enabled { "" } else { " (disabled)" }
+        ))
+    } else {
+        Verdict::fail(format!(
+            "trigger {} on {table} {}",
+            trigger.name,
+            problems.join(", ")
+        ))
+    }
+}
+
+pub(super) fn trigger_absent(facts: &Facts<'_>, spec: &TriggerSpec) -> Verdict {
+    let schema = spec.schema.as_deref();
+    match facts.table(schema, &spec.table) {
+        Ok(relation) => match relation.triggers.iter().find(|t| t.name == spec.name) {
+            Some(trigger) => Verdict::fail(format!(
+                "trigger {} still on {}{}",
+                trigger.name,
+                facts.shown(relation),
+                if trigger.enabled {
+                    ""
+                } else {
+                    " (disabled, but there)"
+                }
+            )),
+            None => Verdict::pass(format!(
+                "no trigger {} on {}",
+                spec.name,
+                facts.shown(relation)
+            )),
+        },
+        Err(evidence) => Verdict::pass(format!(
+            "trigger {} is gone with its table: {evidence}",
+            spec.name
+        )),
+    }
+}
