@@ -420,6 +420,88 @@ async fn column_types_are_judged_as_postgresql_judges_them() {
     tally.assert_agrees("types", spellings.len());
 }
 
+/// Function argument types, by meaning: every spelling PostgreSQL accepts becomes the argument of
+/// a function of its own; `function_exists` with `args: [spelling]` must pass on exactly the
+/// functions whose argument PostgreSQL resolved to the same type (arguments carry no
+/// modifiers, so `varchar(50)` is `character varying`), and a spelling PostgreSQL refuses
+/// (`serial`, nonsense) matches none.
+#[tokio::test]
+async fn function_argument_types_are_judged_as_postgresql_resolves_them() {
+    let url = cluster().fresh_database().await;
+    exec(&url, SETUP).await;
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    let spellings: Vec<String> = TYPE_GROUPS
+        .iter()
+        .flat_map(|g| g.iter().map(|s| s.to_string()))
+        .chain(TYPE_NONSENSE.iter().map(|s| s.to_string()))
+        .chain(generated_type_spellings())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // The argument's type oid, for each spelling PostgreSQL accepts.
+    let mut oids: Vec<Option<i64>> = Vec::new();
+    for (i, spelling) in spellings.iter().enumerate() {
+        let made = conn
+            .execute(
+                format!("CREATE FUNCTION f{i}({spelling}) RETURNS void LANGUAGE sql AS ''")
+                    .as_str(),
+            )
+            .await
+            .is_ok();
+        let oid = if made {
+            let row =
+                sqlx::query("SELECT proargtypes[0]::int8 AS oid FROM pg_proc WHERE proname = $1")
+                    .bind(format!("f{i}"))
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            Some(row.get::<i64, _>("oid"))
+        } else {
+            None
+        };
+        oids.push(oid);
+    }
+    conn.close().await.unwrap();
+    // One function per distinct argument type is enough to be judged against every spelling.
+    let mut functions: Vec<(usize, i64)> = Vec::new();
+    for (i, oid) in oids.iter().enumerate() {
+        if let Some(oid) = oid
+            && !functions.iter().any(|(_, seen)| seen == oid)
+        {
+            functions.push((i, *oid));
+        }
+    }
+    assert!(
+        functions.len() > 40,
+        "only {} argument types",
+        functions.len()
+    );
+    let mut checks = Vec::new();
+    let mut pairs = Vec::new();
+    for (function, oid) in &functions {
+        for (expected_index, expected) in spellings.iter().enumerate() {
+            let truth = oids[expected_index] == Some(*oid);
+            checks.push(json!({
+                "id": format!("f{}", checks.len()),
+                "kind": "function_exists",
+                "name": format!("f{function}"),
+                "args": [expected],
+            }));
+            pairs.push((
+                truth,
+                format!("args [{expected:?}] on f({:?})", spellings[*function]),
+            ));
+        }
+    }
+    let verdicts = judge(&url, checks).await;
+    let mut tally = Tally::default();
+    for ((truth, pair), verdict) in pairs.into_iter().zip(&verdicts) {
+        tally.record(truth, verdict, pair, false);
+    }
+    assert!(tally.true_pairs > 300, "{} true pairs", tally.true_pairs);
+    tally.assert_agrees("function argument types", spellings.len());
+}
+
 /// Column types a default is tried on.
 const DEFAULT_COLUMN_TYPES: &[&str] = &[
     "integer",

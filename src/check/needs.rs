@@ -277,6 +277,20 @@ impl Needs {
                 }
                 CheckSpec::FunctionExists(function) | CheckSpec::FunctionAbsent(function) => {
                     needs.vocabulary.functions.insert(function.name.clone());
+                    // A type named with its schema is found where it lives, as for columns.
+                    for written in function.args.iter().flatten().chain(&function.returns) {
+                        if let Ok(SqlType {
+                            schema: Some(_),
+                            name,
+                            ..
+                        }) = parse_type(
+                            written
+                                .trim_start_matches("SETOF ")
+                                .trim_start_matches("setof "),
+                        ) {
+                            type_names.insert(name);
+                        }
+                    }
                 }
                 CheckSpec::Privilege(privilege) => {
                     let (object, name, _) = privilege.object();

@@ -8,22 +8,37 @@ use crate::check::sqltype::parse_type;
 use crate::plan::{FunctionSpec, TriggerSpec};
 
 /// Whether a type as a plan writes it is the type the catalog prints (`int` is `integer`,
-/// `varchar` is `character varying`). A schema written in the plan must be the one printed:
-/// `format_type` prints none for a type visible on the search path, so `legacy.citext`
-/// against a printed `citext` is not taken for the same (it may be `public.citext`).
-pub(crate) fn same_type(expected: &str, actual: &str) -> bool {
-    match (parse_type(expected), parse_type(actual)) {
-        (Ok(mut a), Ok(mut b)) => {
-            // Arguments and results carry no modifiers: `numeric(10,2)` is `numeric` there.
-            a.modifier = None;
-            b.modifier = None;
-            if a.schema.as_deref() == Some("pg_catalog") {
-                a.schema = None;
-            }
-            a.to_string() == b.to_string()
-        }
-        _ => squeeze(expected) == squeeze(actual),
+/// `varchar` is `character varying`). Arguments and results carry no modifiers. A type the
+/// catalog prints without a schema is the one visible on the search path: a schema the plan
+/// writes (`public.citext`) must be the first schema on the path holding a type of that name
+/// (`legacy.citext` is another type). `serial` is no type of its own.
+pub(crate) fn same_type(facts: &Facts<'_>, expected: &str, actual: &str) -> bool {
+    let (Ok(mut a), Ok(mut b)) = (parse_type(expected), parse_type(actual)) else {
+        return squeeze(expected) == squeeze(actual);
+    };
+    if a.serial || b.serial {
+        return false;
     }
+    a.modifier = None;
+    b.modifier = None;
+    if a.schema.as_deref() == Some("pg_catalog") && b.schema.is_none() {
+        a.schema = None;
+    }
+    if let (Some(schema), None) = (&a.schema, &b.schema) {
+        // Where the printed, unqualified name resolves: the first schema on the path with it.
+        let visible_in = facts.schema.search_path.effective.iter().find(|s| {
+            facts
+                .schema
+                .named_types
+                .iter()
+                .any(|t| &&t.schema == s && t.name == a.name)
+        });
+        if visible_in != Some(schema) {
+            return false;
+        }
+        a.schema = None;
+    }
+    a.to_string() == b.to_string()
 }
 
 fn squeeze(text: &str) -> String {
@@ -35,7 +50,7 @@ fn squeeze(text: &str) -> String {
 
 /// A result as the plan writes it against `pg_get_function_result`: `SETOF t` by its type,
 /// `TABLE(…)` as text.
-fn same_result(expected: &str, actual: &str) -> bool {
+fn same_result(facts: &Facts<'_>, expected: &str, actual: &str) -> bool {
     let setof = |text: &str| {
         let trimmed = text.trim();
         trimmed
@@ -44,11 +59,11 @@ fn same_result(expected: &str, actual: &str) -> bool {
             .map(|_| trimmed[6..].to_string())
     };
     match (setof(expected), setof(actual)) {
-        (Some(a), Some(b)) => same_type(&a, &b),
+        (Some(a), Some(b)) => same_type(facts, &a, &b),
         (None, None) if squeeze(expected).starts_with("table") => {
             squeeze(expected) == squeeze(actual)
         }
-        (None, None) => same_type(expected, actual),
+        (None, None) => same_type(facts, expected, actual),
         _ => false,
     }
 }
@@ -76,8 +91,12 @@ fn candidates<'a>(facts: &Facts<'a>, schema: Option<&str>, name: &str) -> Vec<&'
         .collect()
 }
 
-fn same_args(expected: &[String], actual: &[String]) -> bool {
-    expected.len() == actual.len() && expected.iter().zip(actual).all(|(e, a)| same_type(e, a))
+fn same_args(facts: &Facts<'_>, expected: &[String], actual: &[String]) -> bool {
+    expected.len() == actual.len()
+        && expected
+            .iter()
+            .zip(actual)
+            .all(|(e, a)| same_type(facts, e, a))
 }
 
 pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict {
@@ -101,7 +120,7 @@ pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict
     for function in &found {
         let mut problems = Vec::new();
         if let Some(args) = &spec.args
-            && !same_args(args, &function.args)
+            && !same_args(facts, args, &function.args)
         {
             problems.push(format!(
                 "takes ({}), expected ({})",
@@ -110,7 +129,7 @@ pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict
             ));
         }
         if let Some(returns) = &spec.returns
-            && !same_result(returns, &function.result)
+            && !same_result(facts, returns, &function.result)
         {
             problems.push(format!("returns {}, expected {returns}", function.result));
         }
@@ -165,7 +184,7 @@ pub(super) fn function_absent(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict
         .filter(|f| {
             spec.args
                 .as_ref()
-                .is_none_or(|args| same_args(args, &f.args))
+                .is_none_or(|args| same_args(facts, args, &f.args))
         })
         .map(|f| signature(facts, f))
         .collect();
