@@ -93,22 +93,14 @@ pub(super) fn table_ddl(sql: &str) -> TableDdl {
             }),
             TableConstraint::PrimaryKey(key) => {
                 if let Some(name) = &key.name {
-                    let columns = key
-                        .columns
-                        .iter()
-                        .map(|c| c.column.expr.to_string())
-                        .collect();
-                    ddl.names.push(('p', columns, name.value.clone()));
+                    ddl.names
+                        .push(('p', key_columns(&key.columns), name.value.clone()));
                 }
             }
             TableConstraint::Unique(key) => {
                 if let Some(name) = &key.name {
-                    let columns = key
-                        .columns
-                        .iter()
-                        .map(|c| c.column.expr.to_string())
-                        .collect();
-                    ddl.names.push(('u', columns, name.value.clone()));
+                    ddl.names
+                        .push(('u', key_columns(&key.columns), name.value.clone()));
                 }
             }
             TableConstraint::ForeignKey(key) => {
@@ -121,6 +113,10 @@ pub(super) fn table_ddl(sql: &str) -> TableDdl {
         }
     }
     ddl
+}
+
+fn key_columns(columns: &[sqlparser::ast::IndexColumn]) -> Vec<String> {
+    columns.iter().map(|c| c.column.expr.to_string()).collect()
 }
 
 /// A partial index's `WHERE`, as written.

@@ -146,6 +146,17 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// Of these schemas (each holding something of the name looked for), the one an
+    /// unqualified name resolves to: the first on the search path.
+    fn first_on_path<'s>(&self, schemas: impl IntoIterator<Item = &'s str>) -> Option<&'s str> {
+        let path = &self.schema.search_path.effective;
+        schemas
+            .into_iter()
+            .filter_map(|schema| Some((path.iter().position(|s| s == schema)?, schema)))
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, schema)| schema)
+    }
+
     fn resolve(&self, schema: Option<&str>, name: &str) -> Resolved<'a> {
         self.schema.resolve(schema, name)
     }

@@ -17,18 +17,12 @@ fn first_line(definition: &str) -> &str {
 /// The type a name means: in the schema given, else the first schema on the search path that
 /// has a type of that name (types resolve as relations do).
 fn resolve_type<'a>(facts: &Facts<'a>, schema: Option<&str>, name: &str) -> Option<&'a TypeEntry> {
-    let path = &facts.schema.search_path.effective;
-    facts
-        .schema
-        .types
-        .iter()
-        .filter(|t| t.name == name)
-        .filter_map(|t| match schema {
-            Some(schema) => (t.schema == schema).then_some((0, t)),
-            None => path.iter().position(|s| s == &t.schema).map(|at| (at, t)),
-        })
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, t)| t)
+    let named = || facts.schema.types.iter().filter(move |t| t.name == name);
+    let schema = match schema {
+        Some(schema) => schema,
+        None => facts.first_on_path(named().map(|t| t.schema.as_str()))?,
+    };
+    named().find(|t| t.schema == schema)
 }
 
 fn quoted_list(labels: &[String]) -> String {

@@ -50,28 +50,23 @@ pub(super) fn privilege(facts: &Facts<'_>, spec: &PrivilegeSpec) -> Verdict {
             }
         }
         PrivilegeObject::Function => {
-            let path = &facts.schema.search_path.effective;
-            let first = facts
-                .schema
-                .grants
-                .iter()
-                .filter(|g| g.object == object && g.name == name && g.role == role)
-                .filter_map(|g| match qualifier {
-                    Some(schema) => (g.schema == schema).then_some(0),
-                    None => path.iter().position(|s| s == &g.schema),
-                })
-                .min();
-            let schemas: Vec<String> = facts
-                .schema
-                .grants
-                .iter()
-                .filter(|g| g.object == object && g.name == name && g.role == role)
-                .filter(|g| match qualifier {
-                    Some(schema) => g.schema == schema,
-                    None => first.is_some_and(|at| path.get(at) == Some(&g.schema)),
-                })
+            let of_role = || {
+                facts
+                    .schema
+                    .grants
+                    .iter()
+                    .filter(|g| g.object == object && g.name == name && g.role == role)
+            };
+            // The schema the name resolves in; every overload there must agree.
+            let first = match qualifier {
+                Some(schema) => Some(schema),
+                None => facts.first_on_path(of_role().map(|g| g.schema.as_str())),
+            };
+            let mut schemas: Vec<String> = of_role()
+                .filter(|g| Some(g.schema.as_str()) == first)
                 .map(|g| g.schema.clone())
                 .collect();
+            schemas.dedup();
             if schemas.is_empty() {
                 return Verdict::fail(format!("no function {name} {}", facts.looked_in(qualifier)));
             }

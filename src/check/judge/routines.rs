@@ -26,14 +26,15 @@ pub(crate) fn same_type(facts: &Facts<'_>, expected: &str, actual: &str) -> bool
     }
     if let (Some(schema), None) = (&a.schema, &b.schema) {
         // Where the printed, unqualified name resolves: the first schema on the path with it.
-        let visible_in = facts.schema.search_path.effective.iter().find(|s| {
+        let visible_in = facts.first_on_path(
             facts
                 .schema
                 .named_types
                 .iter()
-                .any(|t| &&t.schema == s && t.name == a.name)
-        });
-        if visible_in != Some(schema) {
+                .filter(|t| t.name == a.name)
+                .map(|t| t.schema.as_str()),
+        );
+        if visible_in != Some(schema.as_str()) {
             return false;
         }
         a.schema = None;
@@ -224,18 +225,15 @@ fn same_function(facts: &Facts<'_>, expected: &str, actual: &(String, String)) -
         None => {
             expected == actual.1
                 && facts
-                    .schema
-                    .search_path
-                    .effective
-                    .iter()
-                    .find(|s| {
+                    .first_on_path(
                         facts
                             .schema
                             .functions
                             .iter()
-                            .any(|f| &f.schema == *s && f.name == expected)
-                    })
-                    .is_none_or(|first| first == &actual.0)
+                            .filter(|f| f.name == expected)
+                            .map(|f| f.schema.as_str()),
+                    )
+                    .is_none_or(|first| first == actual.0)
         }
     }
 }
