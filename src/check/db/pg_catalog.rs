@@ -82,8 +82,10 @@ SELECT 'c', rel.schema_name, rel.rel_name, rel.relkind::text, rel.readable,
            array_agg(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
                           ELSE pg_get_expr(d.adbin, d.adrelid) END) AS defaults,
            array_agg(a.atttypid::int8) AS type_oids,
-           -- Identity (a, d) and generation (s): '', 'a', 'd' or 's'.
-           array_agg(a.attidentity::text || a.attgenerated::text) AS flags,
+           -- Identity (a, d) and generation (s): 'a', 'd' or 's'; NULL for the ordinary
+           -- column, without building a text for each.
+           array_agg(CASE WHEN a.attidentity <> '' OR a.attgenerated <> ''
+                          THEN a.attidentity::text || a.attgenerated::text END) AS flags,
            -- FILTER, not CASE: an aggregate under CASE is still computed for every column.
            json_agg(json_build_array(
              (SELECT co.collname FROM pg_collation co
@@ -333,12 +335,12 @@ pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx:
         let type_oids: Vec<i64> = row
             .try_get::<Option<_>, _>("type_oids")?
             .unwrap_or_default();
-        let flags: Vec<String> = row.try_get::<Option<_>, _>("flags")?.unwrap_or_default();
+        let flags: Vec<Option<String>> = row.try_get::<Option<_>, _>("flags")?.unwrap_or_default();
         let columns = names
             .into_iter()
             .enumerate()
             .map(|(at, name)| {
-                let flag = flags.get(at).map(String::as_str).unwrap_or_default();
+                let flag = flags.get(at).cloned().flatten().unwrap_or_default();
                 Column {
                     name,
                     data_type: types.get(at).cloned().unwrap_or_default(),
