@@ -57,6 +57,17 @@ GRANT SELECT, INSERT ON app.flows TO vocab_group;
 GRANT USAGE ON SEQUENCE app.ticket_seq TO vocab_reader;
 REVOKE EXECUTE ON FUNCTION app.asset_count(integer, character varying) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.asset_count(integer, character varying) TO vocab_reader;
+CREATE TABLE app.users (email text, tenant_id int, ssn text);
+CREATE UNIQUE INDEX ix_users_email_tenant ON app.users (email, tenant_id);
+CREATE UNIQUE INDEX ix_users_ssn_live ON app.users (ssn) WHERE tenant_id IS NOT NULL;
+GRANT SELECT (ssn) ON app.users TO vocab_reader;
+CREATE VIEW app.user_emails AS SELECT email FROM app.users;
+CREATE FUNCTION app.no_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER block_insert INSTEAD OF INSERT ON app.user_emails FOR EACH ROW EXECUTE FUNCTION app.no_insert();
+CREATE FUNCTION public.lookup(integer) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION app.lookup(text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+REVOKE EXECUTE ON FUNCTION app.lookup(text) FROM PUBLIC;
+ALTER TABLE app.flows ADD CONSTRAINT name_set CHECK (name IN ('a', 'b', 'c'));
 INSERT INTO app.flows VALUES (1, 'a'), (2, 'b');
 INSERT INTO app."Assets" (master_flow_id, status, price, qty, code, "Note")
   VALUES (1, 'draft', 1.5, 2, 'A1', 'short'), (NULL, 'active', 2, 1, 'B2', 'x');
@@ -517,7 +528,7 @@ async fn functions_triggers_and_privileges() {
         &v,
         "trigger-absent",
         CheckStatus::Pass,
-        "no trigger audit on app.Assets",
+        "no trigger audit on the table app.Assets",
     );
     expect(
         &v,
@@ -792,4 +803,89 @@ async fn the_vocabulary_costs_no_extra_round_trip() {
         refreshed.verdicts
     );
     assert_eq!(refreshed.queries, 1, "one catalog statement for every kind");
+}
+
+/// What a review found could pass wrongly: each of these must not pass.
+#[tokio::test]
+async fn near_misses_that_must_not_pass() {
+    let v = run(json!([
+        { "id": "trigger-on-view", "kind": "trigger_absent", "table": "user_emails", "name": "block_insert" },
+        { "id": "trigger-on-view-exists", "kind": "trigger_exists", "table": "user_emails", "name": "block_insert" },
+        { "id": "unique-leading", "kind": "index_exists", "table": "users", "columns": ["email"], "unique": true },
+        { "id": "unique-exact", "kind": "index_exists", "table": "users", "columns": ["email", "tenant_id"], "unique": true },
+        { "id": "unique-partial", "kind": "index_exists", "table": "users", "columns": ["ssn"], "unique": true },
+        { "id": "column-grant", "kind": "privilege", "role": "vocab_reader", "table": "users", "privileges": ["SELECT"], "has": false },
+        { "id": "column-grant-is-not-table", "kind": "privilege", "role": "vocab_reader", "table": "users", "privileges": ["SELECT"], "has": true },
+        { "id": "overload-on-path", "kind": "privilege", "role": "vocab_reader", "function": "lookup", "privileges": ["EXECUTE"], "has": false },
+        { "id": "check-reworded", "kind": "constraint_absent", "table": "flows", "type": "check", "expression": "name in ('a', 'b', 'c', 'd')" },
+        { "id": "check-other-column", "kind": "constraint_absent", "table": "flows", "type": "check", "expression": "id > 0" },
+        { "id": "check-by-name", "kind": "constraint_absent", "table": "flows", "type": "check", "name": "old_name_set" }
+    ]))
+    .await;
+    expect(
+        &v,
+        "trigger-on-view",
+        CheckStatus::Fail,
+        "trigger block_insert still on app.user_emails",
+    );
+    expect(
+        &v,
+        "trigger-on-view-exists",
+        CheckStatus::Pass,
+        "trigger block_insert on app.user_emails",
+    );
+    expect(
+        &v,
+        "unique-leading",
+        CheckStatus::Fail,
+        "is unique on all of (email, tenant_id), not on (email) alone",
+    );
+    expect(
+        &v,
+        "unique-exact",
+        CheckStatus::Pass,
+        "ix_users_email_tenant",
+    );
+    expect(
+        &v,
+        "unique-partial",
+        CheckStatus::Fail,
+        "is unique only WHERE (tenant_id IS NOT NULL)",
+    );
+    expect(
+        &v,
+        "column-grant",
+        CheckStatus::Fail,
+        "vocab_reader can SELECT on some columns of table app.users",
+    );
+    expect(
+        &v,
+        "column-grant-is-not-table",
+        CheckStatus::Fail,
+        "lacks SELECT",
+    );
+    expect(
+        &v,
+        "overload-on-path",
+        CheckStatus::Fail,
+        "vocab_reader can EXECUTE on function public.lookup(integer)",
+    );
+    expect(
+        &v,
+        "check-reworded",
+        CheckStatus::Error,
+        "cannot tell: name_set",
+    );
+    expect(
+        &v,
+        "check-other-column",
+        CheckStatus::Pass,
+        "no such check constraint on app.flows",
+    );
+    expect(
+        &v,
+        "check-by-name",
+        CheckStatus::Pass,
+        "no such check constraint",
+    );
 }

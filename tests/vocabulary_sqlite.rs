@@ -30,6 +30,9 @@ CREATE TABLE "Assets" (
 CREATE INDEX ix_assets_live ON "Assets" (status) WHERE price IS NOT NULL;
 CREATE VIEW live_assets AS SELECT id, status FROM "Assets" WHERE status = 'active';
 CREATE TRIGGER touch_assets AFTER UPDATE ON "Assets" BEGIN SELECT 1; END;
+CREATE TABLE customers (id INTEGER PRIMARY KEY);
+CREATE TABLE orders (cid INTEGER REFERENCES Customers (ID));
+CREATE TRIGGER orders_audit AFTER INSERT ON Orders BEGIN SELECT 1; END;
 INSERT INTO flows VALUES (1, 'a'), (2, 'b');
 INSERT INTO "Assets" (master_flow_id, status, price, qty, code) VALUES (1, 'draft', 1.5, 2, 'A1');
 "#;
@@ -88,7 +91,11 @@ async fn what_sqlite_has_passes_and_fails() {
         { "id": "generated", "kind": "column_exists", "table": "Assets", "column": "total", "generated": "price*qty" },
         { "id": "collation", "kind": "column_exists", "table": "Assets", "column": "code", "collation": "NOCASE" },
         { "id": "rows", "kind": "rows_match", "query": "SELECT id, name FROM flows", "expect": [[2, "b"], [1, "a"]] },
-        { "id": "orphans", "kind": "rows_match", "query": "SELECT id FROM \"Assets\" WHERE master_flow_id IS NULL", "expect": "empty" }
+        { "id": "orphans", "kind": "rows_match", "query": "SELECT id FROM \"Assets\" WHERE master_flow_id IS NULL", "expect": "empty" },
+        { "id": "fk-case", "kind": "constraint_absent", "table": "orders", "type": "foreign_key", "references": { "table": "customers" } },
+        { "id": "fk-case-exists", "kind": "constraint_exists", "table": "orders", "type": "foreign_key", "references": { "table": "customers", "columns": ["id"] } },
+        { "id": "trigger-case", "kind": "trigger_absent", "table": "orders", "name": "orders_audit" },
+        { "id": "collation-case", "kind": "column_exists", "table": "Assets", "column": "code", "collation": "nocase" }
     ]))
     .await;
     expect(&v, "pk", CheckStatus::Pass, "pk_assets PRIMARY KEY (id)");
@@ -151,6 +158,25 @@ async fn what_sqlite_has_passes_and_fails() {
         "returned the 2 rows expected",
     );
     expect(&v, "orphans", CheckStatus::Pass, "returned no rows");
+    expect(
+        &v,
+        "fk-case",
+        CheckStatus::Fail,
+        "foreign key still on orders",
+    );
+    expect(
+        &v,
+        "fk-case-exists",
+        CheckStatus::Pass,
+        "REFERENCES customers(id)",
+    );
+    expect(
+        &v,
+        "trigger-case",
+        CheckStatus::Fail,
+        "trigger orders_audit still on orders",
+    );
+    expect(&v, "collation-case", CheckStatus::Pass, "code");
 }
 
 #[tokio::test]

@@ -168,6 +168,8 @@ pub struct Grant {
     /// belongs to, or through PUBLIC), upper-case.
     pub held: Vec<String>,
     pub owner: String,
+    /// Of the privileges asked about, those the role holds on at least one column of a table.
+    pub on_some_column: Vec<String>,
 }
 
 /// A type the plan names with its schema (`public.citext`), as the catalog knows it.
@@ -257,6 +259,9 @@ pub struct Relation {
     pub triggers: Vec<Trigger>,
     /// A view's definition, read only for views a check names.
     pub definition: Option<String>,
+    /// SQLite: why the table's CREATE statement could not be read, when it could not; its check
+    /// constraints, collations, generated expressions and key names are then unknown.
+    pub unreadable_sql: Option<String>,
 }
 
 /// The catalog entries for every relation whose name (in any case, any schema) the plan uses,

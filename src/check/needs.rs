@@ -191,7 +191,11 @@ impl Needs {
                 }
                 CheckSpec::ColumnExists(column) => {
                     names.insert(column.table.clone());
-                    if column.collation.is_some() || column.comment.is_some() {
+                    // SQLite keeps a generated column's expression only in the table's SQL.
+                    if column.collation.is_some()
+                        || column.comment.is_some()
+                        || column.generated.is_some()
+                    {
                         detail_tables.insert(column.table.clone());
                     }
                     // A type named with its schema is told from its namesakes by oid.

@@ -747,6 +747,25 @@ impl ShapeChecker {
             "enum_values" => self.non_empty_list(path, map, "values"),
             "view_exists" | "view_absent" => self.non_empty_list(path, map, "columns"),
             "privilege" => self.privilege_rules(path, map),
+            // An argument that does not read as a type would make a function look absent.
+            "function_exists" | "function_absent" => {
+                if let Some(Value::Array(args)) = map.get("args") {
+                    for (index, arg) in args.iter().enumerate() {
+                        let Some(text) = arg.as_str() else { continue };
+                        match crate::check::sqltype::parse_type(text) {
+                            Ok(parsed) if parsed.serial => self.report(
+                                &path.field("args").index(index),
+                                format!("\"{text}\" is not an argument type (serial exists only for columns); write integer"),
+                            ),
+                            Ok(_) => {}
+                            Err(error) => self.report(
+                                &path.field("args").index(index),
+                                format!("\"{text}\" is not a type remtrack can read ({error}): write the type alone, without an argument name, mode or default"),
+                            ),
+                        }
+                    }
+                }
+            }
             // The same screen as at run time, so that a query no check may run is reported
             // when the plan is validated, not later as a syntax error.
             "sql" | "rows_match" => match map.get("query") {

@@ -434,7 +434,8 @@ fn the_vocabulary_s_rules_name_the_field_and_what_is_expected() {
         { "id": "m", "kind": "enum_values", "type": "e", "values": [] },
         { "id": "n", "kind": "constraint_exists", "table": "t", "type": "foreign_key",
           "references": { "table": "u", "on_delete": "SET NULL" } },
-        { "id": "o", "kind": "column_exists", "table": "t", "column": "c", "identity": "yes" }
+        { "id": "o", "kind": "column_exists", "table": "t", "column": "c", "identity": "yes" },
+        { "id": "p", "kind": "function_absent", "name": "f", "args": ["p_id integer", "serial"] }
     ]);
     for expected in [
         "tasks[0].checks[0].references: only a foreign_key references a table; this constraint is unique",
@@ -450,6 +451,7 @@ fn the_vocabulary_s_rules_name_the_field_and_what_is_expected() {
         "tasks[0].checks[10].expect[0]: expected a row as an array of values in column order (or one value), found an object",
         "tasks[0].checks[12].values: must not be empty",
         "tasks[0].checks[14].identity: \"yes\" is not one of always, by_default",
+        "tasks[0].checks[15].args[1]: \"serial\" is not an argument type (serial exists only for columns); write integer",
     ] {
         assert_issue(&plan, expected);
     }

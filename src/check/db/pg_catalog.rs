@@ -82,7 +82,7 @@ SELECT 'c', rel.schema_name, rel.rel_name, rel.relkind::text, rel.readable,
            array_agg(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
                           ELSE pg_get_expr(d.adbin, d.adrelid) END) AS defaults,
            array_agg(a.atttypid::int8) AS type_oids,
-           -- Identity (a, d) and generation (s): 'a', 'd' or 's'; NULL for the ordinary
+           -- Identity (a, d) and generation (s, v): 'a', 'd', 's' or 'v'; NULL for the ordinary
            -- column, without building a text for each.
            array_agg(CASE WHEN a.attidentity <> '' OR a.attgenerated <> ''
                           THEN a.attidentity::text || a.attgenerated::text END) AS flags,
@@ -165,7 +165,12 @@ pub(crate) const CATALOG_QUERY: &str = catalog_query!(
                                    WHEN 'sequence' THEN has_sequence_privilege(g.role::name, o.oid, p)
                                    WHEN 'function' THEN has_function_privilege(g.role::name, o.oid, p)
                                    ELSE has_schema_privilege(g.role::name, o.oid, p) END),
-                    o.owner))
+                    o.owner,
+                    -- Held on some column only (GRANT SELECT (ssn) …): not the table's, but
+                    -- not "cannot" either.
+                    ARRAY(SELECT p FROM jsonb_array_elements_text(g.privileges) AS p
+                           WHERE g.kind = 'table' AND p IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                             AND has_any_column_privilege(g.role::name, o.oid, p))))
                     FROM (SELECT item->>0 AS role, item->>1 AS kind, item->>2 AS name,
                                  item->3 AS privileges
                             FROM jsonb_array_elements($7->'grants') AS item) g
@@ -355,7 +360,8 @@ pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx:
                     } else {
                         None
                     },
-                    generated: flag.contains('s'),
+                    // `s`tored, or `v`irtual (PostgreSQL 18).
+                    generated: flag.contains(['s', 'v']),
                     details: None,
                 }
             })

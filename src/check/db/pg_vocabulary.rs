@@ -197,6 +197,7 @@ pub(super) fn read_vocabulary(vocabulary: &Value, schema: &mut SchemaSnapshot) {
                 signature: text(g, 4),
                 held: texts(g, 5),
                 owner: text(g, 6).unwrap_or_default(),
+                on_some_column: texts(g, 7),
             })
         })
         .collect();

@@ -26,6 +26,8 @@ pub(super) struct TableDdl {
     pub names: Vec<(char, Vec<String>, String)>,
     pub generated: HashMap<String, String>,
     pub collations: HashMap<String, String>,
+    /// Why the statement could not be read: then nothing above is known.
+    pub unreadable: Option<String>,
 }
 
 fn parse(sql: &str) -> Option<Statement> {
@@ -41,8 +43,18 @@ fn expression(expr: &Expr) -> String {
 
 pub(super) fn table_ddl(sql: &str) -> TableDdl {
     let mut ddl = TableDdl::default();
-    let Some(Statement::CreateTable(table)) = parse(sql) else {
-        return ddl;
+    let table = match Parser::parse_sql(&SQLiteDialect {}, sql) {
+        Ok(statements) => match statements.into_iter().next() {
+            Some(Statement::CreateTable(table)) => table,
+            _ => {
+                ddl.unreadable = Some("it is not one CREATE TABLE".into());
+                return ddl;
+            }
+        },
+        Err(error) => {
+            ddl.unreadable = Some(error.to_string());
+            return ddl;
+        }
     };
     for column in &table.columns {
         let column_name = column.name.value.clone();
@@ -178,5 +190,12 @@ mod tests {
         );
         assert_eq!(index_predicate("CREATE UNIQUE INDEX ix ON t (a, b)"), None);
         assert_eq!(index_predicate("not sql at all"), None);
+    }
+
+    #[test]
+    fn a_table_statement_that_cannot_be_read_says_so_rather_than_having_no_checks() {
+        let ddl = table_ddl("CREATE TABLE t (a INTEGER CHECK (a >), b TEXT)");
+        assert!(ddl.unreadable.is_some(), "{ddl:?}");
+        assert!(ddl.checks.is_empty());
     }
 }

@@ -64,7 +64,12 @@ pub(super) fn add_objects(
         let sql: Option<String> = row.try_get("object_sql")?;
         match object_type.as_str() {
             "trigger" => {
-                if let Some(relation) = relations.iter_mut().find(|r| r.name == table) {
+                // A trigger's table is kept as its CREATE TRIGGER spelled it; SQLite matches
+                // names without regard to ASCII case.
+                if let Some(relation) = relations
+                    .iter_mut()
+                    .find(|r| r.name.eq_ignore_ascii_case(&table))
+                {
                     relation.triggers.push(Trigger {
                         name,
                         function: None,
@@ -98,9 +103,27 @@ pub(super) fn add_objects(
                 .map(|c| (r.name.clone(), c.columns.clone()))
         })
         .collect();
-    for key in keys {
+    for mut key in keys {
+        // The key keeps the target as its REFERENCES clause spelled it; SQLite matches names
+        // without regard to ASCII case, so it is the relation (and columns) of that name.
+        let target = relations
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(&key.target));
+        let canonical_column = |column: String| {
+            target
+                .and_then(|t| {
+                    t.columns
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(&column))
+                })
+                .map_or(column, |c| c.name.clone())
+        };
         let target_columns: Vec<String> = if key.target_columns.iter().all(Option::is_some) {
-            key.target_columns.into_iter().flatten().collect()
+            key.target_columns
+                .into_iter()
+                .flatten()
+                .map(canonical_column)
+                .collect()
         } else {
             primary_keys
                 .iter()
@@ -108,6 +131,9 @@ pub(super) fn add_objects(
                 .map(|(_, columns)| columns.clone())
                 .unwrap_or_default()
         };
+        if let Some(target) = target {
+            key.target = target.name.clone();
+        }
         let Some(relation) = relations.iter_mut().find(|r| r.name == key.table) else {
             continue;
         };
@@ -172,6 +198,7 @@ type KeyName = (char, Vec<String>, String);
 /// names it gives its keys, for [`name_constraints`] once the keys are read.
 fn add_table_sql(relation: &mut Relation, sql: &str) -> Vec<KeyName> {
     let ddl = table_ddl(sql);
+    relation.unreadable_sql = ddl.unreadable.clone();
     for column in &mut relation.columns {
         if column.generated {
             column.default = ddl.generated.get(&column.name).cloned();
@@ -188,7 +215,7 @@ fn add_table_sql(relation: &mut Relation, sql: &str) -> Vec<KeyName> {
             // The columns a table constraint's expression mentions, in table order.
             None => names
                 .iter()
-                .filter(|name| mentions(&check.expression, name))
+                .filter(|name| crate::check::judge::mentions(&check.expression, name))
                 .cloned()
                 .collect(),
         };
@@ -203,12 +230,6 @@ fn add_table_sql(relation: &mut Relation, sql: &str) -> Vec<KeyName> {
         });
     }
     ddl.names
-}
-
-fn mentions(expression: &str, column: &str) -> bool {
-    expression
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|word| word.eq_ignore_ascii_case(column))
 }
 
 /// SQLite keeps a key's name only in the table's SQL: give it to the key with those columns.

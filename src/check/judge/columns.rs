@@ -15,8 +15,16 @@ fn details_mismatch(
     spec: &ColumnExists,
     found: &Column,
     columns: &[(&str, &str)],
+    relation_sql_unreadable: Option<&String>,
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
+    if let Some(why) = relation_sql_unreadable
+        && (spec.generated.is_some() || spec.collation.is_some())
+    {
+        return Err(format!(
+            "cannot tell: the table's CREATE statement could not be read ({why})"
+        ));
+    }
     if let Some(expected) = spec.identity
         && found.identity_kind != Some(expected)
     {
@@ -50,9 +58,15 @@ fn details_mismatch(
     if let Some(expected) = &spec.collation {
         let expected = expected.trim_matches('"');
         let default = expected.eq_ignore_ascii_case("default");
+        let sqlite = facts.backend == crate::Backend::Sqlite;
         let same = match &details.collation {
+            // SQLite's collation names are not case-sensitive, and BINARY is its default.
+            Some(actual) if sqlite => {
+                actual.eq_ignore_ascii_case(expected)
+                    || (default && actual.eq_ignore_ascii_case("binary"))
+            }
             Some(actual) => actual == expected,
-            None => default,
+            None => default || (sqlite && expected.eq_ignore_ascii_case("binary")),
         };
         if !same {
             problems.push(format!(
@@ -119,7 +133,13 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     } else {
         found.default.as_ref()
     };
-    match details_mismatch(facts, spec, found, &column_types(relation)) {
+    match details_mismatch(
+        facts,
+        spec,
+        found,
+        &column_types(relation),
+        relation.unreadable_sql.as_ref(),
+    ) {
         Ok(more) => problems.extend(more),
         Err(why) => return Verdict::error(why),
     }

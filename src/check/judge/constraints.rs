@@ -4,7 +4,7 @@
 use super::{Facts, column_types};
 use crate::check::Verdict;
 use crate::check::expr_meaning::same_expression_on;
-use crate::check::facts::{Constraint, Relation, Resolved};
+use crate::check::facts::{Constraint, Relation, RelationKind, Resolved};
 use crate::plan::{ConstraintSpec, ConstraintType};
 
 /// `(a, b)`.
@@ -184,16 +184,27 @@ pub(super) fn constraint_exists(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
             facts.backend.display_name()
         ));
     }
+    if let Some(why) = unknown_sql(relation, spec) {
+        return Verdict::error(why);
+    }
     let candidates = of_type(relation, spec.constraint_type);
     let columns = column_types(relation);
     let mut near: Vec<(String, Vec<String>)> = Vec::new();
     let mut matching = Vec::new();
+    // A candidate whose expression cannot be read says nothing; it matters only if no other
+    // candidate matches.
+    let mut unreadable = None;
     for found in &candidates {
         match differences(facts, spec, found, &columns) {
             Ok(problems) if problems.is_empty() => matching.push(found),
             Ok(problems) => near.push((describe(found), problems)),
-            Err(why) => return Verdict::error(why),
+            Err(why) => unreadable = Some(why),
         }
+    }
+    if matching.is_empty()
+        && let Some(why) = unreadable
+    {
+        return Verdict::error(why);
     }
     // A validated match answers before a NOT VALID one.
     matching.sort_by_key(|c| !c.validated);
@@ -246,7 +257,12 @@ pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
     let noun = spec.constraint_type.noun();
     let schema = spec.schema.as_deref();
     let relation = match facts.resolve(schema, &spec.table) {
-        Resolved::Relation(relation) if relation.kind.is_table() => relation,
+        // Foreign tables carry NOT NULL and CHECK constraints too.
+        Resolved::Relation(relation)
+            if relation.kind.is_table() || relation.kind == RelationKind::ForeignTable =>
+        {
+            relation
+        }
         Resolved::Relation(relation) => {
             return Verdict::pass(format!(
                 "{} is the {} {}, which has no constraints",
@@ -262,25 +278,86 @@ pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
         }
     };
     let table = facts.shown(relation);
+    if let Some(why) = unknown_sql(relation, spec) {
+        return Verdict::error(why);
+    }
     let columns = column_types(relation);
     let mut still = Vec::new();
+    // Expressions are compared so as never to call two different ones the same, which leaves
+    // some alike ones called different: for an absence that would be a false "gone". A
+    // remaining check on the very columns the expression names, differing in nothing but how
+    // its expression reads, cannot be told apart from the one asked about.
+    let mut unsure = Vec::new();
+    let without_expression = ConstraintSpec {
+        expression: None,
+        ..spec.clone()
+    };
+    let mentioned: Vec<&str> = spec
+        .expression
+        .as_deref()
+        .map(|expression| {
+            relation
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|name| mentions(expression, name))
+                .collect()
+        })
+        .unwrap_or_default();
     for found in of_type(relation, spec.constraint_type) {
+        let validation_matches = spec
+            .validated
+            .is_none_or(|validated| validated == found.validated);
         match differences(facts, spec, &found, &columns) {
-            Ok(problems)
-                if problems.is_empty()
-                    && spec
-                        .validated
-                        .is_none_or(|validated| validated == found.validated) =>
-            {
+            Ok(problems) if problems.is_empty() && validation_matches => {
                 still.push(describe(&found))
+            }
+            Ok(_) | Err(_)
+                if spec.expression.is_some()
+                    && validation_matches
+                    && differences(facts, &without_expression, &found, &columns)
+                        .is_ok_and(|problems| problems.is_empty())
+                    && same_set(&mentioned, &found.columns) =>
+            {
+                unsure.push(describe(&found))
             }
             Ok(_) => {}
             Err(why) => return Verdict::error(why),
         }
     }
-    if still.is_empty() {
-        Verdict::pass(format!("no such {noun} on {table}"))
-    } else {
+    if !still.is_empty() {
         Verdict::fail(format!("{noun} still on {table}: {}", still.join("; ")))
+    } else if !unsure.is_empty() {
+        Verdict::error(format!(
+            "cannot tell: {} is still on {table}, on the columns the expression names, and its \
+             expression reads differently from the one given; give \"name\" to check by name",
+            unsure.join("; ")
+        ))
+    } else {
+        Verdict::pass(format!("no such {noun} on {table}"))
     }
+}
+
+/// On SQLite, check constraints and key names live only in the table's SQL: when it could not
+/// be read, nothing can be said of them.
+fn unknown_sql(relation: &Relation, spec: &ConstraintSpec) -> Option<String> {
+    let why = relation.unreadable_sql.as_ref()?;
+    (spec.constraint_type == ConstraintType::Check || spec.name.is_some()).then(|| {
+        format!(
+            "cannot tell: the CREATE TABLE of {} could not be read ({why})",
+            relation.name
+        )
+    })
+}
+
+/// Whether `expression` names `column` as a word (a conservative reading: a column named
+/// inside a string literal counts too).
+pub(crate) fn mentions(expression: &str, column: &str) -> bool {
+    expression
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word.eq_ignore_ascii_case(column))
+}
+
+fn same_set(a: &[&str], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| y == x))
 }

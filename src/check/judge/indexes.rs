@@ -15,6 +15,29 @@ fn differences(
     columns: &[(&str, &str)],
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
+    // Unique on (email, tenant_id) does not make email unique, nor does a partial unique index
+    // make the column unique where its predicate does not hold.
+    if spec.unique == Some(true) && index.unique {
+        if let Some(wanted) = &spec.columns
+            && wanted.len() != index.columns.len()
+        {
+            problems.push(format!(
+                "is unique on all of ({}), not on ({}) alone",
+                index
+                    .columns
+                    .iter()
+                    .map(|c| c.as_deref().unwrap_or("(expression)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                wanted.join(", ")
+            ));
+        }
+        if spec.predicate.is_none()
+            && let Some(predicate) = &index.predicate
+        {
+            problems.push(format!("is unique only WHERE {predicate}"));
+        }
+    }
     if let Some(unique) = spec.unique
         && unique != index.unique
     {

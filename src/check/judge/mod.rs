@@ -16,6 +16,7 @@ mod routines;
 mod rows;
 mod sql;
 mod tables;
+pub(crate) use constraints::mentions;
 #[cfg(test)]
 mod tests;
 

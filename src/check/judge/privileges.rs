@@ -57,15 +57,21 @@ pub(super) fn privilege(facts: &Facts<'_>, spec: &PrivilegeSpec) -> Verdict {
                     .iter()
                     .filter(|g| g.object == object && g.name == name && g.role == role)
             };
-            // The schema the name resolves in; every overload there must agree.
+            // `has: true`: the schema the name resolves in, every overload there. `has:
+            // false`: every overload on the path, since a call resolves across all of them.
             let first = match qualifier {
                 Some(schema) => Some(schema),
                 None => facts.first_on_path(of_role().map(|g| g.schema.as_str())),
             };
+            let path = &facts.schema.search_path.effective;
             let mut schemas: Vec<String> = of_role()
-                .filter(|g| Some(g.schema.as_str()) == first)
+                .filter(|g| match qualifier {
+                    None if !spec.has => path.contains(&g.schema),
+                    _ => Some(g.schema.as_str()) == first,
+                })
                 .map(|g| g.schema.clone())
                 .collect();
+            schemas.sort();
             schemas.dedup();
             if schemas.is_empty() {
                 return Verdict::fail(format!("no function {name} {}", facts.looked_in(qualifier)));
@@ -115,9 +121,12 @@ pub(super) fn privilege(facts: &Facts<'_>, spec: &PrivilegeSpec) -> Verdict {
                 .map(|(_, _, shown)| shown.clone())
                 .unwrap_or_default(),
         };
+        // For "cannot", a privilege held on some column counts as held.
+        let holds =
+            |p: &String| grant.held.contains(p) || (!spec.has && grant.on_some_column.contains(p));
         let wrong: Vec<&str> = asked
             .iter()
-            .filter(|p| grant.held.contains(p) != spec.has)
+            .filter(|p| holds(p) != spec.has)
             .map(String::as_str)
             .collect();
         if !wrong.is_empty() {
@@ -129,10 +138,12 @@ pub(super) fn privilege(facts: &Facts<'_>, spec: &PrivilegeSpec) -> Verdict {
                     object.noun()
                 )
             } else {
+                let columns_only = wrong.iter().all(|p| !grant.held.iter().any(|h| h == p));
                 format!(
-                    "{} can {} on {} {shown} (owner {})",
+                    "{} can {} on {}{} {shown} (owner {})",
                     spec.role,
                     wrong.join(", "),
+                    if columns_only { "some columns of " } else { "" },
                     object.noun(),
                     grant.owner
                 )

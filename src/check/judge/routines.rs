@@ -3,7 +3,7 @@
 
 use super::Facts;
 use crate::check::Verdict;
-use crate::check::facts::Function;
+use crate::check::facts::{Function, Resolved};
 use crate::check::sqltype::parse_type;
 use crate::plan::{FunctionSpec, TriggerSpec};
 
@@ -239,9 +239,10 @@ fn same_function(facts: &Facts<'_>, expected: &str, actual: &(String, String)) -
 }
 
 pub(super) fn trigger_exists(facts: &Facts<'_>, spec: &TriggerSpec) -> Verdict {
-    let relation = match facts.table(spec.schema.as_deref(), &spec.table) {
-        Ok(relation) => relation,
-        Err(evidence) => {
+    let relation = match facts.resolve(spec.schema.as_deref(), &spec.table) {
+        Resolved::Relation(relation) => relation,
+        Resolved::Nothing => {
+            let evidence = facts.missing_table(spec.schema.as_deref(), &spec.table);
             return Verdict::fail(format!("trigger {} missing: {evidence}", spec.name));
         }
     };
@@ -299,27 +300,35 @@ pub(super) fn trigger_exists(facts: &Facts<'_>, spec: &TriggerSpec) -> Verdict {
 
 pub(super) fn trigger_absent(facts: &Facts<'_>, spec: &TriggerSpec) -> Verdict {
     let schema = spec.schema.as_deref();
-    match facts.table(schema, &spec.table) {
-        Ok(relation) => match relation.triggers.iter().find(|t| t.name == spec.name) {
-            Some(trigger) => Verdict::fail(format!(
-                "trigger {} still on {}{}",
-                trigger.name,
-                facts.shown(relation),
-                if trigger.enabled {
-                    ""
-                } else {
-                    " (disabled, but there)"
-                }
-            )),
-            None => Verdict::pass(format!(
-                "no trigger {} on {}",
-                spec.name,
-                facts.shown(relation)
-            )),
-        },
-        Err(evidence) => Verdict::pass(format!(
-            "trigger {} is gone with its table: {evidence}",
-            spec.name
-        )),
+    // Views and foreign tables have triggers too (INSTEAD OF): any relation the name means.
+    match facts.resolve(schema, &spec.table) {
+        Resolved::Relation(relation) => {
+            match relation.triggers.iter().find(|t| t.name == spec.name) {
+                Some(trigger) => Verdict::fail(format!(
+                    "trigger {} still on {}{}",
+                    trigger.name,
+                    facts.shown(relation),
+                    if trigger.enabled {
+                        ""
+                    } else {
+                        " (disabled, but there)"
+                    }
+                )),
+                None => Verdict::pass(format!(
+                    "no trigger {} on the {} {}",
+                    spec.name,
+                    relation.kind.noun(),
+                    facts.shown(relation)
+                )),
+            }
+        }
+        Resolved::Nothing => {
+            let (evidence, warning) = facts.absent(schema, &spec.table);
+            Verdict::pass(format!(
+                "trigger {} is gone with its table: {evidence}",
+                spec.name
+            ))
+            .with_warning(warning)
+        }
     }
 }
