@@ -83,7 +83,7 @@ async fn database() -> String {
             exec(
                 &url,
                 "CREATE ROLE vocab_reader; CREATE ROLE vocab_group; CREATE ROLE vocab_auditor; \
-                 GRANT vocab_group TO vocab_auditor;",
+                 GRANT vocab_group TO vocab_auditor; CREATE ROLE vocab_outsider LOGIN;",
             )
             .await
         })
@@ -888,4 +888,30 @@ async fn near_misses_that_must_not_pass() {
         CheckStatus::Pass,
         "no such check constraint",
     );
+}
+
+/// A role that may not use `app` (on its search path) cannot see what is there: functions,
+/// enum types and views of those names are neither present nor absent for it.
+#[tokio::test]
+async fn what_a_role_may_not_see_is_never_absent() {
+    let url = database().await;
+    let outsider = url.replacen("postgres://postgres@", "postgres://vocab_outsider@", 1);
+    let v = run_on(
+        &outsider,
+        json!([
+            { "id": "function", "kind": "function_absent", "name": "asset_count" },
+            { "id": "enum", "kind": "enum_values", "type": "status", "values": ["draft"], "match": "contains" },
+            { "id": "view", "kind": "view_absent", "view": "live_assets" },
+            { "id": "trigger", "kind": "trigger_absent", "table": "Assets", "name": "touch_assets" }
+        ]),
+    )
+    .await;
+    for id in ["function", "enum", "view", "trigger"] {
+        expect(
+            &v,
+            id,
+            CheckStatus::Error,
+            "which this role may not use (no USAGE)",
+        );
+    }
 }

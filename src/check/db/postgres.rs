@@ -51,6 +51,11 @@ pub(crate) async fn snapshot(
         .bind(needs.vocabulary.to_json())
         .fetch_all(&mut *tx)
         .await?;
+    tracing::debug!(
+        "catalog: {} rows fetched after {:?}",
+        rows.len(),
+        started.elapsed()
+    );
     let mut schema = snapshot_from_rows(&rows)?;
     tracing::debug!(
         "catalog: {} relations after {:?}",

@@ -250,14 +250,28 @@ impl<'a> Facts<'a> {
             .schema
             .same_name(name)
             .find(|r| self.schema.search_path.unusable.contains(&r.schema))?;
-        Some(format!(
-            "cannot tell: the search path names schema {}, which this role may not use (no \
-             USAGE), and a {} {} is there; grant USAGE on schema {}, or name the schema in the check",
-            there.schema,
-            there.kind.noun(),
-            self.shown(there),
-            there.schema
-        ))
+        Some(self.unusable_schema_holds(&there.schema, there.kind.noun(), &self.shown(there)))
+    }
+
+    /// The same for what is not a relation (functions, types): `None` when no schema the role
+    /// may not use holds one of `schemas`.
+    fn hidden_in_unusable<'s>(
+        &self,
+        noun: &str,
+        name: &str,
+        mut schemas: impl Iterator<Item = &'s str>,
+    ) -> Option<String> {
+        let unusable = &self.schema.search_path.unusable;
+        let schema = schemas.find(|s| unusable.iter().any(|u| u == s))?;
+        Some(self.unusable_schema_holds(schema, noun, &format!("{schema}.{name}")))
+    }
+
+    fn unusable_schema_holds(&self, schema: &str, noun: &str, shown: &str) -> String {
+        format!(
+            "cannot tell: the search path names schema {schema}, which this role may not use (no \
+             USAGE), and a {noun} {shown} is there; grant USAGE on schema {schema}, or name the \
+             schema in the check"
+        )
     }
 
     /// Evidence that nothing answers to `name` where PostgreSQL looks, and the warning when a

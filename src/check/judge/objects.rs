@@ -35,6 +35,20 @@ fn quoted_list(labels: &[String]) -> String {
 
 pub(super) fn enum_values(facts: &Facts<'_>, spec: &EnumValues) -> Verdict {
     let schema = spec.schema.as_deref();
+    if schema.is_none()
+        && let Some(why) = facts.hidden_in_unusable(
+            "type",
+            &spec.type_name,
+            facts
+                .schema
+                .types
+                .iter()
+                .filter(|t| t.name == spec.type_name)
+                .map(|t| t.schema.as_str()),
+        )
+    {
+        return Verdict::error(why);
+    }
     let Some(found) = resolve_type(facts, schema, &spec.type_name) else {
         let elsewhere: Vec<String> = facts
             .schema

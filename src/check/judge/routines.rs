@@ -100,7 +100,28 @@ fn same_args(facts: &Facts<'_>, expected: &[String], actual: &[String]) -> bool 
             .all(|(e, a)| same_type(facts, e, a))
 }
 
+/// A function of this name in a schema on the path that the role may not use: it cannot be
+/// seen, present or absent.
+fn hidden_function(facts: &Facts<'_>, spec: &FunctionSpec) -> Option<String> {
+    if spec.schema.is_some() {
+        return None;
+    }
+    facts.hidden_in_unusable(
+        "function",
+        &spec.name,
+        facts
+            .schema
+            .functions
+            .iter()
+            .filter(|f| f.name == spec.name)
+            .map(|f| f.schema.as_str()),
+    )
+}
+
 pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict {
+    if let Some(why) = hidden_function(facts, spec) {
+        return Verdict::error(why);
+    }
     let schema = spec.schema.as_deref();
     let found = candidates(facts, schema, &spec.name);
     if found.is_empty() {
@@ -179,6 +200,9 @@ pub(super) fn function_exists(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict
 }
 
 pub(super) fn function_absent(facts: &Facts<'_>, spec: &FunctionSpec) -> Verdict {
+    if let Some(why) = hidden_function(facts, spec) {
+        return Verdict::error(why);
+    }
     let schema = spec.schema.as_deref();
     let still: Vec<String> = candidates(facts, schema, &spec.name)
         .into_iter()
