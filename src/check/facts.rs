@@ -338,17 +338,6 @@ impl SchemaSnapshot {
         &self.relations
     }
 
-    /// Adds relations not already known (same schema and name).
-    pub fn extend(&mut self, more: Vec<Relation>) {
-        let new: Vec<Relation> = more
-            .into_iter()
-            .filter(|r| self.find(&r.schema, &r.name).is_none())
-            .collect();
-        self.relations.extend(new);
-        self.relations
-            .sort_by_cached_key(|r| r.name.to_ascii_lowercase());
-    }
-
     /// Every relation whose name equals `name` ignoring ASCII case (a binary search: a refresh
     /// judges thousands of checks against hundreds of relations).
     pub(crate) fn same_name_any_case(&self, name: &str) -> &[Relation] {
@@ -365,11 +354,6 @@ impl SchemaSnapshot {
                 .take_while(|r| r.name.eq_ignore_ascii_case(name))
                 .count();
         &self.relations[start..end]
-    }
-
-    /// Whether a relation of exactly this name exists in any schema.
-    pub fn has_name(&self, name: &str) -> bool {
-        self.same_name_any_case(name).iter().any(|r| r.name == name)
     }
 
     pub fn find(&self, schema: &str, name: &str) -> Option<&Relation> {

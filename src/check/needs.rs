@@ -41,30 +41,26 @@ pub struct Needs {
 }
 
 impl Needs {
-    /// Names the exact lookup found in no schema, lower-cased, to look up once more ignoring
-    /// case, so that "a table Foo exists (names are case-sensitive)" can be reported. Only these
-    /// go through `lower(relname)`, which no catalog index serves.
-    pub(crate) fn case_variants(&self, found: &SchemaSnapshot) -> CaseVariants {
-        let missing: Vec<&String> = self
-            .relation_names
-            .iter()
-            .filter(|name| !found.has_name(name))
-            .collect();
-        let ranges: BTreeSet<(String, String)> = missing
-            .iter()
-            .flat_map(|name| prefix_ranges(name))
-            .collect();
-        let (from, to) = ranges.into_iter().unzip();
-        CaseVariants {
-            lowered: missing
-                .iter()
-                .flat_map(|name| lower_spellings(name))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            from,
-            to,
+    /// Every name's case variants, for the catalog statement to look up once more ignoring
+    /// case the names it finds in no schema, so that "a table Foo exists (names are
+    /// case-sensitive)" can be reported. The server decides which names are missing, so the
+    /// look-up costs no second statement; only those go through `lower(relname)`, which no
+    /// catalog index serves, within the ranges of their first two letters' cases.
+    pub(crate) fn case_variants(&self) -> CaseVariants {
+        let mut variants = CaseVariants::default();
+        for (at, name) in self.relation_names.iter().enumerate() {
+            let [lower_a, lower_b] = lower_spellings(name);
+            variants.names.push(name.clone());
+            variants.lowered_a.push(lower_a);
+            variants.lowered_b.push(lower_b);
+            for (from, to) in prefix_ranges(name) {
+                variants.from.push(from);
+                variants.to.push(to);
+                // 1-based, as `WITH ORDINALITY` numbers the names.
+                variants.owner.push(at as i64 + 1);
+            }
         }
+        variants
     }
 
     /// Every spelling to match in one query where a case-insensitive scan is cheap (SQLite).
@@ -78,21 +74,18 @@ impl Needs {
     }
 }
 
-/// Names found in no schema, to look up ignoring case: `lower(relname)` must be one of
-/// `lowered`, and `relname` must lie in one of the ranges `from[i] <= relname < to[i]` (the
-/// case variants of its first two letters), which lets the catalog's name index narrow the
-/// scan that `lower()` alone would make of all of `pg_class`.
+/// Each name with its lower-case spellings, and the `[from, to)` ranges of `relname` (the
+/// case variants of its first two letters) its case variants lie in, each with the position of
+/// its name: the catalog's name index narrows the scan that `lower()` alone would make of all
+/// of `pg_class`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct CaseVariants {
-    pub lowered: Vec<String>,
+    pub names: Vec<String>,
+    pub lowered_a: Vec<String>,
+    pub lowered_b: Vec<String>,
     pub from: Vec<String>,
     pub to: Vec<String>,
-}
-
-impl CaseVariants {
-    pub fn is_empty(&self) -> bool {
-        self.lowered.is_empty()
-    }
+    pub owner: Vec<i64>,
 }
 
 /// `[from, to)` byte ranges holding every spelling of `name` that differs only in the case of

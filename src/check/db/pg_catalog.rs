@@ -225,23 +225,32 @@ SELECT 't', tn.nspname::text, tc.relname::text, NULL, NULL, NULL, NULL, NULL, NU
   JOIN pg_trigger t ON t.tgrelid = tc.oid AND NOT t.tgisinternal
   JOIN pg_proc p ON p.oid = t.tgfoid
   JOIN pg_namespace pn ON pn.oid = p.pronamespace
- WHERE tc.relname = ANY($6::text[])"#
-);
-
-/// Tables and views whose `lower(relname)` is in `$1`: only for names found nowhere, so that
-/// "a table Foo exists (names are case-sensitive)" can be said. No index serves `lower()`, so
-/// the name index first narrows `pg_class` to the ranges of the names' case variants
-/// (see `CaseVariants`): a scan of all of `pg_class` took 10–14 ms on 5,000 tables, the range
-/// scans 0.2 ms (the ranges are `$8`..`$9`; `$7` is not used). `OFFSET 0` keeps the planner from flattening the lateral subquery into a join
-/// it then estimates wrongly and answers with that same full scan.
-pub(crate) const CASE_VARIANTS_QUERY: &str = catalog_query!(
-    "unnest($8::text[], $9::text[]) AS range(from_name, to_name)
-    CROSS JOIN LATERAL (SELECT * FROM pg_class
-                         WHERE relname >= range.from_name::name AND relname < range.to_name::name
-                        OFFSET 0) c",
-    "c.relkind IN ('r', 'p', 'v', 'm', 'f') AND lower(c.relname) = ANY($1::text[])",
-    "NULL::json",
-    ""
+ WHERE tc.relname = ANY($6::text[])
+UNION ALL
+-- Tables and views of a name the plan uses in another case, for names found in no schema:
+-- "a table Foo exists (names are case-sensitive)". No index serves lower(), so the name index
+-- first narrows pg_class to the ranges of the names' case variants (a scan of all of pg_class
+-- took 10-14 ms on 5,000 tables, the range scans 0.2 ms); OFFSET 0 keeps the planner from
+-- flattening the lateral subquery into a join it then answers with that same full scan.
+SELECT 'v', vn.nspname::text, vc.relname::text, vc.relkind::text, false, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  -- The ranges of missing names only, fenced (OFFSET 0) so that they are found first: a range
+  -- like [t0, t1) holds every table of a generated schema.
+  FROM (SELECT r.from_name, r.to_name, missing.lower_a, missing.lower_b
+          FROM (SELECT o.ord, o.lower_a, o.lower_b
+                  FROM unnest($10::text[], $11::text[], $12::text[])
+                       WITH ORDINALITY AS o(name, lower_a, lower_b, ord)
+                 WHERE NOT EXISTS (SELECT 1 FROM pg_class x WHERE x.relname = o.name::name)
+                OFFSET 0) missing
+          JOIN unnest($8::text[], $9::text[], $13::int8[]) AS r(from_name, to_name, owner)
+            ON r.owner = missing.ord
+        OFFSET 0) ranges
+ CROSS JOIN LATERAL (SELECT * FROM pg_class
+                      WHERE relname >= ranges.from_name::name AND relname < ranges.to_name::name
+                     OFFSET 0) vc
+  JOIN pg_namespace vn ON vn.oid = vc.relnamespace
+ WHERE vc.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND lower(vc.relname) IN (ranges.lower_a, ranges.lower_b)"#
 );
 
 /// The snapshot from the catalog statement's rows.
@@ -288,6 +297,8 @@ pub(crate) fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx:
 pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx::Error> {
     let mut relations: Vec<Relation> = Vec::new();
     let mut extras: Vec<(String, String, Extra)> = Vec::new();
+    // Other-case namesakes of names found nowhere; never one already read whole.
+    let mut variants: Vec<Relation> = Vec::new();
     for row in rows {
         let kind: &str = row.try_get("row_kind")?;
         let schema: Option<String> = row.try_get("schema_name")?;
@@ -320,6 +331,15 @@ pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx:
                 {
                     extras.push((schema, name, Extra::Constraint(constraint)));
                 }
+                continue;
+            }
+            "v" => {
+                variants.push(Relation {
+                    schema,
+                    name,
+                    kind: relation_kind(row.try_get::<Option<&str>, _>("rel_kind")?),
+                    ..Relation::default()
+                });
                 continue;
             }
             "t" => {
@@ -389,6 +409,14 @@ pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx:
                 Extra::Constraint(constraint) => relation.constraints.push(constraint),
                 Extra::Trigger(trigger) => relation.triggers.push(trigger),
             }
+        }
+    }
+    for variant in variants {
+        if !relations
+            .iter()
+            .any(|r| r.schema == variant.schema && r.name == variant.name)
+        {
+            relations.push(variant);
         }
     }
     Ok(relations)

@@ -8,9 +8,7 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor as _, PgConnection, Row};
 
-use super::pg_catalog::{
-    CASE_VARIANTS_QUERY, CATALOG_QUERY, relations_from_rows, snapshot_from_rows,
-};
+use super::pg_catalog::{CATALOG_QUERY, snapshot_from_rows};
 use super::target::seconds;
 use crate::check::facts::{DataFacts, QueryJob, SchemaSnapshot, SqlOutcome};
 use crate::check::needs::{DataItem, Needs};
@@ -41,6 +39,7 @@ pub(crate) async fn snapshot(
     let started = std::time::Instant::now();
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     tracing::debug!("connection ready after {:?}", started.elapsed());
+    let variants = needs.case_variants();
     let rows = sqlx::query(CATALOG_QUERY)
         .bind(needs.relation_names.clone())
         .bind(needs.index_tables.clone())
@@ -49,6 +48,12 @@ pub(crate) async fn snapshot(
         .bind(needs.view_names.clone())
         .bind(needs.constraint_tables.clone())
         .bind(needs.vocabulary.to_json())
+        .bind(variants.from)
+        .bind(variants.to)
+        .bind(variants.names)
+        .bind(variants.lowered_a)
+        .bind(variants.lowered_b)
+        .bind(variants.owner)
         .fetch_all(&mut *tx)
         .await?;
     tracing::debug!(
@@ -56,36 +61,18 @@ pub(crate) async fn snapshot(
         rows.len(),
         started.elapsed()
     );
-    let mut schema = snapshot_from_rows(&rows)?;
+    let schema = snapshot_from_rows(&rows)?;
     tracing::debug!(
         "catalog: {} relations after {:?}",
         schema.relations().len(),
         started.elapsed()
     );
-    let mut queries = 1;
-    let variants = needs.case_variants(&schema);
-    if !variants.is_empty() {
-        let rows = sqlx::query(CASE_VARIANTS_QUERY)
-            .bind(variants.lowered)
-            .bind(needs.index_tables.clone())
-            .bind(Vec::<String>::new())
-            .bind(needs.detail_tables.clone())
-            .bind(needs.view_names.clone())
-            .bind(needs.constraint_tables.clone())
-            .bind(serde_json::Value::Null)
-            .bind(variants.from)
-            .bind(variants.to)
-            .fetch_all(&mut *tx)
-            .await?;
-        queries += 1;
-        schema.extend(relations_from_rows(&rows)?);
-    }
     let items = needs.data_items(&schema);
-    tracing::debug!("case variants read after {:?}", started.elapsed());
     let (data, data_queries) = read_data(&mut tx, &items, limits).await?;
     tracing::debug!("data read after {:?}", started.elapsed());
     tx.rollback().await?;
-    Ok((schema, data, queries + data_queries))
+    // One catalog statement, then the data.
+    Ok((schema, data, 1 + data_queries))
 }
 
 /// Reads every data item in one statement; if that fails (a lock, a permission), item by item
