@@ -819,7 +819,8 @@ async fn near_misses_that_must_not_pass() {
         { "id": "overload-on-path", "kind": "privilege", "role": "vocab_reader", "function": "lookup", "privileges": ["EXECUTE"], "has": false },
         { "id": "check-reworded", "kind": "constraint_absent", "table": "flows", "type": "check", "expression": "name in ('a', 'b', 'c', 'd')" },
         { "id": "check-other-column", "kind": "constraint_absent", "table": "flows", "type": "check", "expression": "id > 0" },
-        { "id": "check-by-name", "kind": "constraint_absent", "table": "flows", "type": "check", "name": "old_name_set" }
+        { "id": "check-by-name", "kind": "constraint_absent", "table": "flows", "type": "check", "name": "old_name_set" },
+        { "id": "unique-index-is-no-constraint", "kind": "constraint_exists", "table": "users", "type": "unique", "columns": ["email", "tenant_id"] }
     ]))
     .await;
     expect(
@@ -887,6 +888,12 @@ async fn near_misses_that_must_not_pass() {
         "check-by-name",
         CheckStatus::Pass,
         "no such check constraint",
+    );
+    expect(
+        &v,
+        "unique-index-is-no-constraint",
+        CheckStatus::Fail,
+        "no unique constraint on app.users; a unique index ix_users_email_tenant on (email, tenant_id) exists, which is not a constraint",
     );
 }
 

@@ -242,6 +242,10 @@ impl Needs {
                 | CheckSpec::ConstraintAbsent(constraint) => {
                     names.insert(constraint.table.clone());
                     constraint_tables.insert(constraint.table.clone());
+                    // A unique index that is no constraint is pointed out when one is asked.
+                    if constraint.constraint_type == crate::plan::ConstraintType::Unique {
+                        index_tables.insert(constraint.table.clone());
+                    }
                     if let Some(references) = &constraint.references {
                         names.insert(references.table.clone());
                     }

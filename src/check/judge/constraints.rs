@@ -233,7 +233,9 @@ pub(super) fn constraint_exists(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
             "{noun} {} on {table} is validated, expected NOT VALID",
             describe(found)
         )),
-        (None, _) if candidates.is_empty() => Verdict::fail(format!("no {noun} on {table}")),
+        (None, _) if candidates.is_empty() => {
+            Verdict::fail(format!("no {noun} on {table}{}", unique_index_hint(relation, spec)))
+        }
         (None, _) => {
             let listed: Vec<String> = near
                 .iter()
@@ -241,16 +243,56 @@ pub(super) fn constraint_exists(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
                 .map(|(found, problems)| format!("{found}: {}", problems.join(", ")))
                 .collect();
             Verdict::fail(format!(
-                "no matching {noun} on {table}; {}{}",
+                "no matching {noun} on {table}; {}{}{}",
                 listed.join("; "),
                 if near.len() > 5 {
                     format!("; and {} more", near.len() - 5)
                 } else {
                     String::new()
-                }
+                },
+                unique_index_hint(relation, spec)
             ))
         }
     }
+}
+
+/// A unique index made with `CREATE UNIQUE INDEX` enforces uniqueness but is no constraint in
+/// the catalog; when one covers exactly the columns asked, say so and how to check it.
+fn unique_index_hint(relation: &Relation, spec: &ConstraintSpec) -> String {
+    let (ConstraintType::Unique, Some(columns)) = (spec.constraint_type, &spec.columns) else {
+        return String::new();
+    };
+    let constrained: Vec<&str> = relation
+        .constraints
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    relation
+        .indexes
+        .iter()
+        .find(|index| {
+            index.unique
+                && !index.primary
+                && index.predicate.is_none()
+                && !constrained.contains(&index.name.as_str())
+                && index.columns.len() == columns.len()
+                && index
+                    .columns
+                    .iter()
+                    .zip(columns)
+                    .all(|(have, want)| have.as_deref() == Some(want.as_str()))
+        })
+        .map(|index| {
+            format!(
+                "; a unique index {} on ({}) exists, which is not a constraint (index_exists with \
+                 \"unique\": true checks it; ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX {} \
+                 makes it one)",
+                index.name,
+                columns.join(", "),
+                index.name
+            )
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Verdict {
