@@ -6,7 +6,7 @@ mod support;
 
 use remtrack::check::{CheckStatus, Limits, Target, Verdict, refresh};
 use serde_json::json;
-use support::checks::{plan_of, verdicts_by_id};
+use support::checks::{assert_verdict, plan_of, verdicts_by_id};
 use support::pg::{cluster, exec};
 
 const SCHEMA: &str = r#"
@@ -47,23 +47,6 @@ async fn run(url: &str, checks: serde_json::Value) -> std::collections::HashMap<
     let refreshed = refresh(&plan, &target).await.unwrap();
     target.close().await;
     verdicts_by_id(&plan, &refreshed.verdicts)
-}
-
-fn assert_verdict(
-    verdicts: &std::collections::HashMap<String, Verdict>,
-    id: &str,
-    status: CheckStatus,
-    evidence: &str,
-) {
-    let verdict = verdicts
-        .get(id)
-        .unwrap_or_else(|| panic!("no verdict for {id}"));
-    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
-    assert!(
-        verdict.evidence.contains(evidence),
-        "{id}: evidence {:?} should contain {evidence:?}",
-        verdict.evidence
-    );
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use remtrack::check::{CheckStatus, Limits, Target, Verdict, refresh};
 use serde_json::json;
 use sqlx::{ConnectOptions, Connection};
-use support::checks::{plan_of, plan_unvalidated, verdicts_by_id};
+use support::checks::{assert_verdict, plan_of, plan_unvalidated, verdicts_by_id};
 
 async fn database(dir: &tempfile::TempDir) -> String {
     let path = dir.path().join("t.db");
@@ -44,16 +44,6 @@ async fn run(url: &str, checks: serde_json::Value) -> HashMap<String, Verdict> {
     let refreshed = refresh(&plan, &target).await.unwrap();
     target.close().await;
     verdicts_by_id(&plan, &refreshed.verdicts)
-}
-
-fn assert_verdict(v: &HashMap<String, Verdict>, id: &str, status: CheckStatus, evidence: &str) {
-    let verdict = &v[id];
-    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
-    assert!(
-        verdict.evidence.contains(evidence),
-        "{id}: {:?} should contain {evidence:?}",
-        verdict.evidence
-    );
 }
 
 #[tokio::test]

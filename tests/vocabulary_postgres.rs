@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use remtrack::check::{CheckStatus, Limits, Target, Verdict, refresh};
 use serde_json::{Value, json};
-use support::checks::{plan_of, verdicts_by_id};
+use support::checks::{assert_verdict, plan_of, verdicts_by_id};
 use support::pg::{cluster, exec};
 
 const SCHEMA: &str = r#"
@@ -105,19 +105,6 @@ async fn run_on(url: &str, checks: Value) -> HashMap<String, Verdict> {
     verdicts_by_id(&plan, &refreshed.verdicts)
 }
 
-#[track_caller]
-fn expect(verdicts: &HashMap<String, Verdict>, id: &str, status: CheckStatus, evidence: &str) {
-    let verdict = verdicts
-        .get(id)
-        .unwrap_or_else(|| panic!("no verdict for {id}"));
-    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
-    assert!(
-        verdict.evidence.contains(evidence),
-        "{id}: expected evidence containing {evidence:?}, got {:?}",
-        verdict.evidence
-    );
-}
-
 #[tokio::test]
 async fn constraints_and_foreign_keys_by_type_columns_target_expression_and_validation() {
     let v = run(json!([
@@ -148,27 +135,27 @@ async fn constraints_and_foreign_keys_by_type_columns_target_expression_and_vali
         { "id": "unreadable-expression", "kind": "constraint_exists", "table": "Assets", "type": "check", "expression": "qty > (" }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "pk",
         CheckStatus::Pass,
         "primary key Assets_pkey PRIMARY KEY (id) on app.Assets",
     );
-    expect(&v, "pk-legacy", CheckStatus::Pass, "on legacy.Assets");
-    expect(&v, "fk", CheckStatus::Pass, "ON DELETE CASCADE");
-    expect(
+    assert_verdict(&v, "pk-legacy", CheckStatus::Pass, "on legacy.Assets");
+    assert_verdict(&v, "fk", CheckStatus::Pass, "ON DELETE CASCADE");
+    assert_verdict(
         &v,
         "fk-wrong-action",
         CheckStatus::Fail,
         "ON DELETE CASCADE, expected ON DELETE RESTRICT",
     );
-    expect(
+    assert_verdict(
         &v,
         "fk-wrong-target",
         CheckStatus::Fail,
         "references app.flows, expected Assets",
     );
-    expect(&v, "fk-not-valid", CheckStatus::Pass, "is NOT VALID");
+    assert_verdict(&v, "fk-not-valid", CheckStatus::Pass, "is NOT VALID");
     assert!(
         v["fk-not-valid"]
             .warning
@@ -176,71 +163,71 @@ async fn constraints_and_foreign_keys_by_type_columns_target_expression_and_vali
             .unwrap_or_default()
             .contains("NOT VALID")
     );
-    expect(
+    assert_verdict(
         &v,
         "fk-must-be-valid",
         CheckStatus::Fail,
         "exists but is NOT VALID: it was never validated",
     );
-    expect(
+    assert_verdict(
         &v,
         "fk-asked-not-valid",
         CheckStatus::Pass,
         "NOT VALID, as expected",
     );
-    expect(&v, "unique-order", CheckStatus::Pass, "uq_code");
-    expect(
+    assert_verdict(&v, "unique-order", CheckStatus::Pass, "uq_code");
+    assert_verdict(
         &v,
         "unique-wrong-order",
         CheckStatus::Fail,
         "on (code, status), expected (status, code)",
     );
-    expect(&v, "check-by-meaning", CheckStatus::Pass, "positive_qty");
-    expect(
+    assert_verdict(&v, "check-by-meaning", CheckStatus::Pass, "positive_qty");
+    assert_verdict(
         &v,
         "check-other-meaning",
         CheckStatus::Fail,
         "expected qty >= 0",
     );
-    expect(&v, "check-between", CheckStatus::Pass, "note_short");
-    expect(&v, "not-null", CheckStatus::Pass, "(status) NOT NULL");
-    expect(
+    assert_verdict(&v, "check-between", CheckStatus::Pass, "note_short");
+    assert_verdict(&v, "not-null", CheckStatus::Pass, "(status) NOT NULL");
+    assert_verdict(
         &v,
         "not-null-missing",
         CheckStatus::Fail,
         "no matching NOT NULL constraint",
     );
-    expect(
+    assert_verdict(
         &v,
         "exclusion-none",
         CheckStatus::Fail,
         "no exclusion constraint on app.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "absent-gone",
         CheckStatus::Pass,
         "no such check constraint on app.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "absent-still",
         CheckStatus::Fail,
         "unique constraint still on app.Assets: uq_code",
     );
-    expect(
+    assert_verdict(
         &v,
         "absent-table-gone",
         CheckStatus::Pass,
         "gone with its table",
     );
-    expect(
+    assert_verdict(
         &v,
         "on-missing-table",
         CheckStatus::Fail,
         "no table nope on the search path (app, public)",
     );
-    expect(
+    assert_verdict(
         &v,
         "unreadable-expression",
         CheckStatus::Error,
@@ -278,131 +265,131 @@ async fn enums_views_sequences_extensions_and_schemas() {
         { "id": "schema-still", "kind": "schema_absent", "schema": "legacy" }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "enum-exact",
         CheckStatus::Pass,
         "enum app.status is ('draft', 'active', 'archived')",
     );
-    expect(&v, "enum-order", CheckStatus::Fail, "expected the order");
-    expect(
+    assert_verdict(&v, "enum-order", CheckStatus::Fail, "expected the order");
+    assert_verdict(
         &v,
         "enum-missing",
         CheckStatus::Fail,
         "not expected 'archived'",
     );
-    expect(
+    assert_verdict(
         &v,
         "enum-contains",
         CheckStatus::Pass,
         "has 'archived', 'draft'",
     );
-    expect(
+    assert_verdict(
         &v,
         "enum-contains-missing",
         CheckStatus::Fail,
         "missing 'retired'",
     );
-    expect(&v, "enum-legacy", CheckStatus::Pass, "legacy.status");
-    expect(
+    assert_verdict(&v, "enum-legacy", CheckStatus::Pass, "legacy.status");
+    assert_verdict(
         &v,
         "enum-domain",
         CheckStatus::Fail,
         "app.code is a domain, not an enum",
     );
-    expect(
+    assert_verdict(
         &v,
         "enum-none",
         CheckStatus::Fail,
         "no type colour on the search path",
     );
-    expect(
+    assert_verdict(
         &v,
         "view",
         CheckStatus::Pass,
         "view app.live_assets (2 columns): SELECT",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-lacks",
         CheckStatus::Fail,
         "lacks code (it shows id, status)",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-is-matview",
         CheckStatus::Fail,
         "add \"materialized\": true",
     );
-    expect(
+    assert_verdict(
         &v,
         "matview",
         CheckStatus::Pass,
         "materialized view app.asset_totals",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-is-table",
         CheckStatus::Fail,
         "is the table app.flows, not a view",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-absent",
         CheckStatus::Pass,
         "no old_report on the search path",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-still",
         CheckStatus::Fail,
         "view app.live_assets still exists",
     );
-    expect(
+    assert_verdict(
         &v,
         "sequence",
         CheckStatus::Pass,
         "sequence app.ticket_seq exists",
     );
-    expect(&v, "sequence-is-table", CheckStatus::Fail, "not a sequence");
-    expect(
+    assert_verdict(&v, "sequence-is-table", CheckStatus::Fail, "not a sequence");
+    assert_verdict(
         &v,
         "sequence-none",
         CheckStatus::Fail,
         "no sequence ticket_seq in schema legacy",
     );
-    expect(
+    assert_verdict(
         &v,
         "extension",
         CheckStatus::Pass,
         "extension plpgsql 1.0 is installed in schema pg_catalog",
     );
-    expect(
+    assert_verdict(
         &v,
         "extension-too-old",
         CheckStatus::Fail,
         "expected 1.10 or later",
     );
-    expect(
+    assert_verdict(
         &v,
         "extension-missing",
         CheckStatus::Fail,
         "the server does not have it",
     );
-    expect(
+    assert_verdict(
         &v,
         "schema",
         CheckStatus::Pass,
         "schema Empty Schema exists",
     );
-    expect(
+    assert_verdict(
         &v,
         "schema-case",
         CheckStatus::Fail,
         "no schema empty schema",
     );
-    expect(&v, "schema-absent", CheckStatus::Pass, "no schema staging");
-    expect(
+    assert_verdict(&v, "schema-absent", CheckStatus::Pass, "no schema staging");
+    assert_verdict(
         &v,
         "schema-still",
         CheckStatus::Fail,
@@ -444,55 +431,55 @@ async fn functions_triggers_and_privileges() {
         { "id": "no-such-table", "kind": "privilege", "role": "vocab_reader", "table": "gone", "privileges": ["SELECT"], "has": true }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "fn",
         CheckStatus::Pass,
         "function app.asset_count(integer, character varying) returns bigint (LANGUAGE sql, SECURITY DEFINER)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-wrong-args",
         CheckStatus::Fail,
         "takes (integer, character varying), expected (integer)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-legacy",
         CheckStatus::Pass,
         "legacy.asset_count(integer)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-invoker",
         CheckStatus::Fail,
         "is SECURITY DEFINER, expected SECURITY INVOKER",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-off-path",
         CheckStatus::Fail,
         "elsewhere: legacy.only_legacy()",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-trigger",
         CheckStatus::Pass,
         "returns trigger (LANGUAGE plpgsql)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-absent",
         CheckStatus::Pass,
         "no function asset_count(bigint)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-still",
         CheckStatus::Fail,
         "still exists: app.asset_count(integer, character varying)",
     );
-    expect(
+    assert_verdict(
         &v,
         "fn-absent-off-path",
         CheckStatus::Pass,
@@ -505,110 +492,110 @@ async fn functions_triggers_and_privileges() {
             .unwrap_or_default()
             .contains("legacy.only_legacy()")
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger",
         CheckStatus::Pass,
         "trigger touch_assets on app.Assets runs app.touch()",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger-bare-function",
         CheckStatus::Pass,
         "touch_assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger-disabled",
         CheckStatus::Fail,
         "is DISABLED, expected enabled",
     );
-    expect(&v, "trigger-missing", CheckStatus::Fail, "triggers: ");
-    expect(
+    assert_verdict(&v, "trigger-missing", CheckStatus::Fail, "triggers: ");
+    assert_verdict(
         &v,
         "trigger-absent",
         CheckStatus::Pass,
         "no trigger audit on the table app.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger-still",
         CheckStatus::Fail,
         "trigger off_trigger still on app.Assets (disabled, but there)",
     );
-    expect(
+    assert_verdict(
         &v,
         "can-select",
         CheckStatus::Pass,
         "vocab_reader has SELECT on table app.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "cannot-delete",
         CheckStatus::Pass,
         "vocab_reader lacks DELETE, TRUNCATE",
     );
-    expect(
+    assert_verdict(
         &v,
         "lacks-insert",
         CheckStatus::Fail,
         "vocab_reader lacks INSERT on table app.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "through-group",
         CheckStatus::Pass,
         "vocab_auditor has INSERT on table app.flows",
     );
-    expect(
+    assert_verdict(
         &v,
         "public-cannot",
         CheckStatus::Pass,
         "PUBLIC lacks SELECT",
     );
-    expect(
+    assert_verdict(
         &v,
         "legacy-table",
         CheckStatus::Fail,
         "lacks SELECT on table legacy.Assets",
     );
-    expect(
+    assert_verdict(
         &v,
         "sequence-usage",
         CheckStatus::Pass,
         "has USAGE on sequence app.ticket_seq",
     );
-    expect(
+    assert_verdict(
         &v,
         "function-execute",
         CheckStatus::Pass,
         "has EXECUTE on function app.asset_count",
     );
-    expect(
+    assert_verdict(
         &v,
         "function-public",
         CheckStatus::Pass,
         "public lacks EXECUTE",
     );
-    expect(
+    assert_verdict(
         &v,
         "schema-usage",
         CheckStatus::Pass,
         "has USAGE on schema app",
     );
-    expect(
+    assert_verdict(
         &v,
         "schema-create",
         CheckStatus::Fail,
         "vocab_reader lacks CREATE on schema app",
     );
-    expect(
+    assert_verdict(
         &v,
         "no-such-role",
         CheckStatus::Error,
         "role nobody_here does not exist",
     );
-    expect(
+    assert_verdict(
         &v,
         "no-such-table",
         CheckStatus::Fail,
@@ -640,79 +627,79 @@ async fn column_and_index_details() {
         { "id": "include-missing", "kind": "index_exists", "table": "Assets", "name": "uq_code", "include": ["price"] }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "identity",
         CheckStatus::Pass,
         "generated always as identity",
     );
-    expect(
+    assert_verdict(
         &v,
         "identity-kind",
         CheckStatus::Fail,
         "column is GENERATED BY DEFAULT AS IDENTITY, expected GENERATED ALWAYS AS IDENTITY",
     );
-    expect(
+    assert_verdict(
         &v,
         "not-identity",
         CheckStatus::Fail,
         "not an identity column",
     );
-    expect(&v, "generated", CheckStatus::Pass, "generated always as");
-    expect(
+    assert_verdict(&v, "generated", CheckStatus::Pass, "generated always as");
+    assert_verdict(
         &v,
         "generated-other",
         CheckStatus::Fail,
         "column is generated as (price * (qty)::numeric), expected price + qty",
     );
-    expect(
+    assert_verdict(
         &v,
         "generated-is-no-default",
         CheckStatus::Fail,
         "no default, expected price * qty",
     );
-    expect(&v, "collation", CheckStatus::Pass, "collate C");
-    expect(&v, "collation-default", CheckStatus::Pass, "Note");
-    expect(
+    assert_verdict(&v, "collation", CheckStatus::Pass, "collate C");
+    assert_verdict(&v, "collation-default", CheckStatus::Pass, "Note");
+    assert_verdict(
         &v,
         "collation-wrong",
         CheckStatus::Fail,
         "collation is the default, expected C",
     );
-    expect(&v, "comment", CheckStatus::Pass, "code");
-    expect(
+    assert_verdict(&v, "comment", CheckStatus::Pass, "code");
+    assert_verdict(
         &v,
         "comment-wrong",
         CheckStatus::Fail,
         "no comment, expected \"a note\"",
     );
-    expect(
+    assert_verdict(
         &v,
         "partial",
         CheckStatus::Pass,
         "INCLUDE (code) WHERE (price IS NOT NULL)",
     );
-    expect(
+    assert_verdict(
         &v,
         "partial-other",
         CheckStatus::Fail,
         "expected WHERE price > 0",
     );
-    expect(&v, "not-partial", CheckStatus::Fail, "is not partial");
-    expect(&v, "hash", CheckStatus::Pass, "USING hash");
-    expect(
+    assert_verdict(&v, "not-partial", CheckStatus::Fail, "is not partial");
+    assert_verdict(&v, "hash", CheckStatus::Pass, "USING hash");
+    assert_verdict(
         &v,
         "method-wrong",
         CheckStatus::Fail,
         "uses hash, expected gin",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique",
         CheckStatus::Pass,
         "uq_code (code, status) UNIQUE",
     );
-    expect(
+    assert_verdict(
         &v,
         "include-missing",
         CheckStatus::Fail,
@@ -733,44 +720,44 @@ async fn rows_match_compares_rows_in_any_order_or_in_order_and_shows_what_differ
         { "id": "bad-sql", "kind": "rows_match", "query": "SELECT nope FROM flows", "expect": "empty" }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "empty",
         CheckStatus::Pass,
         "returned no rows, as expected",
     );
-    expect(
+    assert_verdict(
         &v,
         "not-empty",
         CheckStatus::Fail,
         "returned 1 row, expected none: (2, 'active')",
     );
-    expect(
+    assert_verdict(
         &v,
         "rows-any-order",
         CheckStatus::Pass,
         "returned the 2 rows expected",
     );
-    expect(
+    assert_verdict(
         &v,
         "rows-ordered",
         CheckStatus::Fail,
         "expected 2 rows in order",
     );
-    expect(
+    assert_verdict(
         &v,
         "rows-differ",
         CheckStatus::Fail,
         "missing (3, 'c'); not expected (2, 'b')",
     );
-    expect(
+    assert_verdict(
         &v,
         "one-column",
         CheckStatus::Pass,
         "returned the 2 rows expected",
     );
-    expect(&v, "duplicates", CheckStatus::Fail, "not expected (1)");
-    expect(&v, "bad-sql", CheckStatus::Error, "nope");
+    assert_verdict(&v, "duplicates", CheckStatus::Fail, "not expected (1)");
+    assert_verdict(&v, "bad-sql", CheckStatus::Error, "nope");
 }
 
 #[tokio::test]
@@ -823,73 +810,73 @@ async fn near_misses_that_must_not_pass() {
         { "id": "unique-index-is-no-constraint", "kind": "constraint_exists", "table": "users", "type": "unique", "columns": ["email", "tenant_id"] }
     ]))
     .await;
-    expect(
+    assert_verdict(
         &v,
         "trigger-on-view",
         CheckStatus::Fail,
         "trigger block_insert still on app.user_emails",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger-on-view-exists",
         CheckStatus::Pass,
         "trigger block_insert on app.user_emails",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique-leading",
         CheckStatus::Fail,
         "is unique on all of (email, tenant_id), not on (email) alone",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique-exact",
         CheckStatus::Pass,
         "ix_users_email_tenant",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique-partial",
         CheckStatus::Fail,
         "is unique only WHERE (tenant_id IS NOT NULL)",
     );
-    expect(
+    assert_verdict(
         &v,
         "column-grant",
         CheckStatus::Fail,
         "vocab_reader can SELECT on some columns of table app.users",
     );
-    expect(
+    assert_verdict(
         &v,
         "column-grant-is-not-table",
         CheckStatus::Fail,
         "lacks SELECT",
     );
-    expect(
+    assert_verdict(
         &v,
         "overload-on-path",
         CheckStatus::Fail,
         "vocab_reader can EXECUTE on function public.lookup(integer)",
     );
-    expect(
+    assert_verdict(
         &v,
         "check-reworded",
         CheckStatus::Error,
         "cannot tell: name_set",
     );
-    expect(
+    assert_verdict(
         &v,
         "check-other-column",
         CheckStatus::Pass,
         "no such check constraint on app.flows",
     );
-    expect(
+    assert_verdict(
         &v,
         "check-by-name",
         CheckStatus::Pass,
         "no such check constraint",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique-index-is-no-constraint",
         CheckStatus::Fail,
@@ -914,7 +901,7 @@ async fn what_a_role_may_not_see_is_never_absent() {
     )
     .await;
     for id in ["function", "enum", "view", "trigger"] {
-        expect(
+        assert_verdict(
             &v,
             id,
             CheckStatus::Error,

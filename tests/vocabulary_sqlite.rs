@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use remtrack::check::{CheckStatus, Limits, Target, Verdict, refresh};
 use serde_json::json;
 use sqlx::{ConnectOptions, Connection};
-use support::checks::{plan_of, verdicts_by_id};
+use support::checks::{assert_verdict, plan_of, verdicts_by_id};
 
 const SCHEMA: &str = r#"
 CREATE TABLE flows (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -55,17 +55,6 @@ async fn run(checks: serde_json::Value) -> HashMap<String, Verdict> {
     verdicts_by_id(&plan, &refreshed.verdicts)
 }
 
-#[track_caller]
-fn expect(v: &HashMap<String, Verdict>, id: &str, status: CheckStatus, evidence: &str) {
-    let verdict = &v[id];
-    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
-    assert!(
-        verdict.evidence.contains(evidence),
-        "{id}: {:?} should contain {evidence:?}",
-        verdict.evidence
-    );
-}
-
 #[tokio::test]
 async fn what_sqlite_has_passes_and_fails() {
     let v = run(json!([
@@ -98,85 +87,85 @@ async fn what_sqlite_has_passes_and_fails() {
         { "id": "collation-case", "kind": "column_exists", "table": "Assets", "column": "code", "collation": "nocase" }
     ]))
     .await;
-    expect(&v, "pk", CheckStatus::Pass, "pk_assets PRIMARY KEY (id)");
-    expect(&v, "fk", CheckStatus::Pass, "REFERENCES flows(id)");
-    expect(
+    assert_verdict(&v, "pk", CheckStatus::Pass, "pk_assets PRIMARY KEY (id)");
+    assert_verdict(&v, "fk", CheckStatus::Pass, "REFERENCES flows(id)");
+    assert_verdict(
         &v,
         "fk-action",
         CheckStatus::Fail,
         "ON DELETE CASCADE, expected ON DELETE SET NULL",
     );
-    expect(
+    assert_verdict(
         &v,
         "fk-absent",
         CheckStatus::Pass,
         "no such foreign key on flows",
     );
-    expect(
+    assert_verdict(
         &v,
         "unique",
         CheckStatus::Pass,
         "uq_code UNIQUE (code, status)",
     );
-    expect(&v, "check-named", CheckStatus::Pass, "positive_qty");
-    expect(&v, "check-column", CheckStatus::Pass, "status");
-    expect(&v, "check-wrong", CheckStatus::Fail, "expected qty >= 0");
-    expect(&v, "not-null", CheckStatus::Pass, "NOT NULL");
-    expect(
+    assert_verdict(&v, "check-named", CheckStatus::Pass, "positive_qty");
+    assert_verdict(&v, "check-column", CheckStatus::Pass, "status");
+    assert_verdict(&v, "check-wrong", CheckStatus::Fail, "expected qty >= 0");
+    assert_verdict(&v, "not-null", CheckStatus::Pass, "NOT NULL");
+    assert_verdict(
         &v,
         "nullable",
         CheckStatus::Pass,
         "no such NOT NULL constraint",
     );
-    expect(
+    assert_verdict(
         &v,
         "view",
         CheckStatus::Pass,
         "view live_assets (2 columns): CREATE VIEW",
     );
-    expect(
+    assert_verdict(
         &v,
         "view-absent",
         CheckStatus::Fail,
         "view live_assets still exists",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger",
         CheckStatus::Pass,
         "trigger touch_assets on Assets",
     );
-    expect(&v, "trigger-absent", CheckStatus::Pass, "no trigger audit");
-    expect(&v, "partial", CheckStatus::Pass, "WHERE price IS NOT NULL");
-    expect(&v, "unique-index", CheckStatus::Pass, "UNIQUE");
-    expect(&v, "generated", CheckStatus::Pass, "total");
-    expect(&v, "collation", CheckStatus::Pass, "collate NOCASE");
-    expect(
+    assert_verdict(&v, "trigger-absent", CheckStatus::Pass, "no trigger audit");
+    assert_verdict(&v, "partial", CheckStatus::Pass, "WHERE price IS NOT NULL");
+    assert_verdict(&v, "unique-index", CheckStatus::Pass, "UNIQUE");
+    assert_verdict(&v, "generated", CheckStatus::Pass, "total");
+    assert_verdict(&v, "collation", CheckStatus::Pass, "collate NOCASE");
+    assert_verdict(
         &v,
         "rows",
         CheckStatus::Pass,
         "returned the 2 rows expected",
     );
-    expect(&v, "orphans", CheckStatus::Pass, "returned no rows");
-    expect(
+    assert_verdict(&v, "orphans", CheckStatus::Pass, "returned no rows");
+    assert_verdict(
         &v,
         "fk-case",
         CheckStatus::Fail,
         "foreign key still on orders",
     );
-    expect(
+    assert_verdict(
         &v,
         "fk-case-exists",
         CheckStatus::Pass,
         "REFERENCES customers(id)",
     );
-    expect(
+    assert_verdict(
         &v,
         "trigger-case",
         CheckStatus::Fail,
         "trigger orders_audit still on orders",
     );
-    expect(&v, "collation-case", CheckStatus::Pass, "code");
+    assert_verdict(&v, "collation-case", CheckStatus::Pass, "code");
 }
 
 #[tokio::test]
@@ -203,13 +192,13 @@ async fn what_cannot_exist_on_sqlite_is_an_error_saying_so() {
             "{id}: {verdict:?}"
         );
     }
-    expect(
+    assert_verdict(
         &v,
         "enum",
         CheckStatus::Error,
         "enum types do not exist there",
     );
-    expect(
+    assert_verdict(
         &v,
         "gin",
         CheckStatus::Error,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use remtrack::check::{Verdict, Verdicts};
+use remtrack::check::{CheckStatus, Verdict, Verdicts};
 use remtrack::plan::{Plan, parse_plan};
 use serde_json::{Value, json};
 
@@ -40,4 +40,23 @@ pub fn verdicts_by_id(plan: &Plan, verdicts: &Verdicts) -> HashMap<String, Verdi
         .map(|c| c.id.clone())
         .zip(verdicts.tasks[0].checks.iter().cloned())
         .collect()
+}
+
+/// Asserts the verdict of check `id`: its status, and a piece of its evidence.
+#[track_caller]
+pub fn assert_verdict(
+    verdicts: &HashMap<String, Verdict>,
+    id: &str,
+    status: CheckStatus,
+    evidence: &str,
+) {
+    let verdict = verdicts
+        .get(id)
+        .unwrap_or_else(|| panic!("no verdict for {id}"));
+    assert_eq!(verdict.status, status, "{id}: {verdict:?}");
+    assert!(
+        verdict.evidence.contains(evidence),
+        "{id}: evidence {:?} should contain {evidence:?}",
+        verdict.evidence
+    );
 }
