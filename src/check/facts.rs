@@ -214,7 +214,8 @@ impl SearchPath {
         }
     }
 
-    fn position(&self, schema: &str) -> Option<usize> {
+    /// Where `schema` stands on the path, `None` when it is not on it.
+    pub(crate) fn position(&self, schema: &str) -> Option<usize> {
         self.effective.iter().position(|s| s == schema)
     }
 }

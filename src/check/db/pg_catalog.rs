@@ -9,6 +9,8 @@
 //! index and its key columns).
 
 use serde_json::Value;
+
+use super::pg_vocabulary::{oid, text};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -257,6 +259,7 @@ SELECT 'v', vn.nspname::text, vc.relname::text, vc.relkind::text, false, NULL, N
 pub(crate) fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx::Error> {
     let mut search_path = SearchPath::default();
     let mut named_types = Vec::new();
+    let mut vocabulary = None;
     for row in rows {
         if row.try_get::<&str, _>("row_kind")? == "p" {
             search_path = SearchPath {
@@ -273,28 +276,25 @@ pub(crate) fn snapshot_from_rows(rows: &[PgRow]) -> Result<SchemaSnapshot, sqlx:
                 .into_iter()
                 .flatten()
                 .map(|t| NamedType {
-                    schema: text_at(t, 0).unwrap_or_default(),
-                    name: text_at(t, 1).unwrap_or_default(),
-                    oid: oid_at(t, 2).unwrap_or_default(),
-                    array_oid: oid_at(t, 3).unwrap_or_default(),
+                    schema: text(t, 0).unwrap_or_default(),
+                    name: text(t, 1).unwrap_or_default(),
+                    oid: oid(t, 2).unwrap_or_default(),
+                    array_oid: oid(t, 3).unwrap_or_default(),
                 })
                 .collect();
+            vocabulary = row.try_get::<Option<Value>, _>("detail")?;
         }
     }
     let mut schema = SchemaSnapshot::new(relations_from_rows(rows)?, search_path);
     schema.named_types = named_types;
-    for row in rows {
-        if row.try_get::<&str, _>("row_kind")? == "p"
-            && let Some(vocabulary) = row.try_get::<Option<Value>, _>("detail")?
-        {
-            super::pg_vocabulary::read_vocabulary(&vocabulary, &mut schema);
-        }
+    if let Some(vocabulary) = &vocabulary {
+        super::pg_vocabulary::read_vocabulary(vocabulary, &mut schema);
     }
     Ok(schema)
 }
 
 /// The relations in the rows, with their columns (in `attnum` order) and indexes.
-pub(crate) fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx::Error> {
+fn relations_from_rows(rows: &[PgRow]) -> Result<Vec<Relation>, sqlx::Error> {
     let mut relations: Vec<Relation> = Vec::new();
     let mut extras: Vec<(String, String, Extra)> = Vec::new();
     // Other-case namesakes of names found nowhere; never one already read whole.
@@ -441,15 +441,4 @@ fn relation_kind(kind: Option<&str>) -> RelationKind {
         "c" => RelationKind::CompositeType,
         _ => RelationKind::Other,
     }
-}
-
-fn oid_at(value: &Value, index: usize) -> Option<u32> {
-    value
-        .get(index)
-        .and_then(Value::as_u64)
-        .and_then(|oid| u32::try_from(oid).ok())
-}
-
-fn text_at(value: &Value, index: usize) -> Option<String> {
-    value.get(index).and_then(Value::as_str).map(str::to_string)
 }

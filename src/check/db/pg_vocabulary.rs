@@ -13,8 +13,15 @@ use crate::check::facts::{
 };
 use crate::plan::{ConstraintType, PrivilegeObject, ReferentialAction};
 
-fn text(value: &Value, at: usize) -> Option<String> {
+pub(super) fn text(value: &Value, at: usize) -> Option<String> {
     value.get(at).and_then(Value::as_str).map(str::to_string)
+}
+
+pub(super) fn oid(value: &Value, at: usize) -> Option<u32> {
+    value
+        .get(at)
+        .and_then(Value::as_u64)
+        .and_then(|oid| u32::try_from(oid).ok())
 }
 
 fn flag(value: &Value, at: usize) -> bool {

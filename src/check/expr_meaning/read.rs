@@ -202,18 +202,20 @@ impl<'a> Reader<'a> {
                 expr: l,
                 pattern,
                 escape_char,
-            } => {
-                let op = if *negated { "!~~" } else { "~~" };
-                self.like(l, op, pattern, escape_char.as_deref())
             }
-            Expr::ILike {
+            | Expr::ILike {
                 negated,
                 any: false,
                 expr: l,
                 pattern,
                 escape_char,
             } => {
-                let op = if *negated { "!~~*" } else { "~~*" };
+                let op = match (matches!(expr, Expr::ILike { .. }), *negated) {
+                    (false, false) => "~~",
+                    (false, true) => "!~~",
+                    (true, false) => "~~*",
+                    (true, true) => "!~~*",
+                };
                 self.like(l, op, pattern, escape_char.as_deref())
             }
             Expr::SimilarTo {

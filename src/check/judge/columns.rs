@@ -6,7 +6,7 @@ use super::{Facts, column_types};
 use crate::check::Verdict;
 use crate::check::default_expr::parse_default;
 use crate::check::expr_meaning::same_expression_on;
-use crate::check::facts::{Column, Resolved};
+use crate::check::facts::{Column, Relation, Resolved};
 use crate::plan::{ColumnExists, ColumnRef};
 
 /// What differs in identity, generation, collation and comment.
@@ -14,11 +14,10 @@ fn details_mismatch(
     facts: &Facts<'_>,
     spec: &ColumnExists,
     found: &Column,
-    columns: &[(&str, &str)],
-    relation_sql_unreadable: Option<&String>,
+    relation: &Relation,
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
-    if let Some(why) = relation_sql_unreadable
+    if let Some(why) = &relation.unreadable_sql
         && (spec.generated.is_some() || spec.collation.is_some())
     {
         return Err(format!(
@@ -39,7 +38,7 @@ fn details_mismatch(
     if let Some(expected) = &spec.generated {
         match (&found.default, found.generated) {
             (Some(actual), true) => {
-                match same_expression_on(expected, actual, facts.backend, columns) {
+                match same_expression_on(expected, actual, facts.backend, &column_types(relation)) {
                     Ok(true) => {}
                     Ok(false) => problems.push(format!(
                         "column is generated as {actual}, expected {expected}"
@@ -133,13 +132,7 @@ pub(super) fn column_exists(facts: &Facts<'_>, spec: &ColumnExists) -> Verdict {
     } else {
         found.default.as_ref()
     };
-    match details_mismatch(
-        facts,
-        spec,
-        found,
-        &column_types(relation),
-        relation.unreadable_sql.as_ref(),
-    ) {
+    match details_mismatch(facts, spec, found, relation) {
         Ok(more) => problems.extend(more),
         Err(why) => return Verdict::error(why),
     }

@@ -49,7 +49,7 @@ fn differences(
     facts: &Facts<'_>,
     spec: &ConstraintSpec,
     found: &Constraint,
-    columns: &[(&str, &str)],
+    relation: &Relation,
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     if let Some(name) = &spec.name
@@ -130,7 +130,7 @@ fn differences(
     }
     if let Some(expected) = &spec.expression {
         let actual = found.expression.as_deref().unwrap_or_default();
-        match same_expression_on(expected, actual, facts.backend, columns) {
+        match same_expression_on(expected, actual, facts.backend, &column_types(relation)) {
             Ok(true) => {}
             Ok(false) => problems.push(format!("checks {actual}, expected {expected}")),
             Err(why) => return Err(format!("cannot compare the expression: {why}")),
@@ -188,14 +188,13 @@ pub(super) fn constraint_exists(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
         return Verdict::error(why);
     }
     let candidates = of_type(relation, spec.constraint_type);
-    let columns = column_types(relation);
     let mut near: Vec<(String, Vec<String>)> = Vec::new();
     let mut matching = Vec::new();
     // A candidate whose expression cannot be read says nothing; it matters only if no other
     // candidate matches.
     let mut unreadable = None;
     for found in &candidates {
-        match differences(facts, spec, found, &columns) {
+        match differences(facts, spec, found, relation) {
             Ok(problems) if problems.is_empty() => matching.push(found),
             Ok(problems) => near.push((describe(found), problems)),
             Err(why) => unreadable = Some(why),
@@ -323,7 +322,6 @@ pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
     if let Some(why) = unknown_sql(relation, spec) {
         return Verdict::error(why);
     }
-    let columns = column_types(relation);
     let mut still = Vec::new();
     // Expressions are compared so as never to call two different ones the same, which leaves
     // some alike ones called different: for an absence that would be a false "gone". A
@@ -350,14 +348,14 @@ pub(super) fn constraint_absent(facts: &Facts<'_>, spec: &ConstraintSpec) -> Ver
         let validation_matches = spec
             .validated
             .is_none_or(|validated| validated == found.validated);
-        match differences(facts, spec, &found, &columns) {
+        match differences(facts, spec, &found, relation) {
             Ok(problems) if problems.is_empty() && validation_matches => {
                 still.push(describe(&found))
             }
             Ok(_) | Err(_)
                 if spec.expression.is_some()
                     && validation_matches
-                    && differences(facts, &without_expression, &found, &columns)
+                    && differences(facts, &without_expression, &found, relation)
                         .is_ok_and(|problems| problems.is_empty())
                     && same_set(&mentioned, &found.columns) =>
             {

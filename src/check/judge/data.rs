@@ -59,9 +59,25 @@ pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> V
         Ok(found) => found,
         Err(unrecorded) => return unrecorded.verdict(&format!("revision {revision} not recorded")),
     };
+    revision_verdict(revision, &table_name, versions, None)
+}
+
+/// Whether `revision` is applied given the rows of its registry table. `comes_after` is known
+/// only with the revision files: whether a recorded revision comes after it.
+pub(super) fn revision_verdict(
+    revision: &str,
+    table_name: &str,
+    versions: &[String],
+    comes_after: Option<bool>,
+) -> Verdict {
     let verdict = if versions.iter().any(|v| v == revision) {
         Verdict::pass(format!(
             "revision {revision} applied ({table_name}: {})",
+            versions.join(", ")
+        ))
+    } else if comes_after == Some(true) {
+        Verdict::pass(format!(
+            "revision {revision} applied: {table_name} records {}, which comes after it",
             versions.join(", ")
         ))
     } else if versions.is_empty() {
@@ -70,11 +86,16 @@ pub(super) fn migration_version(facts: &Facts<'_>, spec: &MigrationVersion) -> V
         ))
     } else {
         Verdict::fail(format!(
-            "revision {revision} not applied; {table_name} holds {}",
-            versions.join(", ")
+            "revision {revision} not applied; {table_name} holds {}{}",
+            versions.join(", "),
+            if comes_after.is_some() {
+                ", which does not come after it"
+            } else {
+                ""
+            }
         ))
     };
-    verdict.with_fact("versions", versions.clone())
+    verdict.with_fact("versions", versions.to_vec())
 }
 
 /// Why a registry table's revisions are not at hand.

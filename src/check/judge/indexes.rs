@@ -4,7 +4,7 @@
 use super::{Facts, column_types};
 use crate::check::Verdict;
 use crate::check::expr_meaning::same_expression_on;
-use crate::check::facts::Index;
+use crate::check::facts::{Index, Relation};
 use crate::plan::IndexExists;
 
 /// Why `index` is not the index `spec` describes (validity aside); empty when it is.
@@ -12,7 +12,7 @@ fn differences(
     facts: &Facts<'_>,
     spec: &IndexExists,
     index: &Index,
-    columns: &[(&str, &str)],
+    relation: &Relation,
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     // Unique on (email, tenant_id) does not make email unique, nor does a partial unique index
@@ -52,13 +52,15 @@ fn differences(
     }
     if let Some(expected) = &spec.predicate {
         match &index.predicate {
-            Some(actual) => match same_expression_on(expected, actual, facts.backend, columns) {
-                Ok(true) => {}
-                Ok(false) => problems.push(format!(
-                    "is partial WHERE {actual}, expected WHERE {expected}"
-                )),
-                Err(why) => return Err(format!("cannot compare the predicate: {why}")),
-            },
+            Some(actual) => {
+                match same_expression_on(expected, actual, facts.backend, &column_types(relation)) {
+                    Ok(true) => {}
+                    Ok(false) => problems.push(format!(
+                        "is partial WHERE {actual}, expected WHERE {expected}"
+                    )),
+                    Err(why) => return Err(format!("cannot compare the predicate: {why}")),
+                }
+            }
             None => problems.push(format!("is not partial, expected WHERE {expected}")),
         }
     }
@@ -115,11 +117,10 @@ pub(super) fn index_exists(facts: &Facts<'_>, spec: &IndexExists) -> Verdict {
             columns.map(|c| c.join(", ")).unwrap_or_default()
         ),
     };
-    let columns = column_types(relation);
     let mut near = Vec::new();
     let mut matching = Vec::new();
     for index in &found {
-        match differences(facts, spec, index, &columns) {
+        match differences(facts, spec, index, relation) {
             Ok(problems) if problems.is_empty() => matching.push(*index),
             Ok(problems) => near.push(format!("{} {}", describe(index), problems.join(", "))),
             Err(why) => return Verdict::error(why),

@@ -2,7 +2,7 @@
 //! applied when it is recorded or an ancestor of a recorded one (Alembic keeps only heads).
 
 use super::Facts;
-use super::data::{Unrecorded, recorded};
+use super::data::{Unrecorded, recorded, revision_verdict};
 use crate::check::Verdict;
 use crate::check::code::CodeFacts;
 use crate::check::migrations::{Graph, MigrationFiles};
@@ -126,27 +126,12 @@ pub fn migration_version_in_files(
         Err(unrecorded) => return unrecorded.verdict(&format!("revision {revision} not recorded")),
     };
     let applied = graph.closure(rows.iter().map(String::as_str));
-    let verdict = if rows.iter().any(|row| row == revision) {
-        Verdict::pass(format!(
-            "revision {revision} applied ({table_name}: {})",
-            rows.join(", ")
-        ))
-    } else if applied.contains(revision) {
-        Verdict::pass(format!(
-            "revision {revision} applied: {table_name} records {}, which comes after it",
-            rows.join(", ")
-        ))
-    } else if rows.is_empty() {
-        Verdict::fail(format!(
-            "revision {revision} not applied; {table_name} is empty"
-        ))
-    } else {
-        Verdict::fail(format!(
-            "revision {revision} not applied; {table_name} holds {}, which does not come after it",
-            rows.join(", ")
-        ))
-    };
-    verdict.with_fact("versions", rows.clone())
+    revision_verdict(
+        revision,
+        &table_name,
+        rows,
+        Some(applied.contains(revision)),
+    )
 }
 
 /// What the code pass read of `dir` for `tool`, or why there is nothing to judge.

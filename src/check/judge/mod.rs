@@ -150,10 +150,10 @@ impl<'a> Facts<'a> {
     /// Of these schemas (each holding something of the name looked for), the one an
     /// unqualified name resolves to: the first on the search path.
     fn first_on_path<'s>(&self, schemas: impl IntoIterator<Item = &'s str>) -> Option<&'s str> {
-        let path = &self.schema.search_path.effective;
+        let path = &self.schema.search_path;
         schemas
             .into_iter()
-            .filter_map(|schema| Some((path.iter().position(|s| s == schema)?, schema)))
+            .filter_map(|schema| Some((path.position(schema)?, schema)))
             .min_by_key(|(at, _)| *at)
             .map(|(_, schema)| schema)
     }
@@ -201,8 +201,13 @@ impl<'a> Facts<'a> {
     }
 
     fn missing_table(&self, schema: Option<&str>, table: &str) -> String {
-        let mut evidence = format!("no table {table} {}", self.looked_in(schema));
-        let hints = self.elsewhere(schema, table, true);
+        self.missing("table", schema, table)
+    }
+
+    /// `no view v on the search path (app, public)`, with what a person may have meant.
+    fn missing(&self, noun: &str, schema: Option<&str>, name: &str) -> String {
+        let mut evidence = format!("no {noun} {name} {}", self.looked_in(schema));
+        let hints = self.elsewhere(schema, name, true);
         if !hints.is_empty() {
             evidence.push_str("; ");
             evidence.push_str(&hints.join("; "));

@@ -126,17 +126,7 @@ pub(super) fn view_exists(facts: &Facts<'_>, spec: &ViewSpec) -> Verdict {
     let relation = match facts.resolve(schema, &spec.view) {
         Resolved::Relation(relation) => relation,
         Resolved::Nothing => {
-            let mut evidence = format!(
-                "no {} {} {}",
-                wanted.noun(),
-                spec.view,
-                facts.looked_in(schema)
-            );
-            let hints = facts.elsewhere(schema, &spec.view, true);
-            if !hints.is_empty() {
-                evidence.push_str(&format!("; {}", hints.join("; ")));
-            }
-            return Verdict::fail(evidence);
+            return Verdict::fail(facts.missing(wanted.noun(), schema, &spec.view));
         }
     };
     let shown = facts.shown(relation);
@@ -222,14 +212,7 @@ pub(super) fn sequence_exists(facts: &Facts<'_>, spec: &SequenceRef) -> Verdict 
             relation.kind.noun(),
             facts.shown(relation)
         )),
-        Resolved::Nothing => {
-            let mut evidence = format!("no sequence {} {}", spec.sequence, facts.looked_in(schema));
-            let hints = facts.elsewhere(schema, &spec.sequence, true);
-            if !hints.is_empty() {
-                evidence.push_str(&format!("; {}", hints.join("; ")));
-            }
-            Verdict::fail(evidence)
-        }
+        Resolved::Nothing => Verdict::fail(facts.missing("sequence", schema, &spec.sequence)),
     }
 }
 

@@ -34,11 +34,7 @@ fn show_rows(rows: &[&Vec<Value>]) -> String {
 }
 
 fn count(n: usize) -> String {
-    if n == 1 {
-        "1 row".into()
-    } else {
-        format!("{n} rows")
-    }
+    super::rows(n as u64)
 }
 
 pub(super) fn rows_match(
