@@ -36,7 +36,7 @@ pub fn since_process_start() -> Duration {
 }
 
 /// Which kind of database a URL points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     Postgres,

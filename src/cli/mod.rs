@@ -64,28 +64,13 @@ pub enum PlanCommand {
         /// Also warn about checks that cannot be judged on this backend (enums, sequences,
         /// functions, privileges… do not exist on SQLite).
         #[arg(long, value_name = "postgres|sqlite")]
-        backend: Option<BackendArg>,
+        backend: Option<crate::Backend>,
     },
     /// Print the JSON Schema of the plan format (committed as plan.schema.json).
     Schema,
     /// Print the demo's plan (the seed report's remediation), a starting point for your own:
     /// `remtrack plan example > plan.json`.
     Example,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    Postgres,
-    Sqlite,
-}
-
-impl BackendArg {
-    fn backend(self) -> crate::Backend {
-        match self {
-            BackendArg::Postgres => crate::Backend::Postgres,
-            BackendArg::Sqlite => crate::Backend::Sqlite,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -372,7 +357,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         None => runtime.block_on(tui_cmd::run_tui(&cli.tui)),
         Some(Command::Check(args)) => runtime.block_on(check_cmd::run(&args)),
         Some(Command::Plan(PlanCommand::Validate { file, backend })) => {
-            plan_cmd::validate(&file, backend.map(BackendArg::backend))
+            plan_cmd::validate(&file, backend)
         }
         Some(Command::Plan(PlanCommand::Schema)) => plan_cmd::schema(),
         Some(Command::Plan(PlanCommand::Example)) => {

@@ -20,18 +20,24 @@ pub struct TerminalGuard {
     pub terminal: Tui,
 }
 
+/// The screen the tracker draws on: alternate, with mouse and paste reported, no cursor. What
+/// `restore` undoes, set up at start and again after lending the terminal.
+fn enter_screen(out: &mut Stdout) -> std::io::Result<()> {
+    execute!(
+        out,
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+}
+
 impl TerminalGuard {
     pub fn enter() -> std::io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = stdout();
-        if let Err(error) = execute!(
-            out,
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste,
-            cursor::Hide
-        ) {
+        if let Err(error) = enter_screen(&mut out) {
             restore();
             return Err(error);
         }
@@ -47,13 +53,7 @@ impl TerminalGuard {
         restore();
         let result = run();
         enable_raw_mode()?;
-        execute!(
-            stdout(),
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
+        enter_screen(&mut stdout())?;
         // Not `Terminal::clear`, which asks the terminal where its cursor is: the reply would
         // race the event stream being set up again. A blank frame makes the next one whole.
         self.terminal.draw(|frame| {

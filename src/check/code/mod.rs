@@ -305,14 +305,10 @@ impl CodeSource {
 
     /// One pass over the tree (the cache spares the files that did not change).
     fn pass(&self, resolved: &Path, needs: &CodeNeeds) -> CodeFacts {
-        let resolved = resolved.to_path_buf();
         let searches = {
-            let mut cache = self
-                .cache
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut cache = lock(&self.cache);
             search::run(
-                &resolved,
+                resolved,
                 &needs.searches,
                 &self.exclude,
                 self.limits,
@@ -322,7 +318,7 @@ impl CodeSource {
         let paths = needs
             .paths
             .iter()
-            .map(|path| (path.clone(), paths::state(&resolved, path, &self.exclude)))
+            .map(|path| (path.clone(), paths::state(resolved, path, &self.exclude)))
             .collect();
         let migrations = needs
             .migration_dirs
@@ -333,16 +329,16 @@ impl CodeSource {
                 };
                 let files = match tool {
                     MigrationTool::Alembic => {
-                        alembic::read(&resolved, dir).map(MigrationFiles::Graph)
+                        alembic::read(resolved, dir).map(MigrationFiles::Graph)
                     }
                     MigrationTool::GolangMigrate => {
-                        golang_migrate::read(&resolved, dir).map(MigrationFiles::Graph)
+                        golang_migrate::read(resolved, dir).map(MigrationFiles::Graph)
                     }
                     MigrationTool::Flyway => {
-                        flyway::read(&resolved, dir).map(MigrationFiles::Flyway)
+                        flyway::read(resolved, dir).map(MigrationFiles::Flyway)
                     }
                     MigrationTool::Sqitch => {
-                        sqitch::read(&resolved, dir).map(MigrationFiles::Sqitch)
+                        sqitch::read(resolved, dir).map(MigrationFiles::Sqitch)
                     }
                 };
                 ((*tool, dir.clone()), files)
@@ -350,8 +346,8 @@ impl CodeSource {
             .collect();
         CodeFacts {
             migrations,
-            commit: git::head_commit(&resolved),
-            root: Ok(self.root.clone().unwrap_or(resolved)),
+            commit: git::head_commit(resolved),
+            root: Ok(self.root.clone().unwrap_or_else(|| resolved.to_path_buf())),
             searches,
             paths,
         }
@@ -384,4 +380,13 @@ pub fn path_problem(path: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// A code location from a verdict's `locations` fact (`{"file", "line", "text"}`, as the code
+/// judges write it): the file under the code root and the line.
+pub fn location_of(location: &serde_json::Value) -> Option<(&str, u64)> {
+    Some((
+        location.get("file")?.as_str()?,
+        location.get("line")?.as_u64()?,
+    ))
 }

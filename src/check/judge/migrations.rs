@@ -45,7 +45,8 @@ pub fn migrations_applied(
         .map(String::as_str)
         .filter(|id| !applied.contains(id))
         .collect();
-    pending.sort_by_key(|id| (graph.depth(id), *id));
+    let depths = graph.depths();
+    pending.sort_by_key(|id| (depths.get(id).copied().unwrap_or(0), *id));
     let unknown: Vec<&str> = rows
         .iter()
         .map(String::as_str)
@@ -296,13 +297,19 @@ fn flyway(facts: &Facts<'_>, code: &CodeFacts, spec: &MigrationsApplied) -> Verd
         .filter(|row| row.kind == "BASELINE" && row.success)
         .filter_map(|row| row.version.and_then(version_key))
         .max();
-    let newest_for = |key: &Vec<u128>| {
-        history.iter().rfind(|row| {
-            row.kind != "BASELINE"
-                && row.success
-                && row.version.and_then(version_key).as_ref() == Some(key)
-        })
-    };
+    // Each version's newest successful row, found once (the history is in rank order, so the
+    // last one kept is the newest).
+    let mut newest: std::collections::BTreeMap<Vec<u128>, &HistoryRow> =
+        std::collections::BTreeMap::new();
+    for row in history
+        .iter()
+        .filter(|row| row.kind != "BASELINE" && row.success)
+    {
+        if let Some(key) = row.version.and_then(version_key) {
+            newest.insert(key, row);
+        }
+    }
+    let newest_for = |key: &Vec<u128>| newest.get(key).copied();
     let mut problems = Vec::new();
     let mut pending = Vec::new();
     for (key, file) in &files.versioned {

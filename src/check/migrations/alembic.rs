@@ -377,7 +377,7 @@ mod tests {
             ["a", "x"],
             "depends_on is applied with what needs it"
         );
-        assert_eq!(graph.depth("m"), 2);
+        assert_eq!(graph.depths()["m"], 2);
     }
 
     #[test]

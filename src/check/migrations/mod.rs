@@ -88,9 +88,12 @@ impl Graph {
 
     /// How many steps from a base each revision is (the longest way), for listing pending
     /// revisions in the order they would be applied.
-    pub fn depth(&self, id: &str) -> usize {
+    pub fn depths(&self) -> BTreeMap<&str, usize> {
         let mut memo = BTreeMap::new();
-        self.depth_memo(id, &mut memo, 0)
+        for id in self.revisions.keys() {
+            self.depth_memo(id, &mut memo, 0);
+        }
+        memo
     }
 
     fn depth_memo<'a>(

@@ -411,10 +411,8 @@ impl App {
             .chain(&verdicts.guards)
             .filter_map(|v| v.facts.get("locations")?.as_array()?.first().cloned())
             .find_map(|location| {
-                Some((
-                    location.get("file")?.as_str()?.to_string(),
-                    location.get("line")?.as_u64()?,
-                ))
+                crate::check::code::location_of(&location)
+                    .map(|(file, line)| (file.to_string(), line))
             })
     }
 

@@ -276,9 +276,8 @@ fn push_checks(
             EVIDENCE_INDENT,
         ));
         for location in locations.into_iter().flatten().take(LOCATIONS_SHOWN) {
-            let (Some(file), Some(line), Some(text)) = (
-                location.get("file").and_then(serde_json::Value::as_str),
-                location.get("line").and_then(serde_json::Value::as_u64),
+            let (Some((file, line)), Some(text)) = (
+                crate::check::code::location_of(location),
                 location.get("text").and_then(serde_json::Value::as_str),
             ) else {
                 continue;
@@ -309,10 +308,7 @@ fn push_checks(
 /// Evidence with its `file:line, …` list left out (the lines under it show the places), keeping
 /// what follows the list (` · at 3f9c2e1 · 1 binary skipped`).
 fn without_location_list(evidence: &str, first: &serde_json::Value) -> String {
-    let (Some(file), Some(line)) = (
-        first.get("file").and_then(serde_json::Value::as_str),
-        first.get("line").and_then(serde_json::Value::as_u64),
-    ) else {
+    let Some((file, line)) = crate::check::code::location_of(first) else {
         return evidence.to_string();
     };
     let Some(start) = evidence.find(&format!(": {}:{line}", one_line(file))) else {
