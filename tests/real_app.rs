@@ -324,4 +324,15 @@ async fn a_role_that_may_not_use_a_schema_on_the_path_is_told_so_never_shown_don
             v.evidence
         );
     }
+    // The guard reads the code and the database together: the same, never "nothing to drop".
+    let task = plan.task_index("drop-session-id-columns").unwrap();
+    let guard = &refreshed.verdicts.tasks[task].guards[0];
+    assert_eq!(guard.status, CheckStatus::Error, "{guard:?}");
+    assert!(
+        guard
+            .evidence
+            .contains("schema migration, which this role may not use (no USAGE)"),
+        "{}",
+        guard.evidence
+    );
 }

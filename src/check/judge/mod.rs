@@ -36,21 +36,8 @@ pub(crate) struct Facts<'a> {
 /// The verdict of `spec` given what the refresh found. `sql` is the outcome of the check's own
 /// query when it is a `sql` check.
 pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome>) -> Verdict {
-    if let Some(what) = spec.unavailable_on(facts.backend) {
-        return Verdict::error(format!(
-            "not available on {}: {what} do not exist there",
-            facts.backend.display_name()
-        ));
-    }
-    let name = match spec {
-        CheckSpec::MigrationVersion(migration) => Some(migration.migration_table()),
-        other => other.table(),
-    };
-    if let Some(name) = name
-        && spec.schema().is_none()
-        && let Some(why) = facts.hidden_by_privilege(name)
-    {
-        return Verdict::error(why);
+    if let Some(verdict) = cannot_tell(spec, facts) {
+        return verdict;
     }
     match spec {
         CheckSpec::TableExists(table) => tables::table_exists(facts, table),
@@ -90,11 +77,36 @@ pub(crate) fn judge(spec: &CheckSpec, facts: &Facts<'_>, sql: Option<&SqlOutcome
 
 /// The verdict of a check that reads the database and the files together (migration files
 /// against their registry); `None` for any other check.
+/// What stops any database check from being judged: a kind the backend does not have, or a
+/// name that resolves in a schema this role may not use. Shared by every judge that reads the
+/// database, so that none can call such a name absent.
+fn cannot_tell(spec: &CheckSpec, facts: &Facts<'_>) -> Option<Verdict> {
+    if let Some(what) = spec.unavailable_on(facts.backend) {
+        return Some(Verdict::error(format!(
+            "not available on {}: {what} do not exist there",
+            facts.backend.display_name()
+        )));
+    }
+    let name = match spec {
+        CheckSpec::MigrationVersion(migration) => Some(migration.migration_table()),
+        other => other.table(),
+    };
+    let name = name.filter(|_| spec.schema().is_none())?;
+    facts.hidden_by_privilege(name).map(Verdict::error)
+}
+
 pub(crate) fn judge_with_files(
     spec: &CheckSpec,
     facts: &Facts<'_>,
     code: &CodeFacts,
 ) -> Option<Verdict> {
+    let reads_files = matches!(
+        spec,
+        CheckSpec::MigrationsApplied(_) | CheckSpec::ColumnsUnreferenced(_)
+    ) || matches!(spec, CheckSpec::MigrationVersion(version) if version.dir.is_some());
+    if reads_files && let Some(verdict) = cannot_tell(spec, facts) {
+        return Some(verdict);
+    }
     match spec {
         CheckSpec::MigrationsApplied(applied) => {
             Some(migrations::migrations_applied(facts, code, applied))
