@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::check::{Refresh, Verdicts};
+use crate::check::Verdicts;
 use crate::engine::EngineUpdate;
 use crate::store::{Event, NewEvent};
 
@@ -131,8 +131,6 @@ pub enum Msg {
 pub enum Effect {
     Refresh,
     Record(Arc<NewEvent>),
-    /// Keep these verdicts in the store for a session that starts while the database is down.
-    Remember(Arc<Refresh>),
     Copy(String),
     /// Hand the terminal to the editor on `file` at `line`, and take it back when it exits.
     Edit {

@@ -94,8 +94,6 @@ pub struct App {
     /// When the code checks were last judged (with the database, or alone while it is offline):
     /// a code task's verification needs these fresh, not the database's.
     pub code_checked_at: Option<OffsetDateTime>,
-    /// When verdicts were last handed to the store to remember.
-    pub remembered_at: Option<OffsetDateTime>,
     pub status: PlanStatus,
 
     /// Every verification event, oldest first.
@@ -159,7 +157,6 @@ impl App {
             last_refresh: None,
             verdicts_remembered: false,
             code_checked_at: None,
-            remembered_at: None,
             status,
             history: Vec::new(),
             made_elsewhere: std::collections::HashMap::new(),
