@@ -70,6 +70,7 @@ impl TuiOptions {
             search_path_override: self.search_path_override.clone(),
             code_root: self.code.root().map(std::path::Path::to_path_buf),
             editor: None,
+            pairing: None,
         }
     }
 }

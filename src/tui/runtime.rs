@@ -60,6 +60,14 @@ pub trait ViewHost {
     }
     /// Called after every change of the app, to tell others where this person is.
     fn observe(&mut self, _app: &App) {}
+    /// Ends another person's session (an admin asked); says what happened.
+    fn end_session(&mut self, _session: crate::serve::presence::SessionId) -> String {
+        "there are no other sessions here".into()
+    }
+    /// Reads the team file again (an admin asked); says what changed.
+    fn reload_team(&mut self) -> impl Future<Output = String> + Send {
+        async { "there is no team file here".to_string() }
+    }
 }
 
 /// How a view ended.
@@ -148,6 +156,14 @@ async fn carry_out(
                 debug_assert!(more.is_empty(), "closing the editor asks for nothing");
             }
             Effect::UsePlan(plan) => hub.use_plan(plan).await,
+            Effect::EndSession(session) => {
+                let said = host.end_session(session);
+                app.receive(Msg::HostSaid(said));
+            }
+            Effect::ReloadTeam => {
+                let said = host.reload_team().await;
+                app.receive(Msg::HostSaid(said));
+            }
             Effect::Record(event) => {
                 let task_id = event.task_id.clone();
                 match host.admit_mark((*event).clone()) {
@@ -216,6 +232,8 @@ struct Feed {
     last_event: i64,
     problem_seen: Option<String>,
     remembered_given: bool,
+    ledger_closed: bool,
+    plan_file_closed: bool,
 }
 
 impl Feed {
@@ -229,6 +247,8 @@ impl Feed {
             last_event: 0,
             problem_seen: None,
             remembered_given: false,
+            ledger_closed: false,
+            plan_file_closed: false,
         }
     }
 
@@ -245,28 +265,32 @@ impl Feed {
         msgs
     }
 
-    /// Waits for news; `None` when the hub is gone.
+    /// Waits for news; `None` when the hub is gone. A store feed or plan watch that ended (the
+    /// demo's built-in plan has no file) simply has no more news.
     async fn next(&mut self) -> Option<Vec<Msg>> {
-        tokio::select! {
-            update = self.engine.updates.recv() => match update {
-                Ok(update) => Some(vec![Msg::Engine(update)]),
-                // Behind by more than the channel holds: the newest finished refresh is all
-                // that matters, and the engine keeps it.
-                Err(broadcast::error::RecvError::Lagged(_)) => Some(
-                    self.hub.engine().last_finished().into_iter().map(Msg::Engine).collect(),
-                ),
-                Err(broadcast::error::RecvError::Closed) => None,
-            },
-            changed = self.ledger.changed() => match changed {
-                Ok(()) => Some(self.ledger_news()),
-                Err(_) => None,
-            },
-            changed = self.plan_file.changed() => match changed {
-                Ok(()) => Some(
-                    self.plan_file.borrow_and_update().clone().map(Msg::PlanFile).into_iter().collect(),
-                ),
-                Err(_) => None,
-            },
+        loop {
+            tokio::select! {
+                update = self.engine.updates.recv() => return match update {
+                    Ok(update) => Some(vec![Msg::Engine(update)]),
+                    // Behind by more than the channel holds: the newest finished refresh is all
+                    // that matters, and the engine keeps it.
+                    Err(broadcast::error::RecvError::Lagged(_)) => Some(
+                        self.hub.engine().last_finished().into_iter().map(Msg::Engine).collect(),
+                    ),
+                    Err(broadcast::error::RecvError::Closed) => None,
+                },
+                changed = self.ledger.changed(), if !self.ledger_closed => match changed {
+                    Ok(()) => return Some(self.ledger_news()),
+                    Err(_) => self.ledger_closed = true,
+                },
+                changed = self.plan_file.changed(), if !self.plan_file_closed => match changed {
+                    Ok(()) => {
+                        let said = self.plan_file.borrow_and_update().clone();
+                        return Some(said.map(Msg::PlanFile).into_iter().collect());
+                    }
+                    Err(_) => self.plan_file_closed = true,
+                },
+            }
         }
     }
 

@@ -185,6 +185,11 @@ impl App {
             Msg::EditorClosed(Err(why)) => {
                 self.notice = Some(format!("the editor could not run: {why}"));
             }
+            Msg::Roster(roster) => return self.roster_changed(roster),
+            Msg::HostSaid(text) => {
+                self.log(text.clone(), false);
+                self.notice = Some(text);
+            }
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),
             Msg::Drawn(drawn) => {

@@ -38,6 +38,7 @@ pub(crate) fn app_with_plan(plan: Arc<Plan>) -> App {
         search_path_override: None,
         code_root: None,
         editor: None,
+        pairing: None,
     })
 }
 
