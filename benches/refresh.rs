@@ -945,7 +945,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
     });
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Ok(refresh.clone())),
         code_only: None,
         retry_in: Duration::from_secs(5),

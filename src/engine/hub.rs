@@ -7,12 +7,13 @@
 //! of views (remember the verdicts, tell the engine about a reloaded plan) happens here.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 
+use super::board::{Board, Input, News, Update};
 use super::{Engine, EngineRequest, EngineUpdate, delay_after};
 use crate::check::{CodeSource, Target, Verdicts};
 use crate::plan::{Plan, load_plan};
@@ -39,6 +40,8 @@ pub struct HubOptions {
     pub store: StoreLocation,
     /// The plan's file, followed for changes (none for the demo's built-in plan).
     pub plan_file: Option<PathBuf>,
+    /// `--search-path`, which wins over the plan's (a reloaded plan may not change the path).
+    pub search_path_override: Option<Vec<String>>,
 }
 
 /// The store as the hub sees it: still opening, open, or not available.
@@ -72,9 +75,10 @@ pub struct Hub {
     engine: Engine,
     store: watch::Receiver<StoreState>,
     ledger: watch::Receiver<Arc<Ledger>>,
-    plan_file: watch::Receiver<PlanFileState>,
-    /// The plan the engine checks now.
-    plan: Mutex<Arc<Plan>>,
+    /// The board as it stands, for a view that joins.
+    board: watch::Receiver<Arc<Board>>,
+    /// Every change of the board with what it meant, for the views that are here.
+    updates: broadcast::Sender<Update>,
     target: Target,
     refresh_every: Duration,
 }
@@ -111,12 +115,29 @@ impl Hub {
             store.clone(),
             options.target.display_url().to_string(),
         ));
+        let first = Arc::new(Board::new(
+            options.plan.clone(),
+            options.target.display_url().to_string(),
+            options.search_path_override.clone(),
+        ));
+        let (board_tx, board) = watch::channel(first);
+        let (updates, _) = broadcast::channel(64);
+        tokio::spawn(keep_board(
+            BoardSources {
+                engine: engine.attach(),
+                requests: engine.requests.clone(),
+                ledger: ledger.clone(),
+                plan_file,
+            },
+            board_tx,
+            updates.clone(),
+        ));
         Arc::new(Hub {
             engine,
             store,
             ledger,
-            plan_file,
-            plan: Mutex::new(options.plan),
+            board,
+            updates,
             target: options.target,
             refresh_every: options.refresh_every,
         })
@@ -134,40 +155,25 @@ impl Hub {
         self.refresh_every
     }
 
-    /// The plan the engine checks now (a view starts on it).
+    /// The plan shown and checked now (a view starts on it).
     pub fn plan(&self) -> Arc<Plan> {
-        self.plan
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.board.borrow().plan.clone()
     }
 
     pub fn ledger(&self) -> watch::Receiver<Arc<Ledger>> {
         self.ledger.clone()
     }
 
-    pub fn plan_file(&self) -> watch::Receiver<PlanFileState> {
-        self.plan_file.clone()
+    /// The board as it stands, and every change from now on (subscribed first, so that none
+    /// falls between the two).
+    pub fn board(&self) -> (Arc<Board>, broadcast::Receiver<Update>) {
+        let updates = self.updates.subscribe();
+        (self.board.borrow().clone(), updates)
     }
 
-    /// A view accepted a reloaded plan: the engine checks it from now on. Every view reaches the
-    /// same decision on the same file; only the first one reaches the engine.
-    pub async fn use_plan(&self, plan: Arc<Plan>) {
-        {
-            let mut current = self
-                .plan
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if Arc::ptr_eq(&current, &plan) {
-                return;
-            }
-            *current = plan.clone();
-        }
-        let _ = self
-            .engine
-            .requests
-            .send(EngineRequest::UsePlan(plan))
-            .await;
+    /// The board as it stands.
+    pub fn board_now(&self) -> Arc<Board> {
+        self.board.borrow().clone()
     }
 
     /// Records a mark once the store has finished opening; says why not when it cannot.
@@ -185,6 +191,114 @@ impl Hub {
             StoreState::Unavailable(reason) => Err(reason),
             StoreState::Opening => Err("the verification store is still opening".into()),
         }
+    }
+}
+
+/// What the board is kept from.
+struct BoardSources {
+    engine: super::EngineHandle,
+    requests: tokio::sync::mpsc::Sender<EngineRequest>,
+    ledger: watch::Receiver<Arc<Ledger>>,
+    plan_file: watch::Receiver<PlanFileState>,
+}
+
+/// Keeps the one board: every refresh, store change and plan-file change is applied once, here,
+/// and the new board goes to every view with what it meant. A plan the board took is the one
+/// the engine checks from then on.
+async fn keep_board(
+    mut sources: BoardSources,
+    board: watch::Sender<Arc<Board>>,
+    updates: broadcast::Sender<Update>,
+) {
+    let mut seen = LedgerSeen::default();
+    let (mut ledger_open, mut plan_file_open) = (true, true);
+    loop {
+        let inputs: Vec<Input> = tokio::select! {
+            update = sources.engine.updates.recv() => match update {
+                Ok(update) => vec![Input::Engine(update)],
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            changed = sources.ledger.changed(), if ledger_open => match changed {
+                Ok(()) => seen.news(&sources.ledger.borrow_and_update()),
+                Err(_) => {
+                    ledger_open = false;
+                    continue;
+                }
+            },
+            changed = sources.plan_file.changed(), if plan_file_open => match changed {
+                Ok(()) => sources.plan_file.borrow_and_update().clone().map(Input::PlanFile).into_iter().collect(),
+                // The demo's built-in plan has no file.
+                Err(_) => {
+                    plan_file_open = false;
+                    continue;
+                }
+            },
+        };
+        let now = OffsetDateTime::now_utc();
+        let mut current = board.borrow().clone();
+        let mut news = Vec::new();
+        for input in inputs {
+            news.extend(Arc::make_mut(&mut current).apply(input, now));
+        }
+        if news.iter().any(|n| matches!(n, News::PlanReloaded { .. })) {
+            let _ = sources
+                .requests
+                .send(EngineRequest::UsePlan(current.plan.clone()))
+                .await;
+        }
+        board.send_replace(current.clone());
+        let _ = updates.send(Update {
+            board: current,
+            news: Arc::new(news),
+        });
+    }
+}
+
+/// What of the ledger the board has been given.
+#[derive(Default)]
+struct LedgerSeen {
+    loads: u64,
+    last_event: i64,
+    problem: Option<String>,
+    remembered: bool,
+}
+
+impl LedgerSeen {
+    /// The ledger's change as board inputs: the events whole after a (re)load, else the new ones.
+    fn news(&mut self, ledger: &Ledger) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        if ledger.loads > self.loads {
+            self.loads = ledger.loads;
+            inputs.push(Input::StoreLoaded(ledger.events.to_vec()));
+        } else {
+            let new: Vec<Event> = ledger
+                .events
+                .iter()
+                .filter(|e| e.id > self.last_event)
+                .cloned()
+                .collect();
+            if !new.is_empty() {
+                inputs.push(Input::StoreAppended(new));
+            }
+        }
+        self.last_event = ledger.events.last().map_or(self.last_event, |e| e.id);
+        if ledger.problem != self.problem {
+            self.problem = ledger.problem.clone();
+            if let Some(problem) = &ledger.problem {
+                inputs.push(Input::StoreFailed(problem.clone()));
+            }
+        }
+        if !self.remembered
+            && let Some(remembered) = &ledger.remembered
+        {
+            self.remembered = true;
+            inputs.push(Input::Remembered {
+                checked_at: remembered.0,
+                verdicts: remembered.1.clone(),
+            });
+        }
+        inputs
     }
 }
 
@@ -383,6 +497,111 @@ async fn follow_plan_file(file: PathBuf, state: watch::Sender<PlanFileState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Limits;
+
+    const PLAN: &str = r#"{
+        "version": 1, "title": "Plan",
+        "days": [{ "day": 1, "title": "Day one" }],
+        "phases": [{ "id": "p1", "title": "Phase one" }],
+        "tasks": [
+            { "id": "a", "title": "Task A", "day": 1, "phase": "p1", "priority": "high",
+              "checks": [{ "id": "c1", "kind": "table_exists", "table": "t" }] }
+        ]
+    }"#;
+
+    /// A hub over a fresh SQLite database holding table `t`, its plan in a file.
+    async fn hub_in(dir: &std::path::Path) -> Arc<Hub> {
+        let db = dir.join("app.db");
+        let url = format!("sqlite:{}", db.display());
+        let mut conn =
+            <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("{url}?mode=rwc"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("CREATE TABLE t (id INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let plan_file = dir.join("plan.json");
+        std::fs::write(&plan_file, PLAN).unwrap_or_else(|e| panic!("{e}"));
+        let plan = Arc::new(crate::plan::load_plan(&plan_file).unwrap_or_else(|e| panic!("{e}")));
+        let target = Target::open(&url, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        Hub::start(HubOptions {
+            code: Arc::new(CodeSource::for_plan(&plan, &plan_file, None)),
+            plan,
+            target,
+            refresh_every: Duration::from_millis(200),
+            store: StoreLocation::Sqlite(dir.join("state.db")),
+            plan_file: Some(plan_file),
+            search_path_override: None,
+        })
+    }
+
+    async fn next_live(updates: &mut broadcast::Receiver<Update>) -> Update {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match updates.recv().await {
+                    Ok(update) if update.news.contains(&News::Refreshed) => return update,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => panic!("the hub stopped"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no refresh within 10 s"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_view_gets_the_one_board_derived_once_per_change() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let hub = hub_in(dir.path()).await;
+        let mut views: Vec<_> = (0..5).map(|_| hub.board().1).collect();
+        let first = next_live(&mut views[0]).await;
+        assert_eq!(
+            first.board.status.tasks[0].status,
+            crate::status::TaskStatus::Done
+        );
+        for view in &mut views[1..] {
+            let seen = next_live(view).await;
+            assert!(
+                Arc::ptr_eq(&seen.board, &first.board)
+                    || seen.board.latest_run > first.board.latest_run,
+                "every view is handed the same board, not one derived for it"
+            );
+        }
+        // A view that joins later starts from the board as it stands.
+        assert!(hub.board_now().last_refresh.is_some());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reloaded_plan_is_taken_by_the_board_and_checked_by_the_engine() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let hub = hub_in(dir.path()).await;
+        let (_, mut updates) = hub.board();
+        next_live(&mut updates).await;
+        // The task now also wants a table that is not there.
+        let changed = PLAN.replace(
+            r#"{ "id": "c1", "kind": "table_exists", "table": "t" }"#,
+            r#"{ "id": "c1", "kind": "table_exists", "table": "t" }, { "id": "c2", "kind": "table_exists", "table": "u" }"#,
+        );
+        // A different length, so the watch sees a change even within one mtime tick.
+        std::fs::write(dir.path().join("plan.json"), changed).unwrap_or_else(|e| panic!("{e}"));
+        let live = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let update = next_live(&mut updates).await;
+                if update.board.plan_generation == 1 {
+                    return update;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the new plan was never checked"));
+        assert_eq!(live.board.plan.tasks[0].checks.len(), 2);
+        assert_eq!(
+            live.board.status.tasks[0].status,
+            crate::status::TaskStatus::Failing,
+            "checked against the new plan: table u is missing"
+        );
+    }
 
     #[tokio::test]
     async fn a_store_that_cannot_open_at_start_is_tried_again_until_it_opens() {

@@ -8,6 +8,7 @@
 //! A view that attaches late is handed the last finished refresh at once (see [`hub`], which
 //! serves every view of one process from this one engine).
 
+pub mod board;
 pub mod hub;
 
 use std::sync::Arc;

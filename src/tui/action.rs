@@ -103,6 +103,8 @@ pub enum Action {
 /// A result from the world outside the app.
 #[derive(Debug, Clone)]
 pub enum Msg {
+    /// The shared board changed (the hub's, for every view), with what the change meant.
+    Board(crate::engine::board::Update),
     /// The check engine started or finished a refresh.
     Engine(EngineUpdate),
     /// Every verification event in the store, oldest first (at start, and after a lost connection).
@@ -147,8 +149,6 @@ pub enum Effect {
         file: std::path::PathBuf,
         line: u64,
     },
-    /// The plan was reloaded: the engine checks this one from now on.
-    UsePlan(Arc<crate::plan::Plan>),
     /// End another person's session (an admin's choice, in a shared tracker).
     EndSession(crate::serve::presence::SessionId),
     /// Read the team file again (an admin's choice, in a shared tracker).

@@ -55,6 +55,7 @@ impl TuiOptions {
             refresh_every: self.refresh_every,
             store: self.store.clone(),
             plan_file: self.plan_file.clone(),
+            search_path_override: self.search_path_override.clone(),
         }
     }
 

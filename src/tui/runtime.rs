@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use crossterm::event::Event as TermEvent;
 use time::OffsetDateTime;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 
 use super::action::{Action, Effect, Msg};
 use super::app::{self, App};
 use super::draw::Drawn;
 use super::keymap;
-use crate::engine::EngineHandle;
-use crate::engine::hub::{Hub, Ledger, PlanFileState};
-use crate::store::{Event, NewEvent};
+use crate::engine::board::{Board, Update};
+use crate::engine::hub::Hub;
+use crate::store::NewEvent;
 
 /// What a host has for the view next.
 #[derive(Debug)]
@@ -155,7 +155,6 @@ async fn carry_out(
                 let more = app.receive(Msg::EditorClosed(outcome));
                 debug_assert!(more.is_empty(), "closing the editor asks for nothing");
             }
-            Effect::UsePlan(plan) => hub.use_plan(plan).await,
             Effect::EndSession(session) => {
                 let said = host.end_session(session);
                 app.receive(Msg::HostSaid(said));
@@ -220,113 +219,53 @@ fn inject_panic_for_tests(event: &TermEvent) {
 #[cfg(not(debug_assertions))]
 fn inject_panic_for_tests(_: &TermEvent) {}
 
-/// One view's subscription to the hub: the engine's refreshes, the store's events and the plan
-/// file, turned into the messages the app takes.
+/// One view's subscription to the hub: the board as it changes, with what each change meant.
 struct Feed {
     hub: Arc<Hub>,
-    engine: EngineHandle,
-    ledger: watch::Receiver<Arc<Ledger>>,
-    plan_file: watch::Receiver<PlanFileState>,
-    /// What of the ledger this view has been given.
-    loads_seen: u64,
-    last_event: i64,
-    problem_seen: Option<String>,
-    remembered_given: bool,
-    ledger_closed: bool,
-    plan_file_closed: bool,
+    updates: broadcast::Receiver<Update>,
+    joined_on: Option<Arc<Board>>,
 }
 
 impl Feed {
     fn attach(hub: &Arc<Hub>) -> Feed {
+        let (board, updates) = hub.board();
         Feed {
             hub: hub.clone(),
-            engine: hub.engine().attach(),
-            ledger: hub.ledger(),
-            plan_file: hub.plan_file(),
-            loads_seen: 0,
-            last_event: 0,
-            problem_seen: None,
-            remembered_given: false,
-            ledger_closed: false,
-            plan_file_closed: false,
+            updates,
+            joined_on: Some(board),
         }
     }
 
-    /// What a view that just joined must be told: the store's events, the plan file's news,
-    /// and the last refresh.
+    /// What a view that just joined must be told: the board as it stands, and what its
+    /// verdicts say at a glance when it has live ones.
     fn catch_up(&mut self) -> Vec<Msg> {
-        let mut msgs = self.ledger_news();
-        if let Some(said) = self.plan_file.borrow_and_update().clone() {
-            msgs.push(Msg::PlanFile(said));
-        }
-        if let Some(update) = self.engine.last_finished.take() {
-            msgs.push(Msg::Engine(update));
-        }
-        msgs
+        self.joined_on
+            .take()
+            .map(|board| {
+                let news = board.first_check().into_iter().collect();
+                Msg::Board(Update {
+                    board,
+                    news: Arc::new(news),
+                })
+            })
+            .into_iter()
+            .collect()
     }
 
-    /// Waits for news; `None` when the hub is gone. A store feed or plan watch that ended (the
-    /// demo's built-in plan has no file) simply has no more news.
+    /// Waits for the next change; `None` when the hub is gone.
     async fn next(&mut self) -> Option<Vec<Msg>> {
-        loop {
-            tokio::select! {
-                update = self.engine.updates.recv() => return match update {
-                    Ok(update) => Some(vec![Msg::Engine(update)]),
-                    // Behind by more than the channel holds: the newest finished refresh is all
-                    // that matters, and the engine keeps it.
-                    Err(broadcast::error::RecvError::Lagged(_)) => Some(
-                        self.hub.engine().last_finished().into_iter().map(Msg::Engine).collect(),
-                    ),
-                    Err(broadcast::error::RecvError::Closed) => None,
-                },
-                changed = self.ledger.changed(), if !self.ledger_closed => match changed {
-                    Ok(()) => return Some(self.ledger_news()),
-                    Err(_) => self.ledger_closed = true,
-                },
-                changed = self.plan_file.changed(), if !self.plan_file_closed => match changed {
-                    Ok(()) => {
-                        let said = self.plan_file.borrow_and_update().clone();
-                        return Some(said.map(Msg::PlanFile).into_iter().collect());
-                    }
-                    Err(_) => self.plan_file_closed = true,
-                },
+        match self.updates.recv().await {
+            Ok(update) => Some(vec![Msg::Board(update)]),
+            // Behind by more than the channel holds (a view stalled on a slow connection): the
+            // board as it stands now is what matters; what the skipped changes meant is lost.
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::debug!("a view missed {missed} board changes");
+                Some(vec![Msg::Board(Update {
+                    board: self.hub.board_now(),
+                    news: Arc::new(Vec::new()),
+                })])
             }
+            Err(broadcast::error::RecvError::Closed) => None,
         }
-    }
-
-    fn ledger_news(&mut self) -> Vec<Msg> {
-        let ledger = self.ledger.borrow_and_update().clone();
-        let mut msgs = Vec::new();
-        if ledger.loads > self.loads_seen {
-            self.loads_seen = ledger.loads;
-            msgs.push(Msg::StoreLoaded(ledger.events.to_vec()));
-        } else {
-            let new: Vec<Event> = ledger
-                .events
-                .iter()
-                .filter(|e| e.id > self.last_event)
-                .cloned()
-                .collect();
-            if !new.is_empty() {
-                msgs.push(Msg::StoreAppended(new));
-            }
-        }
-        self.last_event = ledger.events.last().map_or(self.last_event, |e| e.id);
-        if ledger.problem != self.problem_seen {
-            self.problem_seen = ledger.problem.clone();
-            if let Some(problem) = &ledger.problem {
-                msgs.push(Msg::StoreFailed(problem.clone()));
-            }
-        }
-        if !self.remembered_given
-            && let Some(remembered) = &ledger.remembered
-        {
-            self.remembered_given = true;
-            msgs.push(Msg::Remembered {
-                checked_at: remembered.0,
-                verdicts: remembered.1.clone(),
-            });
-        }
-        msgs
     }
 }

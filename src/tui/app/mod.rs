@@ -19,22 +19,12 @@ pub use verify::{DialogState, MarkKind, VerifyDialog};
 use super::action::{Action, Effect, View};
 use super::theme::Theme;
 use crate::Backend;
-use crate::check::{Refresh, TaskVerdicts};
+use crate::check::TaskVerdicts;
+use crate::engine::board::Board;
 use crate::plan::{Plan, Task};
-use crate::status::{Marks, PlanStatus, derive};
 use crate::store::Event;
 
-/// How the database connection stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Connection {
-    /// No answer yet.
-    Connecting,
-    Live,
-    /// The database cannot be used; `reason` says why (without its URL, which the header shows).
-    Offline {
-        reason: String,
-    },
-}
+pub use crate::engine::board::Connection;
 
 /// What the app is doing with the keyboard.
 #[derive(Debug, Clone)]
@@ -54,6 +44,8 @@ pub struct Activity {
     pub at: OffsetDateTime,
     pub text: String,
     pub important: bool,
+    /// The verification event the line tells of, if any (each is told once).
+    pub event: Option<i64>,
 }
 
 /// Startup settings that do not change.
@@ -81,7 +73,6 @@ const ACTIVITY_LIMIT: usize = 500;
 
 #[derive(Debug)]
 pub struct App {
-    pub plan: Arc<Plan>,
     pub database: String,
     pub backend: Backend,
     pub user: String,
@@ -89,32 +80,10 @@ pub struct App {
     pub now: OffsetDateTime,
     pub size: (u16, u16),
 
-    pub connection: Connection,
-    pub refreshing: bool,
-    /// The newest refresh whose result was applied; older results are dropped.
-    pub latest_run: u64,
-    /// The last successful refresh (kept while offline, shown as old).
-    pub last_refresh: Option<Arc<Refresh>>,
-    /// `last_refresh` came from the store, from an earlier session: not live.
-    pub verdicts_remembered: bool,
-    /// When the code checks were last judged (with the database, or alone while it is offline):
-    /// a code task's verification needs these fresh, not the database's.
-    pub code_checked_at: Option<OffsetDateTime>,
-    pub status: PlanStatus,
-
-    /// Every verification event, oldest first.
-    pub history: Vec<Event>,
-    /// Events made against another database than this one, by id, with that database's
-    /// identity: their marks do not count here, and the history says where they were made.
-    pub made_elsewhere: std::collections::HashMap<i64, String>,
-    pub marks: Marks,
-    /// Why the store cannot be used, when it cannot.
-    pub store_problem: Option<String>,
-    /// Why the plan file on disk cannot replace the plan shown, while it cannot.
-    pub plan_problem: Option<String>,
-    /// How many times the plan was reloaded (0: the plan the tracker started with).
-    pub plan_generation: u64,
-    pub search_path_override: Option<Vec<String>>,
+    /// What every view of this tracker shows alike: the plan, verdicts, history, statuses.
+    pub board: Arc<Board>,
+    /// Ids of the events this view recorded itself (its log says "you …" for them).
+    pub own_marks: std::collections::HashSet<i64>,
     pub code_root: Option<std::path::PathBuf>,
     pub editor: Option<String>,
     /// In a shared tracker: this session, its role, who else is here and whom it follows.
@@ -150,29 +119,20 @@ pub struct App {
 
 impl App {
     pub fn new(config: AppConfig) -> App {
-        let status = derive(&config.plan, None, &Marks::new());
+        let board = Board::new(
+            config.plan,
+            config.database.clone(),
+            config.search_path_override,
+        );
         App {
-            plan: config.plan,
             database: config.database,
             backend: config.backend,
             user: config.user,
             theme: config.theme,
             now: config.now,
             size: (80, 24),
-            connection: Connection::Connecting,
-            refreshing: false,
-            latest_run: 0,
-            last_refresh: None,
-            verdicts_remembered: false,
-            code_checked_at: None,
-            status,
-            history: Vec::new(),
-            made_elsewhere: std::collections::HashMap::new(),
-            marks: Marks::new(),
-            store_problem: None,
-            plan_problem: None,
-            plan_generation: 0,
-            search_path_override: config.search_path_override,
+            board: Arc::new(board),
+            own_marks: std::collections::HashSet::new(),
             code_root: config.code_root,
             editor: config.editor,
             pairing: config.pairing,
@@ -311,8 +271,14 @@ impl App {
 
     /// Tasks shown in the list, as indexes into `plan.tasks`, in plan order.
     pub fn visible_tasks(&self) -> Vec<usize> {
+        self.visible_tasks_on(&self.board)
+    }
+
+    /// [`App::visible_tasks`] as they were on another board (the one before a plan reload).
+    fn visible_tasks_on(&self, board: &Board) -> Vec<usize> {
         let filter = self.filter.to_lowercase();
-        self.plan
+        board
+            .plan
             .tasks
             .iter()
             .enumerate()
@@ -321,12 +287,12 @@ impl App {
                     matches_filter(task, &filter)
                 } else {
                     match self.view {
-                        View::Days => self
+                        View::Days => board
                             .plan
                             .days
                             .get(self.day)
                             .is_some_and(|d| d.day == task.day),
-                        View::Phases => self
+                        View::Phases => board
                             .plan
                             .phases
                             .get(self.phase)
@@ -336,7 +302,7 @@ impl App {
                 };
                 in_group
                     && !(self.only_open
-                        && self.status.tasks[*index].status == crate::status::TaskStatus::Done)
+                        && board.status.tasks[*index].status == crate::status::TaskStatus::Done)
             })
             .map(|(index, _)| index)
             .collect()
@@ -349,12 +315,13 @@ impl App {
 
     pub fn selected_task(&self) -> Option<&Task> {
         self.selected_task_index()
-            .map(|index| &self.plan.tasks[index])
+            .map(|index| &self.board.plan.tasks[index])
     }
 
     /// The verdicts of a task from the last successful refresh.
     pub fn verdicts_of(&self, index: usize) -> Option<&TaskVerdicts> {
-        self.last_refresh
+        self.board
+            .last_refresh
             .as_ref()
             .and_then(|refresh| refresh.verdicts.task(index))
     }
@@ -364,7 +331,8 @@ impl App {
         &'a self,
         task_id: &'a str,
     ) -> impl DoubleEndedIterator<Item = &'a Event> + 'a {
-        self.history
+        self.board
+            .history
             .iter()
             .filter(move |event| event.task_id == task_id)
     }
@@ -382,19 +350,28 @@ impl App {
     }
 
     fn log_at(&mut self, at: OffsetDateTime, text: impl Into<String>, important: bool) {
-        self.activity.push_back(Activity {
+        self.push_activity(Activity {
             at,
             text: text.into(),
             important,
+            event: None,
         });
+    }
+
+    fn log_event_line(&mut self, at: OffsetDateTime, text: String, important: bool, event: i64) {
+        self.push_activity(Activity {
+            at,
+            text,
+            important,
+            event: Some(event),
+        });
+    }
+
+    fn push_activity(&mut self, activity: Activity) {
+        self.activity.push_back(activity);
         while self.activity.len() > ACTIVITY_LIMIT {
             self.activity.pop_front();
         }
-    }
-
-    fn rederive(&mut self) {
-        let verdicts = self.last_refresh.as_ref().map(|refresh| &refresh.verdicts);
-        self.status = derive(&self.plan, verdicts, &self.marks);
     }
 
     fn copy_fix(&mut self) -> Vec<Effect> {

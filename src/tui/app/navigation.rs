@@ -34,8 +34,8 @@ impl App {
 
     pub(super) fn change_group(&mut self, delta: isize) {
         let (current, count) = match self.view {
-            View::Days => (&mut self.day, self.plan.days.len()),
-            View::Phases => (&mut self.phase, self.plan.phases.len()),
+            View::Days => (&mut self.day, self.board.plan.days.len()),
+            View::Phases => (&mut self.phase, self.board.plan.phases.len()),
             View::Risks | View::Log => return,
         };
         if count == 0 {
@@ -59,10 +59,11 @@ impl App {
 
     /// Shows the day or phase holding `task` (an index into `plan.tasks`) and selects it there.
     pub(super) fn reveal(&mut self, task: Option<usize>) {
-        if let Some(task) = task.map(|index| &self.plan.tasks[index]) {
+        if let Some(task) = task.map(|index| &self.board.plan.tasks[index]) {
             match self.view {
                 View::Days => {
                     self.day = self
+                        .board
                         .plan
                         .days
                         .iter()
@@ -71,6 +72,7 @@ impl App {
                 }
                 View::Phases => {
                     self.phase = self
+                        .board
                         .plan
                         .phases
                         .iter()
@@ -86,11 +88,11 @@ impl App {
     /// Selects the first task after the selected one (in plan order, wrapping) that satisfies
     /// `wanted`, switching day or phase as needed.
     pub(super) fn jump_to_next(&mut self, wanted: impl Fn(usize, &TaskState) -> bool, what: &str) {
-        let count = self.plan.tasks.len();
+        let count = self.board.plan.tasks.len();
         let start = self.selected_task_index().map_or(0, |index| index + 1);
         let found = (0..count)
             .map(|step| (start + step) % count)
-            .find(|&index| wanted(index, &self.status.tasks[index]));
+            .find(|&index| wanted(index, &self.board.status.tasks[index]));
         let Some(index) = found else {
             self.notice = Some(format!("no {what} tasks"));
             return;
@@ -101,21 +103,25 @@ impl App {
     /// Shows the task (an index into `plan.tasks`) in the day view (or the phase view, when that
     /// is on screen) and selects it, clearing whatever would hide it.
     pub(super) fn go_to_task(&mut self, index: usize) {
-        let task = &self.plan.tasks[index];
+        let task = &self.board.plan.tasks[index];
         if !matches!(self.view, View::Days | View::Phases) {
             self.view = View::Days;
         }
         self.filter.clear();
-        if self.only_open && self.status.tasks[index].status == crate::status::TaskStatus::Done {
+        if self.only_open
+            && self.board.status.tasks[index].status == crate::status::TaskStatus::Done
+        {
             self.only_open = false;
         }
         self.day = self
+            .board
             .plan
             .days
             .iter()
             .position(|d| d.day == task.day)
             .unwrap_or(self.day);
         self.phase = self
+            .board
             .plan
             .phases
             .iter()
@@ -162,7 +168,7 @@ impl App {
                 self.go_to_task(index);
                 self.notice = Some(format!(
                     "{} (Tab or 3 goes back to the risks)",
-                    crate::printable::one_line(&self.plan.tasks[index].id)
+                    crate::printable::one_line(&self.board.plan.tasks[index].id)
                 ));
             }
             None => self.notice = Some("nothing here leads to a task".into()),

@@ -95,7 +95,7 @@ impl App {
         let task = peer
             .task_id
             .as_deref()
-            .and_then(|id| self.plan.task_index(id));
+            .and_then(|id| self.board.plan.task_index(id));
         match (view, task) {
             (View::Days | View::Phases, Some(index)) => {
                 self.view = view;

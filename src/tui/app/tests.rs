@@ -90,7 +90,7 @@ pub(crate) const SEED_FAILING: &[&str] = &[
 pub(crate) fn finished(app: &mut App, run: u64, refresh: Refresh) {
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Ok(refresh)),
         code_only: None,
         retry_in: Duration::from_secs(5),
@@ -99,7 +99,7 @@ pub(crate) fn finished(app: &mut App, run: u64, refresh: Refresh) {
 
 pub(crate) fn live_app() -> App {
     let mut app = app();
-    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let refresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
     finished(&mut app, 1, refresh);
     app.receive(Msg::StoreLoaded(vec![]));
     app
@@ -116,9 +116,15 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn select(app: &mut App, task_id: &str) {
-    let index = app.plan.tasks.iter().position(|t| t.id == task_id).unwrap();
+    let index = app
+        .board
+        .plan
+        .tasks
+        .iter()
+        .position(|t| t.id == task_id)
+        .unwrap();
     app.act(Action::Home);
-    for _ in 0..app.plan.tasks.len() {
+    for _ in 0..app.board.plan.tasks.len() {
         if app.selected_task_index() == Some(index) {
             return;
         }
@@ -135,7 +141,7 @@ fn select(app: &mut App, task_id: &str) {
 }
 
 pub(crate) fn recorded(app: &App, id: i64, kind: EventKind, task_id: &str, actor: &str) -> Event {
-    let task = app.plan.task(task_id).unwrap();
+    let task = app.board.plan.task(task_id).unwrap();
     Event {
         id,
         task_id: task_id.into(),
@@ -151,16 +157,16 @@ pub(crate) fn recorded(app: &App, id: i64, kind: EventKind, task_id: &str, actor
 #[test]
 fn it_opens_on_day_one_connecting_and_goes_live_with_the_first_refresh() {
     let mut app = app();
-    assert_eq!(app.connection, Connection::Connecting);
+    assert_eq!(app.board.connection, Connection::Connecting);
     assert_eq!(app.view, View::Days);
     assert_eq!(
         app.selected_task().unwrap().id,
         "flow-state-extensions-table"
     );
-    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let refresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
     finished(&mut app, 1, refresh);
-    assert_eq!(app.connection, Connection::Live);
-    assert_eq!(app.status.overclaimed().count(), 4);
+    assert_eq!(app.board.connection, Connection::Live);
+    assert_eq!(app.board.status.overclaimed().count(), 4);
     assert!(app.activity.back().unwrap().text.contains("4 overclaimed"));
 }
 
@@ -183,7 +189,7 @@ fn navigation_moves_within_a_day_and_across_days_and_views() {
     assert_eq!(app.day, 4, "wraps around to day 5");
     app.act(Action::Show(View::Phases));
     assert_eq!(
-        app.plan.phases[app.phase].id,
+        app.board.plan.phases[app.phase].id,
         app.selected_task().unwrap().phase,
         "keeps the task in view"
     );
@@ -232,13 +238,13 @@ fn the_filter_matches_ids_titles_and_descriptions_and_esc_clears_it() {
     let ids: Vec<&str> = app
         .visible_tasks()
         .iter()
-        .map(|&i| app.plan.tasks[i].id.as_str())
+        .map(|&i| app.board.plan.tasks[i].id.as_str())
         .collect();
     assert!(
         ids.contains(&"drop-discovery-assets") && ids.contains(&"workflow-states-dropped"),
         "{ids:?}"
     );
-    assert!(ids.iter().all(|id| app.plan.task(id).is_some()));
+    assert!(ids.iter().all(|id| app.board.plan.task(id).is_some()));
     app.act(key(KeyCode::Backspace));
     assert_eq!(app.filter, "DRO");
     app.act(Action::Paste("p\u{1b}[31m".into()));
@@ -264,7 +270,7 @@ fn the_filter_finds_tasks_by_their_check_ids_and_tables() {
     let ids: Vec<&str> = app
         .visible_tasks()
         .iter()
-        .map(|&i| app.plan.tasks[i].id.as_str())
+        .map(|&i| app.board.plan.tasks[i].id.as_str())
         .collect();
     assert_eq!(
         ids,
@@ -277,7 +283,7 @@ fn the_filter_finds_tasks_by_their_check_ids_and_tables() {
     assert!(
         app.visible_tasks()
             .iter()
-            .any(|&i| app.plan.tasks[i].id == "drop-data-import-sessions"),
+            .any(|&i| app.board.plan.tasks[i].id == "drop-data-import-sessions"),
         "a checked table finds its tasks"
     );
 }
@@ -334,7 +340,7 @@ fn verifying_a_passing_task_records_the_note_and_the_evidence() {
     assert_eq!(event.evidence["checks"].as_array().unwrap().len(), 3);
     assert_eq!(
         event.fingerprint,
-        task_fingerprint(app.plan.task("assets-multi-phase-columns").unwrap())
+        task_fingerprint(app.board.plan.task("assets-multi-phase-columns").unwrap())
     );
     let Mode::Dialog(dialog) = &app.mode else {
         panic!()
@@ -352,7 +358,7 @@ fn verifying_a_passing_task_records_the_note_and_the_evidence() {
     assert!(matches!(app.mode, Mode::Normal));
     let index = app.selected_task_index().unwrap();
     assert_eq!(
-        app.status.tasks[index].verification,
+        app.board.status.tasks[index].verification,
         Some(Verification::Verified)
     );
     assert!(app.drafts.is_empty());
@@ -418,19 +424,20 @@ fn a_verified_task_whose_checks_fail_later_is_regressed_and_logged_loudly() {
     );
     let mut failing = SEED_FAILING.to_vec();
     failing.push("assets-multi-phase-columns");
-    let refresh = refresh_where_failing(&app.plan, &failing);
+    let refresh = refresh_where_failing(&app.board.plan, &failing);
     finished(&mut app, 2, refresh);
     let index = app
+        .board
         .plan
         .tasks
         .iter()
         .position(|t| t.id == "assets-multi-phase-columns")
         .unwrap();
     assert_eq!(
-        app.status.tasks[index].verification,
+        app.board.status.tasks[index].verification,
         Some(Verification::Regressed)
     );
-    assert_eq!(app.status.regressed().count(), 1);
+    assert_eq!(app.board.status.regressed().count(), 1);
     assert!(
         app.activity
             .iter()
@@ -483,18 +490,18 @@ fn an_unavailable_store_refuses_to_save_but_keeps_the_note() {
 #[test]
 fn stale_refresh_results_are_dropped() {
     let mut app = live_app();
-    let all_pass = refresh_where_failing(&app.plan, &[]);
+    let all_pass = refresh_where_failing(&app.board.plan, &[]);
     finished(&mut app, 3, all_pass);
-    let overclaimed_now = app.status.overclaimed().count();
+    let overclaimed_now = app.board.status.overclaimed().count();
     assert_eq!(overclaimed_now, 0);
-    let older = refresh_where_failing(&app.plan, SEED_FAILING);
+    let older = refresh_where_failing(&app.board.plan, SEED_FAILING);
     finished(&mut app, 2, older);
     assert_eq!(
-        app.status.overclaimed().count(),
+        app.board.status.overclaimed().count(),
         0,
         "run 2 finished after run 3: dropped"
     );
-    assert_eq!(app.latest_run, 3);
+    assert_eq!(app.board.latest_run, 3);
 }
 
 #[test]
@@ -502,7 +509,7 @@ fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() 
     let mut app = live_app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Err(TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "connection refused".into(),
@@ -511,10 +518,13 @@ fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() 
         retry_in: Duration::from_secs(4),
     }));
     assert!(
-        matches!(&app.connection, Connection::Offline { reason } if reason.contains("connection refused"))
+        matches!(&app.board.connection, Connection::Offline { reason } if reason.contains("connection refused"))
     );
-    assert!(app.last_refresh.is_some(), "the last verdicts are kept");
-    assert_eq!(app.status.overclaimed().count(), 4);
+    assert!(
+        app.board.last_refresh.is_some(),
+        "the last verdicts are kept"
+    );
+    assert_eq!(app.board.status.overclaimed().count(), 4);
     assert!(
         app.activity
             .back()
@@ -522,9 +532,9 @@ fn going_offline_keeps_the_last_verdicts_marked_old_and_coming_back_is_logged() 
             .text
             .contains("retrying in 4 s")
     );
-    let refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let refresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
     finished(&mut app, 3, refresh);
-    assert_eq!(app.connection, Connection::Live);
+    assert_eq!(app.board.connection, Connection::Live);
     assert!(
         app.activity
             .iter()
@@ -580,16 +590,17 @@ fn tasks_with_a_changed_definition_show_stale_marks() {
     event.fingerprint = "sha256:old".into();
     app.receive(Msg::StoreLoaded(vec![event]));
     let index = app
+        .board
         .plan
         .tasks
         .iter()
         .position(|t| t.id == "assets-multi-phase-columns")
         .unwrap();
     assert_eq!(
-        app.status.tasks[index].verification,
+        app.board.status.tasks[index].verification,
         Some(Verification::Stale)
     );
-    assert_eq!(app.status.tasks[index].status, TaskStatus::Done);
+    assert_eq!(app.board.status.tasks[index].status, TaskStatus::Done);
     let _ = CheckStatus::Pass;
 }
 
@@ -614,13 +625,13 @@ fn marks_made_against_another_database_do_not_count_here_and_say_where_they_were
     );
     here.evidence = serde_json::json!({ "database": app.database.clone() });
     app.receive(Msg::StoreLoaded(vec![elsewhere, here]));
-    assert!(!app.marks.contains_key("assets-multi-phase-columns"));
-    assert!(app.marks["workflow-states-dropped"].verified);
+    assert!(!app.board.marks.contains_key("assets-multi-phase-columns"));
+    assert!(app.board.marks["workflow-states-dropped"].verified);
     assert_eq!(
-        app.made_elsewhere.get(&1).map(String::as_str),
+        app.board.made_elsewhere.get(&1).map(String::as_str),
         Some("postgres://prod.example.com:5432/app")
     );
-    assert!(!app.made_elsewhere.contains_key(&2));
+    assert!(!app.board.made_elsewhere.contains_key(&2));
 }
 
 /// For the drawing tests: types into whatever is being edited.
@@ -631,14 +642,14 @@ pub(crate) fn type_text_pub(app: &mut App, text: &str) {
 #[test]
 fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
     let mut app = app();
-    let remembered = refresh_where_failing(&app.plan, SEED_FAILING);
+    let remembered = refresh_where_failing(&app.board.plan, SEED_FAILING);
     app.receive(Msg::Remembered {
         checked_at: datetime!(2026-11-24 07:00 UTC),
         verdicts: remembered.verdicts,
     });
-    assert!(app.verdicts_remembered);
+    assert!(app.board.verdicts_remembered);
     assert_eq!(
-        app.status.overclaimed().count(),
+        app.board.status.overclaimed().count(),
         4,
         "the old verdicts are shown"
     );
@@ -652,21 +663,21 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
 
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
-        plan: app.plan.clone(),
-        outcome: Arc::new(Ok(refresh_where_failing(&app.plan, &[]))),
+        plan: app.board.plan.clone(),
+        outcome: Arc::new(Ok(refresh_where_failing(&app.board.plan, &[]))),
         code_only: None,
         retry_in: Duration::from_secs(5),
     }));
-    assert!(!app.verdicts_remembered);
-    assert_eq!(app.status.overclaimed().count(), 0);
+    assert!(!app.board.verdicts_remembered);
+    assert_eq!(app.board.status.overclaimed().count(), 0);
     assert!(
         effects.is_empty(),
         "a view does not write the verdicts: the hub keeps them, once for every view"
     );
-    let again = refresh_where_failing(&app.plan, &[]);
+    let again = refresh_where_failing(&app.board.plan, &[]);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Ok(again)),
         code_only: None,
         retry_in: Duration::from_secs(5),
@@ -677,12 +688,12 @@ fn verdicts_remembered_by_the_store_show_until_the_database_answers() {
     );
 
     // Remembered verdicts never replace live ones.
-    let stale = refresh_where_failing(&app.plan, SEED_FAILING);
+    let stale = refresh_where_failing(&app.board.plan, SEED_FAILING);
     app.receive(Msg::Remembered {
         checked_at: datetime!(2026-11-24 07:00 UTC),
         verdicts: stale.verdicts,
     });
-    assert_eq!(app.status.overclaimed().count(), 0);
+    assert_eq!(app.board.status.overclaimed().count(), 0);
 }
 
 #[test]
@@ -709,9 +720,9 @@ fn clearing_the_filter_keeps_the_task_it_found() {
     app.act(Action::Cancel);
     assert!(app.filter.is_empty());
     assert_eq!(app.selected_task().unwrap().id, "drop-session-id-columns");
-    let day = app.plan.task("drop-session-id-columns").unwrap().day;
+    let day = app.board.plan.task("drop-session-id-columns").unwrap().day;
     assert_eq!(
-        app.plan.days[app.day].day, day,
+        app.board.plan.days[app.day].day, day,
         "the day holding it is shown"
     );
 
@@ -754,7 +765,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     let mut app = live_app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
@@ -778,7 +789,7 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     // Still offline: the dialog says so and keeps the note.
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 3,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
@@ -800,11 +811,11 @@ fn a_verification_waits_for_live_checks_when_the_ones_shown_are_old() {
     // Back, and the checks still pass: the mark is recorded with the fresh evidence.
     assert_eq!(app.act(Action::Submit), vec![Effect::Refresh]);
     app.receive(Msg::Tick(datetime!(2026-11-24 10:05 UTC)));
-    let mut fresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let mut fresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
     fresh.checked_at = datetime!(2026-11-24 10:05 UTC);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 4,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Ok(fresh)),
         code_only: None,
         retry_in: Duration::from_secs(5),
@@ -823,11 +834,11 @@ fn a_verification_waiting_for_live_checks_is_refused_if_they_fail_now() {
     select(&mut app, "assets-multi-phase-columns");
     app.act(Action::Verify);
     assert_eq!(app.act(Action::Submit), vec![Effect::Refresh]);
-    let mut now_failing = refresh_where_failing(&app.plan, &["assets-multi-phase-columns"]);
+    let mut now_failing = refresh_where_failing(&app.board.plan, &["assets-multi-phase-columns"]);
     now_failing.checked_at = datetime!(2026-11-24 10:01 UTC);
     let effects = app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Ok(now_failing)),
         code_only: None,
         retry_in: Duration::from_secs(5),
@@ -851,7 +862,7 @@ fn a_refused_connection_says_it_is_not_retried_until_asked() {
     let mut app = app();
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 1,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Err(crate::check::TargetError::Refused {
             url: "postgres://bo:***@db/app".into(),
             reason: "password authentication failed for user \"bo\"".into(),
@@ -859,8 +870,8 @@ fn a_refused_connection_says_it_is_not_retried_until_asked() {
         code_only: None,
         retry_in: crate::engine::NOT_BY_ITSELF,
     }));
-    let Connection::Offline { reason } = &app.connection else {
-        panic!("{:?}", app.connection)
+    let Connection::Offline { reason } = &app.board.connection else {
+        panic!("{:?}", app.board.connection)
     };
     assert_eq!(
         reason,
@@ -993,7 +1004,7 @@ fn enter_in_the_risks_view_opens_the_task_of_the_selected_row() {
         }
         let screen = draw(&mut app);
         assert_eq!(app.risk_cursor, position);
-        let id = app.plan.tasks[row.task].id.clone();
+        let id = app.board.plan.tasks[row.task].id.clone();
         let shown = crate::tui::draw::tests::highlighted_rows(&app);
         assert!(
             shown.iter().any(|line| line.contains(&id)),
@@ -1012,7 +1023,7 @@ fn enter_in_the_risks_view_opens_the_task_of_the_selected_row() {
 /// The shipped plan with a task inserted before the others and one task's title changed: every
 /// later task moves one place.
 fn edited_plan(app: &App) -> Arc<Plan> {
-    let mut plan = (*app.plan).clone();
+    let mut plan = (*app.board.plan).clone();
     let mut first = plan.tasks[0].clone();
     first.id = "audit-grants".into();
     first.title = "Audit the grants".into();
@@ -1026,16 +1037,15 @@ fn edited_plan(app: &App) -> Arc<Plan> {
 fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_old_verdicts() {
     let mut app = live_app();
     select(&mut app, "drop-discovery-assets");
-    let old_plan = app.plan.clone();
+    let old_plan = app.board.plan.clone();
     let new_plan = edited_plan(&app);
 
     let effects = app.receive(Msg::PlanFile(Ok(new_plan.clone())));
-    assert_eq!(
-        effects,
-        vec![Effect::UsePlan(new_plan.clone())],
-        "the engine checks the new plan"
+    assert!(
+        effects.is_empty(),
+        "the hub tells the engine to check the new plan, once for every view"
     );
-    assert!(Arc::ptr_eq(&app.plan, &new_plan));
+    assert!(Arc::ptr_eq(&app.board.plan, &new_plan));
     assert_eq!(
         app.selected_task().unwrap().id,
         "drop-discovery-assets",
@@ -1050,9 +1060,10 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
         app.notice
     );
     // Every task moved one place: the old verdicts would be read against the wrong tasks.
-    assert!(app.last_refresh.is_none());
+    assert!(app.board.last_refresh.is_none());
     assert!(
-        app.status
+        app.board
+            .status
             .tasks
             .iter()
             .all(|t| t.status != TaskStatus::Done),
@@ -1068,7 +1079,7 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
         retry_in: Duration::from_secs(5),
     }));
     assert!(
-        app.last_refresh.is_none(),
+        app.board.last_refresh.is_none(),
         "the old plan's verdicts are dropped"
     );
 
@@ -1080,7 +1091,8 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
         code_only: None,
         retry_in: Duration::from_secs(5),
     }));
-    let status_of = |app: &App, id: &str| app.status.tasks[app.plan.task_index(id).unwrap()].status;
+    let status_of =
+        |app: &App, id: &str| app.board.status.tasks[app.board.plan.task_index(id).unwrap()].status;
     assert_eq!(status_of(&app, "master-flow-columns"), TaskStatus::Failing);
     assert_eq!(status_of(&app, "audit-grants"), TaskStatus::Done);
 }
@@ -1088,13 +1100,16 @@ fn a_changed_plan_replaces_the_shown_one_keeping_the_selection_and_never_reads_o
 #[test]
 fn a_plan_file_that_does_not_validate_keeps_the_old_plan_and_shows_every_problem() {
     let mut app = live_app();
-    let shown = app.plan.clone();
+    let shown = app.board.plan.clone();
     let problems = "plan.json: 2 problems\n  tasks[3].checks[0].kind: unknown kind \"tabel\"\n  tasks[5].day: day 9 is not in days";
     let effects = app.receive(Msg::PlanFile(Err(problems.into())));
     assert!(effects.is_empty());
-    assert!(Arc::ptr_eq(&app.plan, &shown), "the old plan stays");
-    assert_eq!(app.plan_problem.as_deref(), Some(problems));
-    assert!(app.last_refresh.is_some(), "and so do its live verdicts");
+    assert!(Arc::ptr_eq(&app.board.plan, &shown), "the old plan stays");
+    assert_eq!(app.board.plan_problem.as_deref(), Some(problems));
+    assert!(
+        app.board.last_refresh.is_some(),
+        "and so do its live verdicts"
+    );
     assert!(app.notice.as_deref().unwrap().contains("4 shows why"));
     app.act(Action::Show(View::Log));
     app.receive(Msg::Resized {
@@ -1111,31 +1126,33 @@ fn a_plan_file_that_does_not_validate_keeps_the_old_plan_and_shows_every_problem
     // Fixed: the problem goes; a fix back to exactly the plan shown changes nothing else.
     let effects = app.receive(Msg::PlanFile(Ok(Arc::new((*shown).clone()))));
     assert!(effects.is_empty());
-    assert_eq!(app.plan_problem, None);
-    assert!(Arc::ptr_eq(&app.plan, &shown));
+    assert_eq!(app.board.plan_problem, None);
+    assert!(Arc::ptr_eq(&app.board.plan, &shown));
 }
 
 #[test]
 fn a_plan_whose_search_path_changed_is_refused_until_restart() {
     let mut app = live_app();
-    let mut plan = (*app.plan).clone();
+    let mut plan = (*app.board.plan).clone();
     plan.search_path = Some(vec!["migration".into(), "public".into()]);
     let effects = app.receive(Msg::PlanFile(Ok(Arc::new(plan.clone()))));
     assert!(effects.is_empty());
     assert!(
-        app.plan_problem
+        app.board
+            .plan_problem
             .as_deref()
             .unwrap()
             .contains("search_path changed"),
         "{:?}",
-        app.plan_problem
+        app.board.plan_problem
     );
     // With --search-path the plan's own does not matter: the change is taken.
     let mut app = live_app();
-    app.search_path_override = Some(vec!["public".into()]);
-    let effects = app.receive(Msg::PlanFile(Ok(Arc::new(plan))));
-    assert_eq!(effects.len(), 1);
-    assert_eq!(app.plan_problem, None);
+    Arc::make_mut(&mut app.board).search_path_override = Some(vec!["public".into()]);
+    let plan = Arc::new(plan);
+    app.receive(Msg::PlanFile(Ok(plan.clone())));
+    assert!(Arc::ptr_eq(&app.board.plan, &plan), "the change is taken");
+    assert_eq!(app.board.plan_problem, None);
 }
 
 #[test]
@@ -1144,7 +1161,7 @@ fn a_dialog_on_a_task_the_new_plan_drops_closes_and_keeps_the_note() {
     select(&mut app, "assets-multi-phase-columns");
     app.act(Action::Note);
     type_text(&mut app, "half written");
-    let mut plan = (*app.plan).clone();
+    let mut plan = (*app.board.plan).clone();
     plan.tasks.retain(|t| t.id != "assets-multi-phase-columns");
     for task in &mut plan.tasks {
         task.depends_on
@@ -1174,8 +1191,8 @@ fn a_dialog_on_a_task_the_new_plan_drops_closes_and_keeps_the_note() {
 #[test]
 fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
     let mut app = app();
-    let mut refresh = refresh_where_failing(&app.plan, SEED_FAILING);
-    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    let mut refresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
+    let index = app.board.plan.task_index("fix-session-id-in-code").unwrap();
     refresh.verdicts.tasks[index].checks[0] = Verdict::fail("session_id still in 2 places")
         .with_fact(
             "locations",
@@ -1209,7 +1226,7 @@ fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
     assert!(app.notice.as_deref().unwrap().contains("could not run"));
 
     // A location from a store someone else writes to is not trusted to stay under the root.
-    let mut refresh = refresh_where_failing(&app.plan, SEED_FAILING);
+    let mut refresh = refresh_where_failing(&app.board.plan, SEED_FAILING);
     refresh.verdicts.tasks[index].checks[0] = Verdict::fail("x").with_fact(
         "locations",
         serde_json::json!([{"file": "../../etc/shadow", "line": 1, "text": "x"}]),
@@ -1235,14 +1252,14 @@ fn e_opens_the_first_code_location_in_the_editor_or_says_why_not() {
 #[test]
 fn a_code_task_is_verified_on_the_code_while_the_database_is_offline_and_names_the_commit() {
     let mut app = live_app();
-    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    let index = app.board.plan.task_index("fix-session-id-in-code").unwrap();
     // The database goes away; the code, read alone, now passes.
-    let mut code = refresh_where_failing(&app.plan, &[]).verdicts;
+    let mut code = refresh_where_failing(&app.board.plan, &[]).verdicts;
     code.tasks[index].checks[0] = Verdict::pass("no match for /session_id/ in 12 files")
         .with_fact("commit", "3f9c2e1aa0000000000000000000000000000000");
     app.receive(Msg::Engine(EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: Arc::new(Err(TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: "Connection refused".into(),
@@ -1250,15 +1267,18 @@ fn a_code_task_is_verified_on_the_code_while_the_database_is_offline_and_names_t
         code_only: Some(Arc::new(code)),
         retry_in: Duration::from_secs(5),
     }));
-    assert!(matches!(app.connection, Connection::Offline { .. }));
+    assert!(matches!(app.board.connection, Connection::Offline { .. }));
     assert_eq!(
-        app.status.tasks[index].status,
+        app.board.status.tasks[index].status,
         TaskStatus::Done,
         "the code is live"
     );
     // A database task stays as it was last seen: the old verdicts, not the code-only errors.
-    let drop_index = app.plan.task_index("drop-discovery-assets").unwrap();
-    assert_eq!(app.status.tasks[drop_index].status, TaskStatus::Failing);
+    let drop_index = app.board.plan.task_index("drop-discovery-assets").unwrap();
+    assert_eq!(
+        app.board.status.tasks[drop_index].status,
+        TaskStatus::Failing
+    );
 
     select(&mut app, "fix-session-id-in-code");
     app.act(Action::Verify);

@@ -94,13 +94,13 @@ impl VerifyDialog {
 impl App {
     /// Whether the verdicts on screen are fresh live evidence (see [`FRESH_FOR`]).
     pub fn evidence(&self) -> Evidence {
-        if let super::Connection::Offline { reason } = &self.connection {
+        if let super::Connection::Offline { reason } = &self.board.connection {
             return Evidence::Offline(reason.clone());
         }
-        if self.verdicts_remembered {
+        if self.board.verdicts_remembered {
             return Evidence::Remembered;
         }
-        let Some(refresh) = &self.last_refresh else {
+        let Some(refresh) = &self.board.last_refresh else {
             return Evidence::None;
         };
         let finished = refresh.checked_at
@@ -118,8 +118,9 @@ impl App {
             self.notice = Some("select a task first".into());
             return;
         };
-        let task = &self.plan.tasks[task_index];
-        if kind == MarkKind::Unverify && self.marks.get(&task.id).is_none_or(|m| !m.verified) {
+        let task = &self.board.plan.tasks[task_index];
+        if kind == MarkKind::Unverify && self.board.marks.get(&task.id).is_none_or(|m| !m.verified)
+        {
             self.notice = Some(format!("{} is not verified", task.id));
             return;
         }
@@ -211,7 +212,7 @@ impl App {
         {
             return vec![];
         }
-        if let Some(problem) = &self.store_problem {
+        if let Some(problem) = &self.board.store_problem {
             let problem = format!("the verification store is unavailable: {problem}");
             if let Mode::Dialog(dialog) = &mut self.mode {
                 dialog.state = DialogState::Failed(problem);
@@ -219,7 +220,7 @@ impl App {
             return vec![];
         }
         let (task_index, kind, note) = (dialog.task_index, dialog.kind, dialog.note_text());
-        let task = &self.plan.tasks[task_index];
+        let task = &self.board.plan.tasks[task_index];
         let verdicts = self.verdicts_of(task_index);
         let allowed = match kind {
             MarkKind::Verify => may_verify(task, verdicts, &note),
@@ -249,7 +250,10 @@ impl App {
             task,
             verdicts,
             &self.database,
-            self.last_refresh.as_ref().map(|refresh| refresh.checked_at),
+            self.board
+                .last_refresh
+                .as_ref()
+                .map(|refresh| refresh.checked_at),
         );
         let event = NewEvent {
             task_id: task.id.clone(),
@@ -282,7 +286,7 @@ impl App {
             return vec![];
         }
         // The code was read even though the database was not: enough for a code task.
-        let code_task = self.plan.tasks[dialog.task_index].is_code_work();
+        let code_task = self.board.plan.tasks[dialog.task_index].is_code_work();
         if let Some(reason) = failure.filter(|_| !(code_task && self.code_is_fresh())) {
             let Mode::Dialog(dialog) = &mut self.mode else {
                 return vec![];
@@ -301,7 +305,8 @@ impl App {
 
     /// Whether the code checks were judged within the freshness window.
     pub(super) fn code_is_fresh(&self) -> bool {
-        self.code_checked_at
+        self.board
+            .code_checked_at
             .is_some_and(|at| self.now - at <= FRESH_FOR)
     }
 }

@@ -20,8 +20,8 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     let Some(index) = app.selected_task_index() else {
         return Paragraph::new(Span::styled("no task selected", theme.dim())).block(block);
     };
-    let task = &app.plan.tasks[index];
-    let state = &app.status.tasks[index];
+    let task = &app.board.plan.tasks[index];
+    let state = &app.board.status.tasks[index];
     let verdicts = app.verdicts_of(index);
     let mut lines: Vec<Line> = Vec::new();
 
@@ -121,6 +121,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
     } else {
         let mut heading = vec![Span::styled("Checks", theme.title())];
         if let Some(refresh) = app
+            .board
             .last_refresh
             .as_ref()
             // SQLite has no search path to speak of: names resolve in `main`.
@@ -179,11 +180,12 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         lines.push(Line::from(Span::styled("Depends on", theme.title())));
         for dep in &task.depends_on {
             let dep_status = app
+                .board
                 .plan
                 .tasks
                 .iter()
                 .position(|t| &t.id == dep)
-                .map(|i| app.status.tasks[i].status);
+                .map(|i| app.board.status.tasks[i].status);
             let status = dep_status.unwrap_or(TaskStatus::Unknown);
             lines.push(Line::from(vec![
                 Span::styled(
@@ -214,6 +216,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
             )),
         ];
         if let Some(there) = app
+            .board
             .made_elsewhere
             .get(&event.id)
             .filter(|_| !task.is_manual())

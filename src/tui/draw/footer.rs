@@ -105,13 +105,13 @@ fn problem_pointer(app: &App) -> Option<String> {
         return None;
     }
     let mut problems = Vec::new();
-    if matches!(app.connection, Connection::Offline { .. }) {
+    if matches!(app.board.connection, Connection::Offline { .. }) {
         problems.push("offline");
     }
-    if app.store_problem.is_some() {
+    if app.board.store_problem.is_some() {
         problems.push("read-only");
     }
-    if app.plan_problem.is_some() {
+    if app.board.plan_problem.is_some() {
         problems.push("plan file");
     }
     (!problems.is_empty()).then(|| format!("why {}", problems.join(", ")))

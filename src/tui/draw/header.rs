@@ -15,10 +15,10 @@ use crate::tui::layout::Areas;
 
 pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     let theme = &app.theme;
-    let checked = match &app.last_refresh {
+    let checked = match &app.board.last_refresh {
         Some(refresh) => {
-            let old =
-                matches!(app.connection, Connection::Offline { .. }) || app.verdicts_remembered;
+            let old = matches!(app.board.connection, Connection::Offline { .. })
+                || app.board.verdicts_remembered;
             let text = format!(
                 " · checked {}{}",
                 age(app.now, refresh.checked_at),
@@ -37,7 +37,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     // the user; the whole reason is in the log view.
     let fixed = "remtrack ".len() + checked.width() + user.width();
     let room = usize::from(areas.header.width).saturating_sub(fixed);
-    let connection = match (&app.connection, app.refreshing) {
+    let connection = match (&app.board.connection, app.board.refreshing) {
         (Connection::Connecting, _) => Span::styled("connecting…", theme.warn()),
         (Connection::Live, true) => Span::styled(
             format!("{} live · refreshing…", theme.live_dot()),
@@ -63,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         Span::styled("remtrack", theme.key()),
         Span::raw(" · "),
         Span::styled(
-            shorten(&one_line(&app.plan.title), title_room),
+            shorten(&one_line(&app.board.plan.title), title_room),
             theme.title(),
         ),
     ]);
@@ -75,7 +75,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     };
     frame.render_widget(Paragraph::new(right), right_area);
 
-    let progress = &app.status.progress;
+    let progress = &app.board.status.progress;
     let gauge = if areas.progress.width >= 120 { 10 } else { 6 };
     let mut bars = progress_spans(app, "DB", &progress.database, gauge);
     bars.push(Span::raw("  "));
@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
             tabs.push(Span::styled(theme.separator(), theme.dim()));
         }
     }
-    let overclaimed = app.status.overclaimed().count();
+    let overclaimed = app.board.status.overclaimed().count();
     if overclaimed > 0 {
         tabs.push(Span::raw("  "));
         tabs.push(Span::styled(
@@ -114,7 +114,7 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
             theme.alarm(),
         ));
     }
-    let regressed = app.status.regressed().count();
+    let regressed = app.board.status.regressed().count();
     if regressed > 0 {
         tabs.push(Span::raw(" "));
         tabs.push(Span::styled(
@@ -227,18 +227,20 @@ fn group_strip(app: &App, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
     let groups: Vec<(String, Progress, bool)> = match app.view {
         View::Days => app
+            .board
             .plan
             .days
             .iter()
-            .zip(&app.status.progress.days)
+            .zip(&app.board.status.progress.days)
             .enumerate()
             .map(|(i, (day, p))| (format!("Day {}", day.day), *p, i == app.day))
             .collect(),
         _ => app
+            .board
             .plan
             .phases
             .iter()
-            .zip(&app.status.progress.phases)
+            .zip(&app.board.status.progress.phases)
             .enumerate()
             .map(|(i, (phase, p))| (one_line(&phase.id), *p, i == app.phase))
             .collect(),

@@ -59,10 +59,10 @@ fn now(app: &App, width: usize) -> Vec<Line<'static>> {
     let label = |name: &str| Span::styled(format!("  {name:<9}"), theme.title());
     let indent = 11;
     let mut lines = vec![Line::from(Span::styled("Now", theme.title()))];
-    let (database, style) = match &app.connection {
+    let (database, style) = match &app.board.connection {
         Connection::Connecting => ("connecting…".to_string(), theme.warn()),
         Connection::Live => (
-            match &app.last_refresh {
+            match &app.board.last_refresh {
                 Some(refresh) => format!("live, checked {}", age(app.now, refresh.checked_at)),
                 None => "live".to_string(),
             },
@@ -80,7 +80,7 @@ fn now(app: &App, width: usize) -> Vec<Line<'static>> {
         width,
         indent,
     ));
-    let (store, style) = match &app.store_problem {
+    let (store, style) = match &app.board.store_problem {
         Some(problem) => (
             format!(
                 "unavailable, marks cannot be saved (read-only): {}",
@@ -91,7 +91,7 @@ fn now(app: &App, width: usize) -> Vec<Line<'static>> {
         None => ("open".to_string(), theme.pass()),
     };
     lines.extend(hanging(vec![label("store")], &store, style, width, indent));
-    if let Some(problems) = &app.plan_problem {
+    if let Some(problems) = &app.board.plan_problem {
         lines.extend(hanging(
             vec![label("plan")],
             &format!("the file changed but cannot be used; the plan shown stays: {problems}"),

@@ -75,7 +75,7 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) -
     let theme = &app.theme;
     let width = 72.min(area.width);
     let inner_width = width.saturating_sub(2);
-    let task = &app.plan.tasks[dialog.task_index];
+    let task = &app.board.plan.tasks[dialog.task_index];
     let verb = match dialog.kind {
         MarkKind::Verify => "Verify",
         MarkKind::Unverify => "Withdraw verification of",
@@ -139,7 +139,7 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) -
         )),
     ];
     // Said before anything is typed, not only when saving fails.
-    if let Some(problem) = &app.store_problem {
+    if let Some(problem) = &app.board.store_problem {
         intro_lines.push(Line::from(Span::styled(
             format!("Marks cannot be saved right now: {}", one_line(problem)),
             theme.fail(),

@@ -20,16 +20,16 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
     let mut lines: Vec<Line> = Vec::new();
     // (line index, task index) of each line that names a task, in order.
     let mut targets: Vec<(usize, usize)> = Vec::new();
-    let task_index = |id: &str| app.plan.tasks.iter().position(|t| t.id == id);
+    let task_index = |id: &str| app.board.plan.tasks.iter().position(|t| t.id == id);
 
     lines.push(Line::from(Span::styled("Risks", theme.title())));
-    if app.plan.risks.is_empty() {
+    if app.board.plan.risks.is_empty() {
         lines.push(Line::from(Span::styled(
             "  the plan names no risks",
             theme.dim(),
         )));
     }
-    for (risk, state) in app.plan.risks.iter().zip(&app.status.risks) {
+    for (risk, state) in app.board.plan.risks.iter().zip(&app.board.status.risks) {
         lines.extend(hanging(
             vec![
                 Span::styled(
@@ -68,7 +68,7 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
     }
 
     lines.push(Line::raw(""));
-    let overclaimed: Vec<usize> = app.status.overclaimed().map(|(i, _)| i).collect();
+    let overclaimed: Vec<usize> = app.board.status.overclaimed().map(|(i, _)| i).collect();
     lines.push(Line::from(vec![
         Span::styled("Overclaimed", theme.title()),
         Span::styled(
@@ -80,8 +80,8 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
         ),
     ]));
     for index in overclaimed {
-        let task = &app.plan.tasks[index];
-        let state = &app.status.tasks[index];
+        let task = &app.board.plan.tasks[index];
+        let state = &app.board.status.tasks[index];
         targets.push((lines.len(), index));
         lines.push(Line::from(vec![
             Span::styled("  OVERCLAIMED ", theme.alarm()),
@@ -113,7 +113,7 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
         }
     }
 
-    let regressed: Vec<usize> = app.status.regressed().map(|(i, _)| i).collect();
+    let regressed: Vec<usize> = app.board.status.regressed().map(|(i, _)| i).collect();
     if !regressed.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(
@@ -124,11 +124,12 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
             targets.push((lines.len(), index));
             lines.push(Line::from(vec![
                 Span::styled("  REGRESSED ", theme.alarm()),
-                Span::raw(format!(" {}", one_line(&app.plan.tasks[index].id))),
+                Span::raw(format!(" {}", one_line(&app.board.plan.tasks[index].id))),
             ]));
         }
     }
     let stale = app
+        .board
         .status
         .tasks
         .iter()
@@ -139,7 +140,7 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
         lines.push(Line::from(Span::styled(
             format!(
                 "  stale verification: {} (its checks changed since)",
-                one_line(&app.plan.tasks[index].id)
+                one_line(&app.board.plan.tasks[index].id)
             ),
             theme.warn(),
         )));
@@ -148,7 +149,14 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("Blocked", theme.title())));
     let mut any_blocked = false;
-    for (index, (task, state)) in app.plan.tasks.iter().zip(&app.status.tasks).enumerate() {
+    for (index, (task, state)) in app
+        .board
+        .plan
+        .tasks
+        .iter()
+        .zip(&app.board.status.tasks)
+        .enumerate()
+    {
         if state.status == TaskStatus::Blocked {
             any_blocked = true;
             targets.push((lines.len(), index));
@@ -168,8 +176,8 @@ pub fn panel(app: &App, width: usize) -> (Paragraph<'static>, Vec<TaskRow>) {
         )));
     }
 
-    if let Some(timeline) = &app.plan.timeline {
-        let progress = &app.status.progress;
+    if let Some(timeline) = &app.board.plan.timeline {
+        let progress = &app.board.status.progress;
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled("Timeline", theme.title())));
         lines.push(Line::raw(format!(

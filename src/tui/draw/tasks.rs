@@ -41,12 +41,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         match app.view {
             View::Days => app
+                .board
                 .plan
                 .days
                 .get(app.day)
                 .map(|d| format!("Day {}: {}", d.day, one_line(&d.title)))
                 .unwrap_or_default(),
             _ => app
+                .board
                 .plan
                 .phases
                 .get(app.phase)
@@ -127,8 +129,8 @@ enum MarkerKind {
 
 impl Row {
     fn of(app: &App, index: usize) -> Row {
-        let task = &app.plan.tasks[index];
-        let state = &app.status.tasks[index];
+        let task = &app.board.plan.tasks[index];
+        let state = &app.board.status.tasks[index];
         let mut markers = Vec::new();
         if state.overclaimed {
             markers.push((" OVERCLAIMED ".to_string(), MarkerKind::Alarm));
@@ -214,7 +216,7 @@ impl Columns {
     fn line(&self, app: &App, row: &Row, position: usize) -> Line<'static> {
         let theme = &app.theme;
         let id = Span::styled(self.shown_ids[position].clone(), theme.title());
-        let state = &app.status.tasks[row.index];
+        let state = &app.board.status.tasks[row.index];
         let mut spans = vec![
             Span::styled(
                 format!("{} ", theme.task_glyph(state.status)),

@@ -178,12 +178,12 @@ fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen(
         editor: None,
         pairing: None,
     });
-    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
+    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.board.plan, &[]);
     refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");
     crate::tui::app::tests::finished(&mut app, 1, refresh);
     let event = Event {
         id: 1,
-        task_id: app.plan.tasks[0].id.clone(),
+        task_id: app.board.plan.tasks[0].id.clone(),
         kind: EventKind::Note,
         actor: format!("bo{nasty}"),
         at: time::macros::datetime!(2026-11-24 09:00 UTC),
@@ -284,7 +284,7 @@ fn log_view() {
 fn go_offline(app: &mut App, reason: &str) {
     app.receive(Msg::Engine(crate::engine::EngineUpdate::RefreshFinished {
         run: 2,
-        plan: app.plan.clone(),
+        plan: app.board.plan.clone(),
         outcome: std::sync::Arc::new(Err(crate::check::TargetError::Unreachable {
             url: "sqlite:demo.db".into(),
             reason: reason.into(),
@@ -346,7 +346,7 @@ fn id_columns(app: &App, width: u16, height: u16) -> Vec<(String, usize)> {
     app.visible_tasks()
         .iter()
         .map(|&index| {
-            let id = &app.plan.tasks[index].id;
+            let id = &app.board.plan.tasks[index].id;
             // A narrow list may cut the id: its start is enough to find it.
             let start: String = format!(" {}", id.chars().take(12).collect::<String>());
             let line = screen
@@ -374,7 +374,7 @@ fn the_ids_in_the_task_list_line_up_whether_or_not_a_task_has_a_marker() {
     app.receive(Msg::StoreLoaded(vec![verified]));
     for (width, height) in [(80, 24), (120, 40), (200, 50)] {
         app.receive(Msg::Resized { width, height });
-        for day in 0..app.plan.days.len() {
+        for day in 0..app.board.plan.days.len() {
             app.day = day;
             let columns = id_columns(&app, width, height);
             let first = columns[0].1;
@@ -488,8 +488,8 @@ pub(crate) fn highlighted_rows(app: &App) -> Vec<String> {
 fn a_code_check_shows_its_first_places_with_their_text_and_the_footer_offers_e() {
     use crate::check::Verdict;
     let mut app = crate::tui::app::tests::app();
-    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
-    let index = app.plan.task_index("fix-session-id-in-code").unwrap();
+    let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.board.plan, &[]);
+    let index = app.board.plan.task_index("fix-session-id-in-code").unwrap();
     refresh.verdicts.tasks[index].checks[0] = Verdict::fail(
         "/session_id/ still in 4 places in 2 files: app/crew.py:2, app/crew.py:3, app/models.py:4, app/models.py:9 · at 3f9c2e1",
     )
