@@ -64,8 +64,15 @@ pub async fn run(args: &LogArgs) -> u8 {
                         event.kind == EventKind::Verified
                             && task_fingerprint(task) != event.fingerprint
                     });
+                // Marks made over `remtrack serve` say which key made them.
+                let key = event
+                    .evidence
+                    .get("ssh_key")
+                    .and_then(|key| key.as_str())
+                    .map(|key| format!(" (key {})", one_line(key)))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "{}  {:<10}  {}  by {}{}\n",
+                    "{}  {:<10}  {}  by {}{key}{}\n",
                     utc_text(event.at),
                     event.kind.as_str(),
                     one_line(&event.task_id),

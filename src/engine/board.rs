@@ -280,7 +280,10 @@ impl Board {
 
     /// What the live verdicts on the board say at a glance, for a view that starts on them.
     pub fn first_check(&self) -> Option<News> {
-        let refresh = self.last_refresh.as_ref().filter(|_| !self.verdicts_remembered)?;
+        let refresh = self
+            .last_refresh
+            .as_ref()
+            .filter(|_| !self.verdicts_remembered)?;
         Some(News::FirstCheck {
             done: self
                 .status

@@ -108,6 +108,11 @@ pub async fn run(
     shared.unregister(host.presence.id());
     // Put the person's terminal back; a gone connection simply drops it.
     host.terminal.backend_mut().write_raw(LEAVE_SCREEN);
+    if *shared.shutdown.borrow() {
+        host.terminal
+            .backend_mut()
+            .write_raw(b"remtrack: the server is shutting down; goodbye\r\n");
+    }
     let _ = host.send_frame().await;
     end
 }
