@@ -227,11 +227,15 @@ pub fn peer_picker(frame: &mut Frame, app: &App, cursor: usize, area: Rect) {
                 Some(task) => format!("{} · {}", peer.view, one_line(task)),
                 None => peer.view.clone(),
             };
-            let follows = peer
-                .following
-                .and_then(|id| pairing.roster.get(id))
-                .map(|driver| format!(" · following {}", one_line(&driver.name)))
-                .unwrap_or_default();
+            let follows = match peer.following {
+                Some(id) if id == pairing.me => " · following you".to_string(),
+                Some(id) => pairing
+                    .roster
+                    .get(id)
+                    .map(|driver| format!(" · following {}", one_line(&driver.name)))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
             let text = format!(
                 "{} {} ({}) · {place}{follows}",
                 if position == cursor { ">" } else { " " },

@@ -533,3 +533,57 @@ fn a_code_check_shows_its_first_places_with_their_text_and_the_footer_offers_e()
         "{screen}"
     );
 }
+
+/// Ana's view with bob and carol here: bob on ana's task, carol on day 2.
+fn shared_view() -> (
+    App,
+    crate::serve::presence::Room,
+    Vec<crate::serve::presence::Presence>,
+) {
+    use crate::serve::presence::Room;
+    use crate::serve::team::Role;
+    let room = Room::new();
+    let ana = room.join("ana", Role::Engineer);
+    let bob = room.join("bob", Role::Viewer);
+    let carol = room.join("Carol Lee", Role::Lead);
+    let mut app = live_app();
+    app.pairing = Some(crate::tui::app::Pairing::new(ana.id(), Role::Engineer));
+    let task = app.selected_task().map(|task| task.id.clone());
+    let _ = bob.update(task, "Days", Some(ana.id()));
+    let _ = carol.update(Some("master-flow-columns".into()), "Days", None);
+    app.receive(Msg::Roster(room.roster()));
+    (app, room, vec![ana, bob, carol])
+}
+
+#[test]
+fn a_shared_view_shows_who_is_here_and_where() {
+    let (mut app, _room, _here) = shared_view();
+    at_sizes("shared_view", &mut app);
+    let screen = text(&screen(&app, 80, 24));
+    assert!(
+        screen.lines().next().unwrap().ends_with("· ana (engineer)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("here: ana (you), bob, Carol Lee"),
+        "{screen}"
+    );
+    assert!(screen.contains("also here: bob"), "{screen}");
+}
+
+#[test]
+fn the_follow_list_names_each_person_their_role_and_where_they_are() {
+    let (mut app, _room, _here) = shared_view();
+    app.act(Action::FollowPicker);
+    at_sizes("follow_list", &mut app);
+    let screen = text(&screen(&app, 80, 24));
+    assert!(screen.contains("Follow whom?"), "{screen}");
+    assert!(
+        screen.contains("> bob (viewer) · Days · flow-state-extensions-table · following you"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Carol Lee (lead) · Days · master-flow-columns"),
+        "{screen}"
+    );
+}
