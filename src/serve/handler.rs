@@ -17,7 +17,7 @@ use super::session::{self, ClientTerminal, LEAVE_SCREEN, SessionInput};
 use super::team::Identity;
 use crate::tui::runtime::ViewEnd;
 
-/// How many chunks of typing may wait for a busy session before the connection waits too.
+/// How many chunks of typing may wait for a busy session; more are dropped.
 const INPUT_QUEUE: usize = 64;
 
 pub struct Handler {
@@ -304,7 +304,7 @@ impl russh::server::Handler for Handler {
         if let Some(state) = self.channels.get_mut(&channel) {
             let (columns, rows) = (clamp(col_width), clamp(row_height));
             if let Some(input) = &state.input {
-                let _ = input.send(SessionInput::Resize(columns, rows)).await;
+                pass_on(input, SessionInput::Resize(columns, rows));
             } else if let Some(terminal) = &mut state.terminal {
                 terminal.columns = columns;
                 terminal.rows = rows;
@@ -320,8 +320,7 @@ impl russh::server::Handler for Handler {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(input) = self.channels.get(&channel).and_then(|s| s.input.as_ref()) {
-            // Waits when the session is behind: this connection slows, no other does.
-            let _ = input.send(SessionInput::Data(data.to_vec())).await;
+            pass_on(input, SessionInput::Data(data.to_vec()));
         }
         Ok(())
     }
@@ -344,6 +343,15 @@ impl russh::server::Handler for Handler {
     ) -> Result<(), Self::Error> {
         self.channels.remove(&channel);
         Ok(())
+    }
+}
+
+/// Hands input to the session without waiting. Waiting here would stop this connection's
+/// reading, window adjustments included, while the session may be waiting for exactly those to
+/// send its frame: a client that types ahead of a screen it does not read loses keys instead.
+fn pass_on(input: &mpsc::Sender<SessionInput>, what: SessionInput) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = input.try_send(what) {
+        tracing::warn!("a session is {INPUT_QUEUE} inputs behind: input dropped");
     }
 }
 
