@@ -39,7 +39,7 @@ pub async fn run(args: &ServeArgs) -> u8 {
     let state_dir = args
         .state_dir
         .clone()
-        .unwrap_or_else(|| plan_dir(&tui.plan).join(".remtrack"));
+        .unwrap_or_else(|| super::tui_cmd::plan_dir(&tui.plan).join(".remtrack"));
     let log_dir = match &store {
         StoreLocation::Sqlite(path) => path.parent().map(Path::to_path_buf),
         StoreLocation::Postgres(_) => None,
@@ -86,11 +86,4 @@ pub async fn run(args: &ServeArgs) -> u8 {
             exit::BAD_INPUT
         }
     }
-}
-
-fn plan_dir(plan: &Path) -> PathBuf {
-    plan.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
 }

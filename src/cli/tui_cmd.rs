@@ -94,7 +94,7 @@ pub(crate) async fn open_tracker(
     }
 }
 
-fn plan_dir(plan: &Path) -> PathBuf {
+pub(super) fn plan_dir(plan: &Path) -> PathBuf {
     plan.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
