@@ -211,8 +211,9 @@ fn q_ends_the_ssh_session_with_status_0_and_restores_the_terminal() {
 
 #[test]
 fn the_host_key_known_on_first_use_is_accepted_after_a_restart() {
-    let (mut serve, _keys, key) = serve_ana();
-    let known_hosts = serve.path().join("known_hosts");
+    let (mut serve, keys, key) = serve_ana();
+    // Beside the key, so that it outlives the first server's directory.
+    let known_hosts = keys.path().join("known_hosts");
     let known = known_hosts.to_str().unwrap().to_string();
 
     let (status, _, stderr) = ssh(

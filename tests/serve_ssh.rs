@@ -7,12 +7,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use russh::keys::agent::AgentIdentity;
-use russh::keys::{HashAlg, PrivateKey};
+use russh::keys::PrivateKey;
 use serde_json::Value;
 use support::ssh::{
-    Client, LOCALHOST, LoginError, Serve, WAIT, has_initials, line_with, new_key, public_line,
-    remtrack, task_row, team_toml,
+    Client, LOCALHOST, LoginError, Serve, SignWith, WAIT, has_initials, line_with, new_key,
+    public_line, remtrack, task_row, team_toml,
 };
 
 /// Terminal size of most tests: below 120 columns the list sits above the detail.
@@ -325,50 +324,6 @@ async fn the_ssh_user_name_is_not_identity() {
             first_line(s).ends_with("· bob (viewer)")
         })
         .await;
-}
-
-/// A signer that answers for whatever key it is asked about with a signature by `key`, or
-/// declines to sign (`key: None`), as an agent without the key does.
-struct SignWith {
-    key: Option<PrivateKey>,
-}
-
-#[derive(Debug)]
-enum SignError {
-    SessionGone,
-    Declined,
-}
-
-impl From<russh::SendError> for SignError {
-    fn from(_: russh::SendError) -> Self {
-        SignError::SessionGone
-    }
-}
-
-impl russh::Signer for SignWith {
-    type Error = SignError;
-
-    fn auth_sign(
-        &mut self,
-        _key: &AgentIdentity,
-        _hash_alg: Option<HashAlg>,
-        mut to_sign: Vec<u8>,
-    ) -> impl Future<Output = Result<Vec<u8>, SignError>> + Send {
-        let signed = match &self.key {
-            None => Err(SignError::Declined),
-            Some(key) => {
-                use russh::keys::ssh_encoding::Encode;
-                let signature: russh::keys::ssh_key::Signature =
-                    russh::keys::signature::Signer::try_sign(key, &to_sign).unwrap();
-                // The userauth request ends with the signature blob as an SSH string.
-                let blob = signature.encode_vec().unwrap();
-                to_sign.extend_from_slice(&u32::try_from(blob.len()).unwrap().to_be_bytes());
-                to_sign.extend_from_slice(&blob);
-                Ok(to_sign)
-            }
-        };
-        async move { signed }
-    }
 }
 
 /// Line 1 of the tracker on `client`'s connection: who the server thinks this is.

@@ -696,6 +696,50 @@ async fn collect(mut channel: russh::Channel<client::Msg>) -> Exec {
     out
 }
 
+/// A signer that answers for whatever key it is asked about with a signature by `key`, or
+/// declines to sign (`key: None`), as an agent without the key does.
+pub struct SignWith {
+    pub key: Option<PrivateKey>,
+}
+
+#[derive(Debug)]
+pub enum SignError {
+    SessionGone,
+    Declined,
+}
+
+impl From<russh::SendError> for SignError {
+    fn from(_: russh::SendError) -> Self {
+        SignError::SessionGone
+    }
+}
+
+impl russh::Signer for SignWith {
+    type Error = SignError;
+
+    fn auth_sign(
+        &mut self,
+        _key: &russh::keys::agent::AgentIdentity,
+        _hash_alg: Option<HashAlg>,
+        mut to_sign: Vec<u8>,
+    ) -> impl Future<Output = Result<Vec<u8>, SignError>> + Send {
+        let signed = match &self.key {
+            None => Err(SignError::Declined),
+            Some(key) => {
+                use russh::keys::ssh_encoding::Encode;
+                let signature: russh::keys::ssh_key::Signature =
+                    russh::keys::signature::Signer::try_sign(key, &to_sign).unwrap();
+                // The userauth request ends with the signature blob as an SSH string.
+                let blob = signature.encode_vec().unwrap();
+                to_sign.extend_from_slice(&u32::try_from(blob.len()).unwrap().to_be_bytes());
+                to_sign.extend_from_slice(&blob);
+                Ok(to_sign)
+            }
+        };
+        async move { signed }
+    }
+}
+
 /// The first row of a screen that contains `needle`.
 pub fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
     screen.lines().find(|line| line.contains(needle))
