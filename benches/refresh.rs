@@ -937,6 +937,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
         search_path_override: None,
         code_root: None,
         editor: None,
+        pairing: None,
     });
     app.receive(Msg::Resized {
         width: 160,

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod printable;
 pub mod redact;
 pub mod report;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod tui;

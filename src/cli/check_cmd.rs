@@ -138,7 +138,7 @@ fn code_only_report(
     exit_code(&status, report_args)
 }
 
-fn exit_code(status: &crate::status::PlanStatus, report_args: &ReportArgs) -> u8 {
+pub(crate) fn exit_code(status: &crate::status::PlanStatus, report_args: &ReportArgs) -> u8 {
     if status.overclaimed().next().is_some() || (report_args.strict && !status.all_done()) {
         exit::NOT_DONE
     } else {
@@ -146,13 +146,18 @@ fn exit_code(status: &crate::status::PlanStatus, report_args: &ReportArgs) -> u8
     }
 }
 
-fn print_report(report: &Report, report_args: &ReportArgs) {
-    let rendered = match report_args.format {
+/// The report in one of the four formats.
+pub(crate) fn render_report(report: &Report, format: Format) -> String {
+    match format {
         Format::Text => render_text(report),
         Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
         Format::Junit => render_junit(report),
         Format::Markdown => render_markdown(report),
-    };
+    }
+}
+
+fn print_report(report: &Report, report_args: &ReportArgs) {
+    let rendered = render_report(report, report_args.format);
     let written = if report_args.format == Format::Text {
         write!(anstream::stdout(), "{rendered}")
     } else {

@@ -7,7 +7,10 @@ mod demo_cmd;
 mod log_cmd;
 mod mark_cmd;
 mod plan_cmd;
+mod serve_cmd;
 mod tui_cmd;
+
+pub(crate) use check_cmd::{exit_code, render_report};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +55,24 @@ pub enum Command {
     Note(MarkArgs),
     /// Print the verification history, newest first.
     Log(LogArgs),
+    /// Serve the tracker over SSH to a team: one engine, a view per person, identity from the key.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub tui: TuiArgs,
+    /// Where to listen. Anything beyond loopback is an explicit choice: the banner warns.
+    #[arg(long, default_value = "127.0.0.1:2222")]
+    pub listen: std::net::SocketAddr,
+    /// The team file: who may log in, with which keys, as what role (default: STATE_DIR/team.toml;
+    /// without one, your own ~/.ssh/*.pub keys are admitted as admin).
+    #[arg(long, value_name = "FILE")]
+    pub team: Option<PathBuf>,
+    /// Where the host key is kept (default: .remtrack beside the plan).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +334,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
     let url = match &mut cli.command {
         None => &mut cli.tui.database_url,
         Some(Command::Tui(args)) => &mut args.database_url,
+        Some(Command::Serve(args)) => &mut args.tui.database_url,
         Some(Command::Check(args)) => &mut args.database_url,
         Some(Command::Verify(args) | Command::Unverify(args) | Command::Note(args)) => {
             &mut args.database_url
@@ -344,7 +366,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
     // Headless commands log to stderr, and only when asked (RUST_LOG); the tracker logs to a file.
     let tracker = matches!(
         cli.command,
-        None | Some(Command::Tui(_)) | Some(Command::Demo(_))
+        None | Some(Command::Tui(_)) | Some(Command::Demo(_)) | Some(Command::Serve(_))
     );
     if !tracker && let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
         let _ = tracing_subscriber::fmt()
@@ -375,6 +397,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
             runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Note))
         }
         Some(Command::Log(args)) => runtime.block_on(log_cmd::run(&args)),
+        Some(Command::Serve(args)) => runtime.block_on(serve_cmd::run(&args)),
     };
     ExitCode::from(code)
 }

@@ -102,7 +102,7 @@ fn plan_dir(plan: &Path) -> PathBuf {
 }
 
 /// Logs go to `remtrack.log` in `dir`, never to the screen. `RUST_LOG` sets the level.
-fn start_file_log(dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+pub(super) fn start_file_log(dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(dir).ok()?;
     let appender = tracing_appender::rolling::never(dir, "remtrack.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);

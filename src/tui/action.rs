@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::check::{Refresh, Verdicts};
+use crate::check::Verdicts;
 use crate::engine::EngineUpdate;
 use crate::store::{Event, NewEvent};
 
@@ -92,6 +92,12 @@ pub enum Action {
     Edit(crossterm::event::KeyEvent),
     /// Text pasted into the terminal (bracketed paste), for the filter or note being edited.
     Paste(String),
+    /// Open the list of the others here, to follow one (a shared tracker only).
+    FollowPicker,
+    /// In the follow list: end the chosen person's session (admin only).
+    EndSession,
+    /// In the follow list: read the team file again (admin only).
+    ReloadTeam,
 }
 
 /// A result from the world outside the app.
@@ -124,6 +130,10 @@ pub enum Msg {
     PlanFile(Result<Arc<crate::plan::Plan>, String>),
     /// A frame was drawn; what it measured bounds the keys that follow.
     Drawn(crate::tui::draw::Drawn),
+    /// Who is here in a shared tracker, and where each is.
+    Roster(Arc<crate::serve::presence::Roster>),
+    /// The host did what it was asked (end a session, reload the team) and says how it went.
+    HostSaid(String),
 }
 
 /// Work `update` hands to the runtime; `update` itself does no I/O.
@@ -131,8 +141,6 @@ pub enum Msg {
 pub enum Effect {
     Refresh,
     Record(Arc<NewEvent>),
-    /// Keep these verdicts in the store for a session that starts while the database is down.
-    Remember(Arc<Refresh>),
     Copy(String),
     /// Hand the terminal to the editor on `file` at `line`, and take it back when it exits.
     Edit {
@@ -141,5 +149,9 @@ pub enum Effect {
     },
     /// The plan was reloaded: the engine checks this one from now on.
     UsePlan(Arc<crate::plan::Plan>),
+    /// End another person's session (an admin's choice, in a shared tracker).
+    EndSession(crate::serve::presence::SessionId),
+    /// Read the team file again (an admin's choice, in a shared tracker).
+    ReloadTeam,
     Quit,
 }

@@ -26,6 +26,7 @@ pub const HELP: &[(&str, &str)] = &[
         "e",
         "open the task's first code location in $VISUAL / $EDITOR",
     ),
+    ("f", "follow someone (remtrack serve): move with them"),
     ("/", "filter tasks by text"),
     ("Esc", "clear the filter"),
     ("a", "show only what is not done, or everything"),
@@ -73,6 +74,16 @@ pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('K') | KeyCode::PageUp => Action::ScrollDetail(-5),
             _ => Action::Cancel,
         }),
+        // Whom to follow: move, choose, or (an admin) end that person's session.
+        Mode::PickPeer(_) => Some(match key.code {
+            KeyCode::Char('j') | KeyCode::Down => Action::Down,
+            KeyCode::Char('k') | KeyCode::Up => Action::Up,
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Char('x') => Action::EndSession,
+            KeyCode::Char('R') => Action::ReloadTeam,
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('f') => Action::Cancel,
+            _ => return None,
+        }),
         Mode::Normal => normal_key(key),
     }
 }
@@ -103,6 +114,7 @@ fn normal_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('y') => Action::CopyFix,
         KeyCode::Char('e') => Action::OpenInEditor,
         KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('f') => Action::FollowPicker,
         KeyCode::Char('a') => Action::ToggleOpenOnly,
         KeyCode::Char('J') => Action::ScrollDetail(3),
         KeyCode::Char('K') => Action::ScrollDetail(-3),

@@ -32,10 +32,6 @@ impl App {
                     Ok(refresh) => {
                         let was_offline = matches!(self.connection, Connection::Offline { .. });
                         let first = self.last_refresh.is_none() || self.verdicts_remembered;
-                        let changed = self
-                            .last_refresh
-                            .as_ref()
-                            .is_none_or(|old| old.verdicts != refresh.verdicts);
                         let before = self.status.clone();
                         let refresh = std::sync::Arc::new(refresh.clone());
                         self.last_refresh = Some(refresh.clone());
@@ -64,15 +60,8 @@ impl App {
                             );
                         }
                         self.log_changes(&before);
-                        let mut effects = self.resume_awaiting_dialog(None);
-                        let due = self
-                            .remembered_at
-                            .is_none_or(|at| self.now - at >= time::Duration::minutes(1));
-                        if changed || due {
-                            self.remembered_at = Some(self.now);
-                            effects.push(Effect::Remember(refresh));
-                        }
-                        return effects;
+                        // The hub keeps the verdicts in the store, once for every view.
+                        return self.resume_awaiting_dialog(None);
                     }
                     Err(error) => {
                         if let Some(code) = code_only {
@@ -195,6 +184,11 @@ impl App {
             Msg::EditorClosed(Ok(())) => self.notice = Some("back from the editor".into()),
             Msg::EditorClosed(Err(why)) => {
                 self.notice = Some(format!("the editor could not run: {why}"));
+            }
+            Msg::Roster(roster) => return self.roster_changed(roster),
+            Msg::HostSaid(text) => {
+                self.log(text.clone(), false);
+                self.notice = Some(text);
             }
             Msg::Tick(now) => self.now = now,
             Msg::Resized { width, height } => self.size = (width, height),

@@ -4,6 +4,7 @@
 
 mod messages;
 mod navigation;
+mod pairing;
 mod plan_reload;
 mod verify;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use pairing::{Pairing, PeerPicker};
 pub use verify::{DialogState, MarkKind, VerifyDialog};
 
 use super::action::{Action, Effect, View};
@@ -42,6 +44,8 @@ pub enum Mode {
     Filter,
     Help,
     Dialog(Box<VerifyDialog>),
+    /// Choosing whom to follow (a shared tracker only).
+    PickPeer(PeerPicker),
 }
 
 /// One line of the activity log.
@@ -68,6 +72,8 @@ pub struct AppConfig {
     /// `$EDITOR`), when there are.
     pub code_root: Option<std::path::PathBuf>,
     pub editor: Option<String>,
+    /// In a shared tracker (`remtrack serve`): this session, its role, who else is here.
+    pub pairing: Option<Pairing>,
 }
 
 /// The most activity lines kept.
@@ -94,8 +100,6 @@ pub struct App {
     /// When the code checks were last judged (with the database, or alone while it is offline):
     /// a code task's verification needs these fresh, not the database's.
     pub code_checked_at: Option<OffsetDateTime>,
-    /// When verdicts were last handed to the store to remember.
-    pub remembered_at: Option<OffsetDateTime>,
     pub status: PlanStatus,
 
     /// Every verification event, oldest first.
@@ -113,6 +117,8 @@ pub struct App {
     pub search_path_override: Option<Vec<String>>,
     pub code_root: Option<std::path::PathBuf>,
     pub editor: Option<String>,
+    /// In a shared tracker: this session, its role, who else is here and whom it follows.
+    pub pairing: Option<Pairing>,
 
     pub view: View,
     pub day: usize,
@@ -159,7 +165,6 @@ impl App {
             last_refresh: None,
             verdicts_remembered: false,
             code_checked_at: None,
-            remembered_at: None,
             status,
             history: Vec::new(),
             made_elsewhere: std::collections::HashMap::new(),
@@ -170,6 +175,7 @@ impl App {
             search_path_override: config.search_path_override,
             code_root: config.code_root,
             editor: config.editor,
+            pairing: config.pairing,
             view: View::Days,
             day: 0,
             phase: 0,
@@ -198,6 +204,9 @@ impl App {
         if matches!(self.mode, Mode::Filter) {
             return self.act_in_filter(action);
         }
+        if matches!(self.mode, Mode::PickPeer(_)) {
+            return self.act_in_picker(action);
+        }
         if matches!(self.mode, Mode::Help) {
             if let Action::ScrollDetail(lines) = action {
                 self.scroll_overlay(lines);
@@ -211,6 +220,9 @@ impl App {
             };
         }
         self.notice = None;
+        if pairing::moves(&action) {
+            self.stop_following();
+        }
         match action {
             Action::Quit => return vec![Effect::Quit],
             Action::Up | Action::Down | Action::Home | Action::End if self.view == View::Risks => {
@@ -248,9 +260,18 @@ impl App {
                 self.notice = Some("rechecking…".into());
                 return vec![Effect::Refresh];
             }
-            Action::Verify => self.open_dialog(MarkKind::Verify),
-            Action::Unverify => self.open_dialog(MarkKind::Unverify),
-            Action::Note => self.open_dialog(MarkKind::Note),
+            Action::Verify | Action::Unverify | Action::Note => {
+                let (kind, what) = match action {
+                    Action::Verify => (MarkKind::Verify, "verifying"),
+                    Action::Unverify => (MarkKind::Unverify, "withdrawing a verification"),
+                    _ => (MarkKind::Note, "adding a note"),
+                };
+                match self.refuse_mark(what) {
+                    Some(why) => self.notice = Some(why),
+                    None => self.open_dialog(kind),
+                }
+            }
+            Action::FollowPicker => self.open_peer_picker(),
             Action::StartFilter => {
                 self.mode = Mode::Filter;
             }
@@ -279,7 +300,11 @@ impl App {
                     self.reveal(current);
                 }
             }
-            Action::Submit | Action::Edit(_) | Action::Paste(_) => {}
+            Action::Submit
+            | Action::Edit(_)
+            | Action::Paste(_)
+            | Action::EndSession
+            | Action::ReloadTeam => {}
         }
         vec![]
     }
@@ -501,5 +526,7 @@ fn matches_filter(task: &Task, filter: &str) -> bool {
             .any(|check| has(&check.id) || check.spec.table().is_some_and(has))
 }
 
+#[cfg(test)]
+mod pairing_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -65,6 +65,17 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         meta.push(Span::styled(format!(" OVERCLAIMED: {why} "), theme.alarm()));
     }
     lines.push(Line::from(meta));
+    let here: Vec<String> = app
+        .others_on(&task.id)
+        .iter()
+        .map(|peer| one_line(&peer.name))
+        .collect();
+    if !here.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("also here: {}", here.join(", ")),
+            theme.key(),
+        )));
+    }
     if let Some(verification) = state.verification {
         let last = app
             .history_of(&task.id)

@@ -28,7 +28,11 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
         }
         None => Span::raw(""),
     };
-    let user = Span::styled(format!(" · {}", one_line(&app.user)), theme.dim());
+    let user = match &app.pairing {
+        Some(pairing) => format!(" · {} ({})", one_line(&app.user), pairing.role.as_str()),
+        None => format!(" · {}", one_line(&app.user)),
+    };
+    let user = Span::styled(user, theme.dim());
     // The reason for being offline gets what is left after the title's first word, the age and
     // the user; the whole reason is in the log view.
     let fixed = "remtrack ".len() + checked.width() + user.width();
@@ -126,6 +130,25 @@ pub fn render(frame: &mut Frame, app: &App, areas: &Areas) {
     }
     if app.only_open {
         tabs.push(Span::styled("   only not done", theme.warn()));
+    }
+    if let Some(pairing) = &app.pairing {
+        if let Some((_, driver)) = &pairing.following {
+            tabs.push(Span::styled(
+                format!("   following {}", one_line(driver)),
+                theme.warn(),
+            ));
+        }
+        let others: Vec<String> = pairing.others().map(|p| one_line(&p.name)).collect();
+        if !others.is_empty() {
+            tabs.push(Span::styled(
+                format!(
+                    "   here: {} (you), {}",
+                    one_line(&app.user),
+                    others.join(", ")
+                ),
+                theme.dim(),
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(tabs)), areas.tabs);
 

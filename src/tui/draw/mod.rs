@@ -67,6 +67,10 @@ pub fn render(frame: &mut Frame, app: &App) -> Drawn {
     let overlay_scroll_limit = match &app.mode {
         Mode::Help => overlays::help(frame, app, size),
         Mode::Dialog(dialog) => overlays::dialog(frame, app, dialog, size),
+        Mode::PickPeer(picker) => {
+            overlays::peer_picker(frame, app, picker.cursor, size);
+            0
+        }
         Mode::Normal | Mode::Filter => 0,
     };
     if app.theme.ascii {

@@ -209,3 +209,53 @@ pub fn dialog(frame: &mut Frame, app: &App, dialog: &VerifyDialog, area: Rect) -
     frame.render_widget(status, status_area);
     limit
 }
+
+/// "Follow whom?": the others here, each with their role and where they are; the chosen one
+/// reversed (and marked with `>`, so it shows without colour too).
+pub fn peer_picker(frame: &mut Frame, app: &App, cursor: usize, area: Rect) {
+    let theme = &app.theme;
+    let Some(pairing) = &app.pairing else {
+        return;
+    };
+    let others: Vec<_> = pairing.others().collect();
+    let cursor = cursor.min(others.len().saturating_sub(1));
+    let mut lines: Vec<Line> = others
+        .iter()
+        .enumerate()
+        .map(|(position, peer)| {
+            let place = match &peer.task_id {
+                Some(task) => format!("{} · {}", peer.view, one_line(task)),
+                None => peer.view.clone(),
+            };
+            let follows = peer
+                .following
+                .and_then(|id| pairing.roster.get(id))
+                .map(|driver| format!(" · following {}", one_line(&driver.name)))
+                .unwrap_or_default();
+            let text = format!(
+                "{} {} ({}) · {place}{follows}",
+                if position == cursor { ">" } else { " " },
+                one_line(&peer.name),
+                peer.role.as_str()
+            );
+            let style = if position == cursor {
+                theme.selected()
+            } else {
+                theme.base()
+            };
+            Line::from(Span::styled(text, style))
+        })
+        .collect();
+    lines.push(Line::from(""));
+    let mut keys = "Enter follow · Esc close".to_string();
+    if pairing.role.may_administer() {
+        keys.push_str(" · x end their session · R reload the team file");
+    }
+    lines.push(Line::from(Span::styled(keys, theme.dim())));
+    let width = 72.min(area.width);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let needed = paragraph.line_count(width.saturating_sub(2)) as u16 + 2;
+    let popup = centered(area, width, needed.max(3));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(paragraph.block(theme.panel(" Follow whom? ")), popup);
+}

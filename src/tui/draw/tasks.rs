@@ -121,6 +121,8 @@ enum MarkerKind {
     Alarm,
     Good,
     Doubt,
+    /// Others who have this task selected (a shared tracker), by their initials.
+    Presence,
 }
 
 impl Row {
@@ -144,6 +146,14 @@ impl Row {
                 },
             )),
             None => {}
+        }
+        let here: Vec<String> = app
+            .others_on(&task.id)
+            .iter()
+            .map(|peer| crate::serve::presence::initials(&peer.name))
+            .collect();
+        if !here.is_empty() {
+            markers.push((here.join(" "), MarkerKind::Presence));
         }
         Row {
             index,
@@ -224,6 +234,7 @@ impl Columns {
                     MarkerKind::Alarm => theme.alarm(),
                     MarkerKind::Good => theme.pass(),
                     MarkerKind::Doubt => theme.warn(),
+                    MarkerKind::Presence => theme.key(),
                 };
                 spans.push(Span::styled(text.clone(), style));
             }

@@ -176,6 +176,7 @@ fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen(
         search_path_override: None,
         code_root: None,
         editor: None,
+        pairing: None,
     });
     let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.plan, &[]);
     refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");

@@ -5,11 +5,15 @@
 //! requests; every refresh has a run id, so a view can drop results older than what it has shown.
 //! While the database is unreachable, refreshes back off up to [`MAX_BACKOFF`]; when the server
 //! refuses the connection (a wrong password, a missing database), they stop until asked.
+//! A view that attaches late is handed the last finished refresh at once (see [`hub`], which
+//! serves every view of one process from this one engine).
+
+pub mod hub;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -60,6 +64,8 @@ pub enum EngineRequest {
 pub struct Engine {
     requests: mpsc::Sender<EngineRequest>,
     updates: broadcast::Sender<EngineUpdate>,
+    /// The last `RefreshFinished`, for views that attach after it.
+    finished: watch::Receiver<Option<EngineUpdate>>,
 }
 
 /// One view's connection to the engine.
@@ -67,6 +73,9 @@ pub struct Engine {
 pub struct EngineHandle {
     pub requests: mpsc::Sender<EngineRequest>,
     pub updates: broadcast::Receiver<EngineUpdate>,
+    /// The last refresh that finished before this view attached (it may also arrive on
+    /// `updates`; views drop a run they have already shown).
+    pub last_finished: Option<EngineUpdate>,
 }
 
 impl Engine {
@@ -79,6 +88,7 @@ impl Engine {
     ) -> Engine {
         let (requests, request_rx) = mpsc::channel(16);
         let (updates, _) = broadcast::channel(64);
+        let (finished_tx, finished) = watch::channel(None);
         tokio::spawn(run(
             plan,
             target,
@@ -86,16 +96,34 @@ impl Engine {
             interval,
             request_rx,
             updates.clone(),
+            finished_tx,
         ));
-        Engine { requests, updates }
+        Engine {
+            requests,
+            updates,
+            finished,
+        }
     }
 
-    /// Attaches a view: it receives every update from now on.
+    /// Attaches a view: it receives every update from now on, and the last finished one.
     pub fn attach(&self) -> EngineHandle {
+        // Subscribed first: a refresh finishing in between is then seen twice, never missed.
+        let updates = self.updates.subscribe();
         EngineHandle {
             requests: self.requests.clone(),
-            updates: self.updates.subscribe(),
+            updates,
+            last_finished: self.finished.borrow().clone(),
         }
+    }
+
+    /// The last finished refresh, if any.
+    pub fn last_finished(&self) -> Option<EngineUpdate> {
+        self.finished.borrow().clone()
+    }
+
+    /// Asks for a refresh now (coalesced with any in flight or queued).
+    pub fn refresh_now(&self) {
+        let _ = self.requests.try_send(EngineRequest::RefreshNow);
     }
 }
 
@@ -106,6 +134,7 @@ async fn run(
     interval: Duration,
     mut requests: mpsc::Receiver<EngineRequest>,
     updates: broadcast::Sender<EngineUpdate>,
+    last_finished: watch::Sender<Option<EngineUpdate>>,
 ) {
     let mut run_id = 0u64;
     type Finished = (RefreshOutcome, Option<Arc<Verdicts>>);
@@ -184,7 +213,9 @@ async fn run(
                     delay_after(failures, interval)
                 };
                 next_auto = Instant::now() + retry_in;
-                let _ = updates.send(EngineUpdate::RefreshFinished { run, plan: checked, outcome: Arc::new(outcome), code_only, retry_in });
+                let update = EngineUpdate::RefreshFinished { run, plan: checked, outcome: Arc::new(outcome), code_only, retry_in };
+                last_finished.send_replace(Some(update.clone()));
+                let _ = updates.send(update);
             }
         }
         if updates.receiver_count() == 0 && requests.is_closed() {

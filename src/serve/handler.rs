@@ -1,0 +1,353 @@
+//! One SSH connection: who it is (from the verified key only), what it asked for (a tracker on a
+//! terminal, or a report without one), and an answer to every request — PuTTY and others wait
+//! for one. Nothing but the tracker and the report runs: no shell, no forwarding, no agent.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use russh::keys::HashAlg;
+use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, Pty};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+
+use super::Shared;
+use super::exec;
+use super::session::{self, ClientTerminal, LEAVE_SCREEN, SessionInput};
+use super::team::Identity;
+use crate::tui::runtime::ViewEnd;
+
+/// How many chunks of typing may wait for a busy session before the connection waits too.
+const INPUT_QUEUE: usize = 64;
+
+pub struct Handler {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    /// Told once the client has logged in (the login deadline stops then).
+    logged_in: Option<oneshot::Sender<()>>,
+    identity: Option<Identity>,
+    /// A place among the live sessions; none when the server is full.
+    live: Option<OwnedSemaphorePermit>,
+    channels: HashMap<ChannelId, ChannelState>,
+}
+
+#[derive(Default)]
+struct ChannelState {
+    terminal: Option<ClientTerminal>,
+    no_color: bool,
+    /// Where a running tracker takes its input.
+    input: Option<mpsc::Sender<SessionInput>>,
+    started: bool,
+}
+
+impl Handler {
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, logged_in: oneshot::Sender<()>) -> Handler {
+        Handler {
+            shared,
+            peer,
+            logged_in: Some(logged_in),
+            identity: None,
+            live: None,
+            channels: HashMap::new(),
+        }
+    }
+
+    /// Starts what the channel asked for, once; refuses a second start.
+    fn start(&mut self, channel: ChannelId, session: &mut Session, exec: Option<String>) {
+        let handle = session.handle();
+        let Some(state) = self.channels.get_mut(&channel) else {
+            let _ = session.channel_failure(channel);
+            return;
+        };
+        if state.started {
+            let _ = session.channel_failure(channel);
+            return;
+        }
+        state.started = true;
+        let _ = session.channel_success(channel);
+        let Some(identity) = self.identity.clone() else {
+            // Cannot happen: channels open only after login. Said plainly all the same.
+            tokio::spawn(finish(handle, channel, b"not logged in\r\n".to_vec(), 1));
+            return;
+        };
+        if self.live.is_none() {
+            let text = format!(
+                "remtrack serve is full: {} sessions are open; try again later\r\n",
+                super::MAX_SESSIONS
+            );
+            tokio::spawn(finish(handle, channel, text.into_bytes(), 1));
+            return;
+        }
+        let shared = self.shared.clone();
+        if let Some(command) = exec {
+            tracing::info!(member = identity.name, command, "exec");
+            // `ssh -t host check`: the client's terminal is raw, and nothing here turns a line
+            // feed into a new line as a real pty would.
+            let on_terminal = state.terminal.is_some();
+            tokio::spawn(async move {
+                let (mut output, status) = exec::run(&shared, &command).await;
+                if on_terminal {
+                    output = output.replace('\n', "\r\n");
+                }
+                finish(handle, channel, output.into_bytes(), status).await;
+            });
+            return;
+        }
+        let Some(mut terminal) = state.terminal.clone() else {
+            let text = "needs a terminal: ssh -t (or run a command: ssh … check --format text)\r\n";
+            tokio::spawn(finish(handle, channel, text.as_bytes().to_vec(), 1));
+            return;
+        };
+        terminal.no_color |= state.no_color;
+        let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+        state.input = Some(input_tx);
+        tokio::spawn(async move {
+            // A panic ends this one session: the others go on, and this person's terminal is
+            // put back as far as the server can.
+            let view = tokio::spawn(session::run(
+                shared,
+                identity.clone(),
+                terminal,
+                handle.clone(),
+                channel,
+                input_rx,
+            ));
+            let (text, status) = match view.await {
+                Ok(ViewEnd::Quit) => (Vec::new(), 0),
+                Ok(ViewEnd::Gone(why)) => {
+                    tracing::info!(member = identity.name, "session ended: {why}");
+                    (format!("remtrack: {why}\r\n").into_bytes(), 0)
+                }
+                Err(error) => {
+                    tracing::error!(member = identity.name, "session failed: {error}");
+                    let mut text = LEAVE_SCREEN.to_vec();
+                    text.extend_from_slice(
+                        b"remtrack: this session failed (an internal error, logged); the others go on\r\n",
+                    );
+                    (text, 70)
+                }
+            };
+            finish(handle, channel, text, status).await;
+        });
+    }
+}
+
+/// Writes the last words, the exit status, and closes the channel.
+async fn finish(handle: russh::server::Handle, channel: ChannelId, text: Vec<u8>, status: u32) {
+    if !text.is_empty() {
+        let _ = handle.data(channel, text).await;
+    }
+    let _ = handle.exit_status_request(channel, status).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+}
+
+impl russh::server::Handler for Handler {
+    type Error = russh::Error;
+
+    /// Probes with keys nobody knows are turned down before the client signs anything; a known
+    /// key still has to prove itself with a signature before it means anyone.
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(if self.shared.identify(offer.public_key).is_some() {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        })
+    }
+
+    /// Identity comes from the key whose signature russh checked, never from an offer or from
+    /// the SSH user name (the same key as `alice` and as `bob` is one person).
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
+        let Some(identity) = self.shared.identify(key.public_key) else {
+            tracing::info!(peer = %self.peer, key = fingerprint, "refused: unknown key");
+            return Ok(Auth::reject());
+        };
+        tracing::info!(
+            peer = %self.peer,
+            user,
+            key = fingerprint,
+            member = identity.name,
+            role = identity.role.as_str(),
+            "logged in"
+        );
+        self.live = self.shared.live_sessions.clone().try_acquire_owned().ok();
+        self.identity = Some(identity);
+        if let Some(logged_in) = self.logged_in.take() {
+            let _ = logged_in.send(());
+        }
+        Ok(Auth::Accept)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.identity.is_none() || self.channels.len() >= 4 {
+            // Dropping the reply refuses the channel.
+            return Ok(());
+        }
+        let id = channel.id();
+        reply.accept().await;
+        self.channels.insert(id, ChannelState::default());
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(state) if !state.started => {
+                state.terminal = Some(ClientTerminal {
+                    term: crate::printable::one_line(term),
+                    columns: clamp(col_width),
+                    rows: clamp(row_height),
+                    no_color: false,
+                });
+                session.channel_success(channel)?;
+            }
+            _ => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        variable_name: &str,
+        variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Only what changes how we draw is taken; the rest is refused (and said so).
+        match (self.channels.get_mut(&channel), variable_name) {
+            (Some(state), "NO_COLOR") => {
+                state.no_color = !variable_value.is_empty();
+                session.channel_success(channel)?;
+            }
+            _ => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.start(channel, session, None);
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let command = String::from_utf8_lossy(data).into_owned();
+        self.start(channel, session, Some(command));
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // No sftp, no anything else.
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        _x11_auth_protocol: &str,
+        _x11_auth_cookie: &str,
+        _x11_screen_number: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // No reply: window-change never wants one (RFC 4254 §6.7).
+        if let Some(state) = self.channels.get_mut(&channel) {
+            let (columns, rows) = (clamp(col_width), clamp(row_height));
+            if let Some(input) = &state.input {
+                let _ = input.send(SessionInput::Resize(columns, rows)).await;
+            } else if let Some(terminal) = &mut state.terminal {
+                terminal.columns = columns;
+                terminal.rows = rows;
+            }
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(input) = self.channels.get(&channel).and_then(|s| s.input.as_ref()) {
+            // Waits when the session is behind: this connection slows, no other does.
+            let _ = input.send(SessionInput::Data(data.to_vec())).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.input = None;
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}
+
+/// A terminal dimension as a client sent it, within what a screen can be.
+fn clamp(cells: u32) -> u16 {
+    u16::try_from(cells).unwrap_or(u16::MAX).clamp(1, 1000)
+}
