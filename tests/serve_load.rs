@@ -123,7 +123,11 @@ async fn a_connection_that_never_logs_in_is_closed_after_20_s() {
     let idle = idle_connection(serve.port, LOCALHOST).await;
     let opened = Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(!closed_by_server(&idle), "closed before its login deadline");
+    assert!(
+        !closed_by_server(&idle),
+        "closed before its login deadline; the log:\n{}",
+        serve.log()
+    );
     let client = Client::login(serve.port, &key).await;
 
     while !closed_by_server(&idle) {
@@ -136,8 +140,9 @@ async fn a_connection_that_never_logs_in_is_closed_after_20_s() {
     }
     assert!(
         opened.elapsed() >= Duration::from_secs(15),
-        "closed after {:?}, before its 20 s",
-        opened.elapsed()
+        "closed after {:?}, before its 20 s; the log:\n{}",
+        opened.elapsed(),
+        serve.log()
     );
     // The logged-in session is not subject to the login deadline.
     let (_, status) = client.exec("check --format json").await;

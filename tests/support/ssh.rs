@@ -128,6 +128,12 @@ impl Serve {
         std::fs::read_to_string(self.stderr_file()).unwrap_or_default()
     }
 
+    /// The server's log file (beside the store; `RUST_LOG=remtrack=debug` in the test's
+    /// environment makes it say more).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join(".remtrack/remtrack.log")).unwrap_or_default()
+    }
+
     /// Everything the current server process printed to stdout so far.
     pub fn banner(&self) -> String {
         self.stdout.lock().unwrap().join("\n")
@@ -550,11 +556,15 @@ impl Client {
                 return screen;
             }
             if Instant::now() >= deadline {
-                let seen = self.seen.lock().unwrap();
+                // Copied out first: a panic while holding the lock would poison it for the
+                // reader task.
+                let (closed, exit_status, stderr) = {
+                    let seen = self.seen.lock().unwrap();
+                    (seen.closed, seen.exit_status, seen.stderr.clone())
+                };
                 panic!(
                     "{what} never appeared within {timeout:?}; the screen:\n{screen}\n\
-                     (channel closed: {}, exit status: {:?}, stderr: {:?})",
-                    seen.closed, seen.exit_status, seen.stderr
+                     (channel closed: {closed}, exit status: {exit_status:?}, stderr: {stderr:?})"
                 );
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
