@@ -217,7 +217,7 @@ async fn following_someone_who_follows_you_is_refused() {
     let picker = ana_screen.wait_for("Follow whom?", WAIT).await;
     assert!(picker.contains("bob"), "the picker lists bob:\n{picker}");
     ana_screen.send(b"\r").await;
-    let screen = ana_screen.wait_for("follows you", WAIT).await;
+    let screen = ana_screen.wait_for("is following you", WAIT).await;
     assert!(!screen.contains("following bob"), "{screen}");
 
     // Nothing changed for bob: he still follows ana.
