@@ -36,13 +36,17 @@ fn person(name: &'static str, role: &'static str) -> Person {
 }
 
 fn serve(anon_access: &str, people: &[&Person]) -> Serve {
+    serve_with(anon_access, people, &[], &[])
+}
+
+fn serve_with(anon_access: &str, people: &[&Person], args: &[&str], env: &[(&str, &str)]) -> Serve {
     let lines: Vec<String> = people.iter().map(|p| public_line(&p.key)).collect();
     let members: Vec<(&str, &str, &str)> = people
         .iter()
         .zip(&lines)
         .map(|(p, line)| (p.name, p.role, line.as_str()))
         .collect();
-    Serve::start(&team_toml(anon_access, &members))
+    Serve::start_with_env(&team_toml(anon_access, &members), args, env)
 }
 
 /// `person` logged in with a terminal of COLS×ROWS, once the tracker says who they are.
@@ -701,4 +705,84 @@ async fn a_client_that_stops_reading_does_not_delay_another() {
     let unread = carol_screen.unread_bytes();
     presser.abort();
     assert!(unread > 4096, "carol's unread bytes: {unread}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_one_session_ends_that_session_only_with_its_terminal_put_back() {
+    let ana = person("ana", "engineer");
+    let bob = person("bob", "viewer");
+    // Debug builds panic on this key when the variable names it (the local tracker's test hook).
+    let serve = serve_with(
+        "no-access",
+        &[&ana, &bob],
+        &[],
+        &[("REMTRACK_TEST_PANIC_KEY", "P")],
+    );
+    let ana_screen = tracker(&serve, &ana).await;
+    let bob_screen = tracker(&serve, &bob).await;
+    bob_screen.wait_for("here: bob (you), ana", WAIT).await;
+
+    ana_screen.send(b"P").await;
+    assert_eq!(
+        ana_screen.exit_status(WAIT).await,
+        Some(70),
+        "{}",
+        ana_screen.screen()
+    );
+    assert!(
+        !ana_screen.alternate_screen(),
+        "her terminal is put back:\n{}",
+        ana_screen.screen()
+    );
+    assert!(
+        ana_screen.screen().contains("this session failed"),
+        "{}",
+        ana_screen.screen()
+    );
+
+    // Bob goes on: ana is gone from his screen, and his keys still work.
+    bob_screen
+        .wait_until("ana gone from here:", WAIT, |screen| {
+            !screen.contains("here:")
+        })
+        .await;
+    bob_screen.send(b"j").await;
+    bob_screen
+        .wait_for("assets-multi-phase-columns · day 1", WAIT)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_session_cap_one_more_is_told_the_server_is_full() {
+    let ana = person("ana", "engineer");
+    let bob = person("bob", "viewer");
+    let serve = serve_with("no-access", &[&ana, &bob], &["--max-sessions", "1"], &[]);
+    let ana_screen = tracker(&serve, &ana).await;
+
+    let late = Client::login(serve.port, &bob.key).await;
+    let (out, status) = late.exec("check --format json").await;
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("remtrack serve is full: 1 sessions are open"),
+        "{out}"
+    );
+
+    // Once ana leaves, her place is free again.
+    ana_screen.send(b"q").await;
+    assert_eq!(ana_screen.exit_status(WAIT).await, Some(0));
+    drop(ana_screen);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let again = Client::login(serve.port, &bob.key).await;
+        let (out, status) = again.exec("check --format json").await;
+        if !out.contains("is full") {
+            assert_eq!(status, 1, "the demo overclaims: {out}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the place was never freed: {out}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -73,6 +73,9 @@ pub struct ServeArgs {
     /// Where the host key is kept (default: .remtrack beside the plan).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Logged-in connections at most; one more is told the server is full.
+    #[arg(long, default_value_t = crate::serve::MAX_SESSIONS, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_sessions: u16,
 }
 
 #[derive(Debug, Subcommand)]

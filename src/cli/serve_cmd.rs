@@ -72,6 +72,7 @@ pub async fn run(args: &ServeArgs) -> u8 {
         operator_ssh_dir: std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh")),
         operator: tui.actor.actor(),
         plan_file_name: tui.plan.display().to_string(),
+        max_sessions: usize::from(args.max_sessions),
     };
     tracing::info!(listen = %args.listen, "serve starting");
     match serve(options).await {

@@ -73,7 +73,7 @@ impl Handler {
         if self.live.is_none() {
             let text = format!(
                 "remtrack serve is full: {} sessions are open; try again later\r\n",
-                super::MAX_SESSIONS
+                self.shared.max_sessions
             );
             tokio::spawn(finish(handle, channel, text.into_bytes(), 1));
             return;

@@ -37,8 +37,8 @@ pub const MAX_UNAUTHENTICATED: usize = 16;
 pub const MAX_UNAUTHENTICATED_PER_ADDRESS: usize = 4;
 /// How long a connection has to log in.
 pub const LOGIN_DEADLINE: Duration = Duration::from_secs(20);
-/// Live sessions at most.
-pub const MAX_SESSIONS: usize = 64;
+/// Live sessions at most, unless `--max-sessions` says otherwise.
+pub const MAX_SESSIONS: u16 = 64;
 
 /// How `remtrack serve` was started.
 #[derive(Debug, Clone)]
@@ -53,6 +53,8 @@ pub struct ServeOptions {
     pub operator_ssh_dir: Option<PathBuf>,
     pub operator: String,
     pub plan_file_name: String,
+    /// Logged-in connections at most.
+    pub max_sessions: usize,
 }
 
 /// What every connection of the server shares.
@@ -65,6 +67,7 @@ pub struct Shared {
     team: RwLock<Team>,
     team_file: Option<PathBuf>,
     pub live_sessions: Arc<Semaphore>,
+    pub max_sessions: usize,
     /// The key behind each live tracker session, to apply a reloaded team file to it.
     sessions: Mutex<HashMap<SessionId, String>>,
     pub shutdown: watch::Sender<bool>,
@@ -273,7 +276,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<u8> {
         plan_file_name: options.plan_file_name.clone(),
         team: RwLock::new(team),
         team_file,
-        live_sessions: Arc::new(Semaphore::new(MAX_SESSIONS)),
+        live_sessions: Arc::new(Semaphore::new(options.max_sessions)),
+        max_sessions: options.max_sessions,
         sessions: Mutex::new(HashMap::new()),
         shutdown,
     });

@@ -89,6 +89,7 @@ pub struct Serve {
     home: tempfile::TempDir,
     pub port: u16,
     extra_args: Vec<String>,
+    extra_env: Vec<(String, String)>,
     child: Option<Child>,
     stdout: Arc<Mutex<Vec<String>>>,
 }
@@ -101,6 +102,11 @@ impl Serve {
 
     /// As `start`, with more arguments for `remtrack serve` (e.g. `--state-dir keys`).
     pub fn start_with(team_toml: &str, extra_args: &[&str]) -> Serve {
+        Serve::start_with_env(team_toml, extra_args, &[])
+    }
+
+    /// As `start_with`, with variables in the server's environment.
+    pub fn start_with_env(team_toml: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Serve {
         let dir = demo_dir();
         std::fs::write(dir.path().join("team.toml"), team_toml).unwrap();
         let mut serve = Serve {
@@ -108,6 +114,10 @@ impl Serve {
             home: tempfile::tempdir().unwrap(),
             port: 0,
             extra_args: extra_args.iter().map(|a| a.to_string()).collect(),
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             stdout: Arc::default(),
         };
@@ -168,6 +178,7 @@ impl Serve {
             ])
             .args(["--team", "team.toml", "--listen", listen, "--refresh", "1s"])
             .args(&self.extra_args)
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .env("HOME", self.home.path())
             .env_remove("REMTRACK_STORE")
