@@ -113,8 +113,8 @@ pub struct Board {
     /// a code task's verification needs these fresh, not the database's.
     pub code_checked_at: Option<OffsetDateTime>,
     pub status: PlanStatus,
-    /// Every verification event, oldest first.
-    pub history: Vec<Event>,
+    /// Every verification event, oldest first (shared: a board is copied on every change).
+    pub history: Arc<Vec<Event>>,
     /// Events made against another database than this one, by id, with that database's
     /// identity: their marks do not count here, and the history says where they were made.
     pub made_elsewhere: HashMap<i64, String>,
@@ -125,6 +125,8 @@ pub struct Board {
     pub plan_problem: Option<String>,
     /// How many times the plan was reloaded (0: the plan the tracker started with).
     pub plan_generation: u64,
+    /// Which change of the hub's board this is: a view never goes back to an older one.
+    pub seq: u64,
 }
 
 impl Board {
@@ -145,12 +147,13 @@ impl Board {
             verdicts_remembered: false,
             code_checked_at: None,
             status,
-            history: Vec::new(),
+            history: Arc::new(Vec::new()),
             made_elsewhere: HashMap::new(),
             marks: Marks::new(),
             store_problem: None,
             plan_problem: None,
             plan_generation: 0,
+            seq: 0,
         }
     }
 
@@ -202,7 +205,7 @@ impl Board {
                 }
             }
             Input::StoreLoaded(events) => {
-                self.history = events;
+                self.history = Arc::new(events);
                 self.store_problem = None;
                 self.remark();
                 vec![]
@@ -215,7 +218,7 @@ impl Board {
                 if new.is_empty() {
                     return vec![];
                 }
-                self.history.extend(new.iter().cloned());
+                Arc::make_mut(&mut self.history).extend(new.iter().cloned());
                 self.remark();
                 vec![News::Appended(new)]
             }
@@ -260,7 +263,8 @@ impl Board {
         let first = self.last_refresh.is_none() || self.verdicts_remembered;
         let before = self.status.clone();
         self.last_refresh = Some(Arc::new(refresh.clone()));
-        self.code_checked_at = Some(now);
+        // When the refresh began: the code was read after that, never before.
+        self.code_checked_at = Some(refresh.checked_at.min(now));
         self.verdicts_remembered = false;
         self.connection = Connection::Live;
         self.rederive();

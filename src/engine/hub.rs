@@ -238,9 +238,11 @@ async fn keep_board(
         let now = OffsetDateTime::now_utc();
         let mut current = board.borrow().clone();
         let mut news = Vec::new();
+        let next = Arc::make_mut(&mut current);
         for input in inputs {
-            news.extend(Arc::make_mut(&mut current).apply(input, now));
+            news.extend(next.apply(input, now));
         }
+        next.seq += 1;
         if news.iter().any(|n| matches!(n, News::PlanReloaded { .. })) {
             let _ = sources
                 .requests
@@ -511,6 +513,10 @@ mod tests {
 
     /// A hub over a fresh SQLite database holding table `t`, its plan in a file.
     async fn hub_in(dir: &std::path::Path) -> Arc<Hub> {
+        hub_every(dir, Duration::from_millis(200)).await
+    }
+
+    async fn hub_every(dir: &std::path::Path, refresh_every: Duration) -> Arc<Hub> {
         let db = dir.join("app.db");
         let url = format!("sqlite:{}", db.display());
         let mut conn =
@@ -529,7 +535,7 @@ mod tests {
             code: Arc::new(CodeSource::for_plan(&plan, &plan_file, None)),
             plan,
             target,
-            refresh_every: Duration::from_millis(200),
+            refresh_every,
             store: StoreLocation::Sqlite(dir.join("state.db")),
             plan_file: Some(plan_file),
             search_path_override: None,
@@ -570,6 +576,31 @@ mod tests {
         }
         // A view that joins later starts from the board as it stands.
         assert!(hub.board_now().last_refresh.is_some());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn however_many_ask_the_database_sees_at_most_two_refreshes_a_second() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // The interval alone would refresh once in those two seconds.
+        let hub = hub_every(dir.path(), Duration::from_secs(5)).await;
+        let mut updates = hub.engine().attach().updates;
+        // Twenty people pressing r as fast as they can for two seconds.
+        let started = tokio::time::Instant::now();
+        let mut refreshes = 0;
+        while started.elapsed() < Duration::from_secs(2) {
+            for _ in 0..20 {
+                hub.engine().refresh_now();
+            }
+            while let Ok(update) = updates.try_recv() {
+                if matches!(update, EngineUpdate::RefreshStarted { .. }) {
+                    refreshes += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The first at once, then one per MIN_GAP at the most (and the 200 ms interval's own
+        // are folded into those).
+        assert!((2..=6).contains(&refreshes), "{refreshes} refreshes in 2 s");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

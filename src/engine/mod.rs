@@ -26,6 +26,10 @@ use crate::plan::Plan;
 /// The longest wait between retries while the database is down.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// The least time between the end of one refresh and the start of one asked for: however many
+/// people press `r` (or script `ssh … check`), the database sees at most two refreshes a second.
+pub const MIN_GAP: Duration = Duration::from_millis(500);
+
 /// The "next refresh" after the server refused the connection: only a request starts one.
 pub const NOT_BY_ITSELF: Duration = Duration::from_secs(86_400);
 
@@ -144,6 +148,10 @@ async fn run(
     let mut queued = false;
     let mut failures = 0u32;
     let mut next_auto = Instant::now();
+    let mut last_done: Option<Instant> = None;
+    let soonest = |last_done: Option<Instant>| {
+        last_done.map_or_else(Instant::now, |done| (done + MIN_GAP).max(Instant::now()))
+    };
 
     loop {
         let finished = async {
@@ -158,7 +166,7 @@ async fn run(
                     if busy {
                         queued = true;
                     } else {
-                        next_auto = Instant::now();
+                        next_auto = next_auto.min(soonest(last_done));
                     }
                 }
                 Some(EngineRequest::UsePlan(new_plan)) => {
@@ -166,7 +174,7 @@ async fn run(
                     if busy {
                         queued = true;
                     } else {
-                        next_auto = Instant::now();
+                        next_auto = next_auto.min(soonest(last_done));
                     }
                 }
                 None => break,
@@ -204,9 +212,10 @@ async fn run(
                 });
                 failures = if outcome.is_ok() { 0 } else { failures.saturating_add(1) };
                 let refused = outcome.as_ref().is_err_and(TargetError::is_refused);
+                last_done = Some(Instant::now());
                 let retry_in = if queued {
                     queued = false;
-                    Duration::ZERO
+                    MIN_GAP
                 } else if refused {
                     // A server that said no is asked again only when a person says so.
                     NOT_BY_ITSELF

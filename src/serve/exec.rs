@@ -78,11 +78,20 @@ pub async fn run(shared: &Shared, command: &str) -> (String, u32) {
 async fn fresh_refresh(shared: &Shared) -> Result<EngineUpdate, String> {
     let engine = shared.hub.engine();
     let every = shared.hub.refresh_every();
+    let plan = shared.hub.plan();
+    // Of the plan shown now (not one the file replaced since), and recent.
     let is_fresh = |update: &EngineUpdate| match update {
-        EngineUpdate::RefreshFinished { outcome, .. } => outcome.as_ref().as_ref().is_ok_and(|r| {
-            let age = time::OffsetDateTime::now_utc() - r.checked_at;
-            age <= time::Duration::try_from(every).unwrap_or(time::Duration::ZERO)
-        }),
+        EngineUpdate::RefreshFinished {
+            outcome,
+            plan: checked,
+            ..
+        } => {
+            std::sync::Arc::ptr_eq(checked, &plan)
+                && outcome.as_ref().as_ref().is_ok_and(|r| {
+                    let age = time::OffsetDateTime::now_utc() - r.checked_at;
+                    age <= time::Duration::try_from(every).unwrap_or(time::Duration::ZERO)
+                })
+        }
         EngineUpdate::RefreshStarted { .. } => false,
     };
     let mut handle = engine.attach();
@@ -91,12 +100,15 @@ async fn fresh_refresh(shared: &Shared) -> Result<EngineUpdate, String> {
     {
         return Ok(update);
     }
+    let is_current = |update: &EngineUpdate| matches!(update, EngineUpdate::RefreshFinished { plan: checked, .. } if std::sync::Arc::ptr_eq(checked, &shared.hub.plan()));
     engine.refresh_now();
     let wait = every.max(Duration::from_secs(5)) + Duration::from_secs(30);
     let finished = tokio::time::timeout(wait, async {
         loop {
             match handle.updates.recv().await {
-                Ok(update @ EngineUpdate::RefreshFinished { .. }) => return Some(update),
+                Ok(update @ EngineUpdate::RefreshFinished { .. }) if is_current(&update) => {
+                    return Some(update);
+                }
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,

@@ -6,16 +6,18 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use russh::keys::HashAlg;
+use russh::keys::{HashAlg, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, Pty};
-use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 
 use super::Shared;
 use super::exec;
 use super::session::{self, ClientTerminal, LEAVE_SCREEN, SessionInput};
-use super::team::Identity;
 use crate::tui::runtime::ViewEnd;
+
+/// Session channels one connection may open (OpenSSH's multiplexing opens one per `ssh`).
+const MAX_CHANNELS: usize = 4;
 
 /// How many chunks of typing may wait for a busy session; more are dropped.
 const INPUT_QUEUE: usize = 64;
@@ -23,11 +25,16 @@ const INPUT_QUEUE: usize = 64;
 pub struct Handler {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    /// Told once the client has logged in (the login deadline stops then).
-    logged_in: Option<oneshot::Sender<()>>,
-    identity: Option<Identity>,
-    /// A place among the live sessions; none when the server is full.
-    live: Option<OwnedSemaphorePermit>,
+    /// Told once the client has logged in (the login deadline stops then), and whether it
+    /// has a place among the live sessions.
+    logged_in: Option<oneshot::Sender<bool>>,
+    /// The key that logged in: who it belongs to is asked again at every start, so that a
+    /// reloaded team file applies to new channels of a connection already open.
+    key: Option<PublicKey>,
+    /// This connection among the logged-in ones (for a reloaded team file to disconnect it).
+    login: Option<super::Login>,
+    /// Places among the logged-in connections (and, for a guest, among the guests').
+    live: Vec<OwnedSemaphorePermit>,
     channels: HashMap<ChannelId, ChannelState>,
 }
 
@@ -35,19 +42,21 @@ pub struct Handler {
 struct ChannelState {
     terminal: Option<ClientTerminal>,
     no_color: bool,
-    /// Where a running tracker takes its input.
-    input: Option<mpsc::Sender<SessionInput>>,
+    /// Where a running tracker takes its input, and its size.
+    input: Option<mpsc::Sender<Vec<u8>>>,
+    size: Option<watch::Sender<(u16, u16)>>,
     started: bool,
 }
 
 impl Handler {
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr, logged_in: oneshot::Sender<()>) -> Handler {
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, logged_in: oneshot::Sender<bool>) -> Handler {
         Handler {
             shared,
             peer,
             logged_in: Some(logged_in),
-            identity: None,
-            live: None,
+            key: None,
+            login: None,
+            live: Vec::new(),
             channels: HashMap::new(),
         }
     }
@@ -65,17 +74,21 @@ impl Handler {
         }
         state.started = true;
         let _ = session.channel_success(channel);
-        let Some(identity) = self.identity.clone() else {
-            // Cannot happen: channels open only after login. Said plainly all the same.
-            tokio::spawn(finish(handle, channel, b"not logged in\r\n".to_vec(), 1));
+        // Who the key is now: the team file may have been reloaded since the login.
+        let Some(identity) = self.key.as_ref().and_then(|key| self.shared.identify(key)) else {
+            let text = b"remtrack: this key is no longer in the team file\r\n".to_vec();
+            tokio::spawn(finish(handle, channel, text, 1));
             return;
         };
-        if self.live.is_none() {
+        if self.live.is_empty() {
             let text = format!(
                 "remtrack serve is full: {} sessions are open; try again later\r\n",
                 self.shared.max_sessions
             );
-            tokio::spawn(finish(handle, channel, text.into_bytes(), 1));
+            tokio::spawn(async move {
+                finish(handle.clone(), channel, text.into_bytes(), 1).await;
+                disconnect(&handle, "the server is full").await;
+            });
             return;
         }
         let shared = self.shared.clone();
@@ -99,13 +112,18 @@ impl Handler {
             return;
         };
         terminal.no_color |= state.no_color;
-        let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let (input_tx, bytes) = mpsc::channel(INPUT_QUEUE);
+        let (size_tx, size) = watch::channel((terminal.columns, terminal.rows));
         state.input = Some(input_tx);
+        state.size = Some(size_tx);
+        let input_rx = SessionInput { bytes, size };
+        let login = self.login.as_ref().map_or(0, |login| login.id());
         tokio::spawn(async move {
             // A panic ends this one session: the others go on, and this person's terminal is
             // put back as far as the server can.
             let view = tokio::spawn(session::run(
                 shared,
+                login,
                 identity.clone(),
                 terminal,
                 handle.clone(),
@@ -130,6 +148,13 @@ impl Handler {
             finish(handle, channel, text, status).await;
         });
     }
+}
+
+/// Ends the whole connection.
+pub async fn disconnect(handle: &russh::server::Handle, why: &str) {
+    let _ = handle
+        .disconnect(russh::Disconnect::ByApplication, why.into(), String::new())
+        .await;
 }
 
 /// Writes the last words, the exit status, and closes the channel.
@@ -179,12 +204,25 @@ impl russh::server::Handler for Handler {
             role = identity.role.as_str(),
             "logged in"
         );
-        self.live = self.shared.live_sessions.clone().try_acquire_owned().ok();
-        self.identity = Some(identity);
+        // A full server still lets the login through, to say so on the first channel; the
+        // connection is then closed (and closed anyway soon if it opens none).
+        self.live = self.shared.take_places(&identity);
+        if self.live.is_empty() {
+            tracing::warn!(peer = %self.peer, member = identity.name, "the server is full");
+        }
+        self.key = Some(key.public_key.clone());
+        self.login = Some(self.shared.logged_in(key.public_key, &identity));
         if let Some(logged_in) = self.logged_in.take() {
-            let _ = logged_in.send(());
+            let _ = logged_in.send(!self.live.is_empty());
         }
         Ok(Auth::Accept)
+    }
+
+    async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
+        if let Some(login) = &self.login {
+            login.attach(session.handle());
+        }
+        Ok(())
     }
 
     async fn channel_open_session(
@@ -193,7 +231,7 @@ impl russh::server::Handler for Handler {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.identity.is_none() || self.channels.len() >= 4 {
+        if self.key.is_none() || self.channels.len() >= MAX_CHANNELS {
             // Dropping the reply refuses the channel.
             return Ok(());
         }
@@ -216,10 +254,11 @@ impl russh::server::Handler for Handler {
     ) -> Result<(), Self::Error> {
         match self.channels.get_mut(&channel) {
             Some(state) if !state.started => {
+                let (columns, rows) = clamp_size(col_width, row_height);
                 state.terminal = Some(ClientTerminal {
                     term: crate::printable::one_line(term),
-                    columns: clamp(col_width),
-                    rows: clamp(row_height),
+                    columns,
+                    rows,
                     no_color: false,
                 });
                 session.channel_success(channel)?;
@@ -242,6 +281,8 @@ impl russh::server::Handler for Handler {
                 state.no_color = !variable_value.is_empty();
                 session.channel_success(channel)?;
             }
+            // Taken and answered; the tracker's sixteen colours look the same either way.
+            (Some(_), "COLORTERM") => session.channel_success(channel)?,
             _ => session.channel_failure(channel)?,
         }
         Ok(())
@@ -302,9 +343,9 @@ impl russh::server::Handler for Handler {
     ) -> Result<(), Self::Error> {
         // No reply: window-change never wants one (RFC 4254 §6.7).
         if let Some(state) = self.channels.get_mut(&channel) {
-            let (columns, rows) = (clamp(col_width), clamp(row_height));
-            if let Some(input) = &state.input {
-                pass_on(input, SessionInput::Resize(columns, rows));
+            let (columns, rows) = clamp_size(col_width, row_height);
+            if let Some(size) = &state.size {
+                size.send_replace((columns, rows));
             } else if let Some(terminal) = &mut state.terminal {
                 terminal.columns = columns;
                 terminal.rows = rows;
@@ -320,7 +361,7 @@ impl russh::server::Handler for Handler {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(input) = self.channels.get(&channel).and_then(|s| s.input.as_ref()) {
-            pass_on(input, SessionInput::Data(data.to_vec()));
+            pass_on(input, data.to_vec());
         }
         Ok(())
     }
@@ -332,6 +373,7 @@ impl russh::server::Handler for Handler {
     ) -> Result<(), Self::Error> {
         if let Some(state) = self.channels.get_mut(&channel) {
             state.input = None;
+            state.size = None;
         }
         Ok(())
     }
@@ -349,13 +391,19 @@ impl russh::server::Handler for Handler {
 /// Hands input to the session without waiting. Waiting here would stop this connection's
 /// reading, window adjustments included, while the session may be waiting for exactly those to
 /// send its frame: a client that types ahead of a screen it does not read loses keys instead.
-fn pass_on(input: &mpsc::Sender<SessionInput>, what: SessionInput) {
+fn pass_on(input: &mpsc::Sender<Vec<u8>>, what: Vec<u8>) {
     if let Err(mpsc::error::TrySendError::Full(_)) = input.try_send(what) {
         tracing::warn!("a session is {INPUT_QUEUE} inputs behind: input dropped");
     }
 }
 
-/// A terminal dimension as a client sent it, within what a screen can be.
-fn clamp(cells: u32) -> u16 {
-    u16::try_from(cells).unwrap_or(u16::MAX).clamp(1, 1000)
+/// The largest screen drawn for a client: two buffers of cells are kept per session, so a
+/// client asking for a million cells would cost the server tens of megabytes.
+const MAX_COLUMNS: u32 = 500;
+const MAX_ROWS: u32 = 200;
+
+/// A terminal size as a client sent it, within what is drawn.
+fn clamp_size(columns: u32, rows: u32) -> (u16, u16) {
+    let fit = |cells: u32, max: u32| u16::try_from(cells.clamp(1, max)).unwrap_or(1);
+    (fit(columns, MAX_COLUMNS), fit(rows, MAX_ROWS))
 }

@@ -13,23 +13,24 @@ pub mod hostkey;
 pub mod input;
 pub mod presence;
 mod session;
+mod shared;
 pub mod team;
+
+pub use shared::{Login, Shared};
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use russh::keys::{HashAlg, PublicKey};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::engine::hub::Hub;
 use crate::tui::TuiOptions;
-use presence::{Room, SessionId};
-use team::{Identity, Team};
+use team::Team;
 
 /// Connections not yet logged in, at most, in all and from one address (OpenSSH's MaxStartups
 /// idea: a flood of idle connections must not keep the team out).
@@ -37,6 +38,8 @@ pub const MAX_UNAUTHENTICATED: usize = 16;
 pub const MAX_UNAUTHENTICATED_PER_ADDRESS: usize = 4;
 /// How long a connection has to log in.
 pub const LOGIN_DEADLINE: Duration = Duration::from_secs(20);
+/// How long a connection that logged in to a full server has to read why before it is closed.
+const FULL_GRACE: Duration = Duration::from_secs(5);
 /// Live sessions at most, unless `--max-sessions` says otherwise.
 pub const MAX_SESSIONS: u16 = 64;
 
@@ -55,122 +58,6 @@ pub struct ServeOptions {
     pub plan_file_name: String,
     /// Logged-in connections at most.
     pub max_sessions: usize,
-}
-
-/// What every connection of the server shares.
-pub struct Shared {
-    pub hub: Arc<Hub>,
-    pub room: Room,
-    pub tui: TuiOptions,
-    pub ascii: bool,
-    pub plan_file_name: String,
-    team: RwLock<Team>,
-    team_file: Option<PathBuf>,
-    pub live_sessions: Arc<Semaphore>,
-    pub max_sessions: usize,
-    /// The key behind each live tracker session, to apply a reloaded team file to it.
-    sessions: Mutex<HashMap<SessionId, String>>,
-    pub shutdown: watch::Sender<bool>,
-}
-
-impl Shared {
-    /// Who a key belongs to, by the team file as it stands now.
-    pub fn identify(&self, key: &PublicKey) -> Option<Identity> {
-        self.team
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .identify(key)
-    }
-
-    fn register(&self, session: SessionId, identity: &Identity) {
-        self.lock_sessions()
-            .insert(session, identity.fingerprint.clone());
-    }
-
-    fn unregister(&self, session: SessionId) {
-        self.lock_sessions().remove(&session);
-    }
-
-    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, String>> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Reads the team file again (an admin asked): sessions whose key it no longer lists end,
-    /// the others take the role it gives them now. Says what happened.
-    fn reload_team(&self, by: &str) -> String {
-        let Some(file) = &self.team_file else {
-            return "there is no team file to reload: the server admits your own keys".into();
-        };
-        let team = match Team::load(file) {
-            Ok(team) => team,
-            Err(error) => {
-                return format!(
-                    "the team file was not reloaded: {}",
-                    crate::printable::one_line(&error.to_string())
-                );
-            }
-        };
-        let summary = team.describe();
-        let by_fingerprint: HashMap<String, Identity> = team
-            .members()
-            .iter()
-            .flat_map(|member| {
-                member.keys.iter().map(move |key| {
-                    let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-                    (
-                        fingerprint.clone(),
-                        Identity {
-                            name: member.name.clone(),
-                            role: member.role,
-                            fingerprint,
-                            anonymous: false,
-                        },
-                    )
-                })
-            })
-            .collect();
-        *self
-            .team
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = team;
-        let sessions: Vec<(SessionId, String)> = self
-            .lock_sessions()
-            .iter()
-            .map(|(id, key)| (*id, key.clone()))
-            .collect();
-        let mut ended = Vec::new();
-        for (session, fingerprint) in sessions {
-            match by_fingerprint.get(&fingerprint) {
-                Some(identity) => self.room.set_role(session, identity.role),
-                // An anonymous viewer keeps watching only while the file still lets them.
-                None if self.identify_fingerprint_anonymously() => {}
-                None => {
-                    if let Some(peer) = self.room.roster().get(session) {
-                        ended.push(peer.name.clone());
-                    }
-                    self.room.end_session(session);
-                }
-            }
-        }
-        tracing::info!(by, "team file reloaded: {summary}");
-        if ended.is_empty() {
-            format!("team file reloaded: {summary}")
-        } else {
-            format!(
-                "team file reloaded: {summary}; ended the sessions of {} (no longer listed)",
-                ended.join(", ")
-            )
-        }
-    }
-
-    fn identify_fingerprint_anonymously(&self) -> bool {
-        self.team
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .anon_viewers()
-    }
 }
 
 /// Counts connections not yet logged in, in all and per address.
@@ -267,20 +154,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<u8> {
     print_banner(&options, local, &host_key, &team, team_file.is_some());
 
     let hub = Hub::start(options.tui.hub_options());
-    let (shutdown, _) = watch::channel(false);
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Shared::new(
         hub,
-        room: Room::new(),
-        ascii: options.tui.ascii,
-        tui: options.tui.clone(),
-        plan_file_name: options.plan_file_name.clone(),
-        team: RwLock::new(team),
+        options.tui.clone(),
+        options.plan_file_name.clone(),
+        team,
         team_file,
-        live_sessions: Arc::new(Semaphore::new(options.max_sessions)),
-        max_sessions: options.max_sessions,
-        sessions: Mutex::new(HashMap::new()),
-        shutdown,
-    });
+        options.max_sessions,
+    ));
     let config = Arc::new(ssh_config(host_key.key));
     let slots = Arc::new(Mutex::new(Unauthenticated::default()));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -289,6 +170,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<u8> {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    bound_dead_peers(&stream);
                     let Some(slot) = LoginSlot::take(&slots, peer.ip()) else {
                         tracing::warn!(%peer, "refused: too many connections not logged in");
                         drop(stream);
@@ -316,6 +198,22 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// A peer that vanished (a laptop lid closed, a network cut) is noticed by TCP itself within
+/// about a minute and a half: SSH keepalives alone cannot, once a write to it blocks.
+fn bound_dead_peers(stream: &TcpStream) {
+    let socket = socket2::SockRef::from(stream);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(10))
+        .with_retries(3);
+    if let Err(error) = socket
+        .set_tcp_keepalive(&keepalive)
+        .and_then(|()| socket.set_tcp_user_timeout(Some(Duration::from_secs(90))))
+    {
+        tracing::debug!("cannot bound dead peers on this socket: {error}");
+    }
+}
+
 /// One connection, from the first byte to the last.
 async fn connection(
     shared: Arc<Shared>,
@@ -336,7 +234,7 @@ async fn connection(
     {
         Ok(Ok(running)) => running,
         Ok(Err(error)) => {
-            tracing::debug!(%peer, "connection failed before login: {error}");
+            tracing::info!(%peer, "connection failed before login: {error}");
             return;
         }
         Err(_) => {
@@ -350,24 +248,25 @@ async fn connection(
     tokio::select! {
         ended = &mut running => {
             if let Err(error) = ended {
-                tracing::debug!(%peer, "connection ended before login: {error}");
+                tracing::info!(%peer, "connection ended before login: {error}");
             }
             return;
         }
-        said = logged_in => {
-            if said.is_err() {
+        said = logged_in => match said {
+            Ok(true) => {}
+            // Logged in to a full server: the first channel is told so and the connection
+            // closed; one that opens none is closed all the same.
+            Ok(false) => {
+                drop(slot);
+                let _ = tokio::time::timeout(FULL_GRACE, &mut running).await;
+                handler::disconnect(&handle, "the server is full").await;
                 return;
             }
-        }
+            Err(_) => return,
+        },
         () = tokio::time::sleep(remaining) => {
             tracing::info!(%peer, "disconnected: did not log in within {LOGIN_DEADLINE:?}");
-            let _ = handle
-                .disconnect(
-                    russh::Disconnect::ByApplication,
-                    "login took too long".into(),
-                    String::new(),
-                )
-                .await;
+            handler::disconnect(&handle, "login took too long").await;
             return;
         }
     }

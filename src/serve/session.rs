@@ -24,13 +24,12 @@ use crate::tui::draw::{self, Drawn};
 use crate::tui::runtime::{HostEvent, ViewEnd, ViewHost, run_view};
 use crate::tui::theme::Theme;
 
-/// What the connection hands the session after it started.
-#[derive(Debug)]
-pub enum SessionInput {
-    /// Bytes the person typed (or pasted, or the mouse sent).
-    Data(Vec<u8>),
-    /// Their terminal changed size.
-    Resize(u16, u16),
+/// What the connection hands the session after it started: the bytes the person types (or
+/// pastes, or the mouse sends), in order, and their terminal's size, newest only (a resize is
+/// never lost behind typing).
+pub struct SessionInput {
+    pub bytes: mpsc::Receiver<Vec<u8>>,
+    pub size: watch::Receiver<(u16, u16)>,
 }
 
 /// What the client said about its terminal.
@@ -61,14 +60,15 @@ pub const LEAVE_SCREEN: &[u8] = b"\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?1000l\x
 /// Runs one person's tracker until they quit or the connection goes; says how it ended.
 pub async fn run(
     shared: Arc<Shared>,
+    login: u64,
     identity: Identity,
     terminal: ClientTerminal,
     handle: Handle,
     channel: ChannelId,
-    input: mpsc::Receiver<SessionInput>,
+    input: SessionInput,
 ) -> ViewEnd {
     let presence = shared.room.join(identity.name.clone(), identity.role);
-    shared.register(presence.id(), &identity);
+    let _registration = shared.register(login, presence.id());
     let hub = shared.hub.clone();
     let mut config =
         shared
@@ -105,7 +105,6 @@ pub async fn run(
         "tracker session started"
     );
     let end = run_view(&mut app, &hub, &mut host).await;
-    shared.unregister(host.presence.id());
     // Put the person's terminal back; a gone connection simply drops it.
     host.terminal.backend_mut().write_raw(LEAVE_SCREEN);
     if *shared.shutdown.borrow() {
@@ -121,7 +120,7 @@ struct SshHost {
     terminal: Terminal<SshBackend>,
     handle: Handle,
     channel: ChannelId,
-    input: mpsc::Receiver<SessionInput>,
+    input: SessionInput,
     decoder: InputDecoder,
     /// Events decoded from one chunk beyond the first, given out one by one.
     pending: VecDeque<TermEvent>,
@@ -147,11 +146,17 @@ impl ViewHost for SshHost {
             return Ok(());
         }
         // Waits while the client is slow to take what it was sent: this session draws its next
-        // frame only after that, so a slow client sees fewer frames and nobody else waits.
-        self.handle
-            .data(self.channel, bytes)
-            .await
-            .map_err(|_| "the connection closed".to_string())
+        // frame only after that, so a slow client sees fewer frames and nobody else waits. An
+        // admin ending the session, or the server stopping, does not wait for a stalled client.
+        tokio::select! {
+            sent = self.handle.data(self.channel, bytes) => {
+                sent.map_err(|_| "the connection closed".to_string())
+            }
+            () = self.presence.ended() => Err("an admin ended this session".into()),
+            _ = self.shutdown.wait_for(|stopping| *stopping) => {
+                Err("the server is shutting down".into())
+            }
+        }
     }
 
     async fn next(&mut self) -> HostEvent {
@@ -160,18 +165,20 @@ impl ViewHost for SshHost {
                 return HostEvent::Input(event);
             }
             tokio::select! {
-                input = self.input.recv() => match input {
-                    Some(SessionInput::Data(bytes)) => {
-                        self.pending.extend(self.decoder.feed(&bytes));
-                    }
-                    Some(SessionInput::Resize(columns, rows)) => {
-                        self.terminal.backend_mut().resize(columns, rows);
-                        // The next frame is drawn whole at the new size.
-                        let _ = self.terminal.clear();
-                        return HostEvent::Input(TermEvent::Resize(columns, rows));
-                    }
+                input = self.input.bytes.recv() => match input {
+                    Some(bytes) => self.pending.extend(self.decoder.feed(&bytes)),
                     None => return HostEvent::Gone("the connection closed".into()),
                 },
+                changed = self.input.size.changed() => {
+                    if changed.is_err() {
+                        return HostEvent::Gone("the connection closed".into());
+                    }
+                    let (columns, rows) = *self.input.size.borrow_and_update();
+                    self.terminal.backend_mut().resize(columns, rows);
+                    // The next frame is drawn whole at the new size.
+                    let _ = self.terminal.clear();
+                    return HostEvent::Input(TermEvent::Resize(columns, rows));
+                }
                 changed = self.roster.changed() => {
                     if changed.is_err() {
                         return HostEvent::Gone("the server stopped".into());
@@ -213,12 +220,9 @@ impl ViewHost for SshHost {
     }
 
     fn admit_mark(&self, mut event: NewEvent) -> Result<NewEvent, String> {
-        let role = self
-            .shared
-            .room
-            .roster()
-            .get(self.presence.id())
-            .map_or(self.identity.role, |peer| peer.role);
+        let Some(role) = self.role_now() else {
+            return Err("this session has ended".into());
+        };
         if !role.may_mark() {
             return Err(format!(
                 "{} is a {}: marks need the engineer role",
@@ -244,6 +248,10 @@ impl ViewHost for SshHost {
     }
 
     fn end_session(&mut self, session: SessionId) -> String {
+        // The app refused it already for anyone else; the host refuses it again.
+        if !self.role_now().is_some_and(|role| role.may_administer()) {
+            return "ending a session needs the admin role".into();
+        }
         let name = self
             .shared
             .room
@@ -260,6 +268,20 @@ impl ViewHost for SshHost {
     }
 
     async fn reload_team(&mut self) -> String {
+        if !self.role_now().is_some_and(|role| role.may_administer()) {
+            return "reloading the team file needs the admin role".into();
+        }
         self.shared.reload_team(&self.identity.name)
+    }
+}
+
+impl SshHost {
+    /// This person's role now (a reloaded team file may have changed it); none once they left.
+    fn role_now(&self) -> Option<super::team::Role> {
+        self.shared
+            .room
+            .roster()
+            .get(self.presence.id())
+            .map(|peer| peer.role)
     }
 }

@@ -89,6 +89,7 @@ pub async fn run_view(app: &mut App, hub: &Arc<Hub>, host: &mut impl ViewHost) -
     let mut dirty = true;
     loop {
         for msg in pending.drain(..) {
+            set_clock(app);
             let effects = app.receive(msg);
             if let Some(end) = carry_out(app, effects, hub, host, &done_tx).await {
                 return end;
@@ -112,7 +113,10 @@ pub async fn run_view(app: &mut App, hub: &Arc<Hub>, host: &mut impl ViewHost) -
         let effects = tokio::select! {
             event = host.next() => match event {
                 HostEvent::Input(event) => match input_action(app, event) {
-                    Some(Input::Action(action)) => app.act(action),
+                    Some(Input::Action(action)) => {
+                        set_clock(app);
+                        app.act(action)
+                    }
                     Some(Input::Resize(width, height)) => app.receive(Msg::Resized { width, height }),
                     None => continue,
                 },
@@ -135,6 +139,13 @@ pub async fn run_view(app: &mut App, hub: &Arc<Hub>, host: &mut impl ViewHost) -
             return end;
         }
     }
+}
+
+/// The app's clock, set before it judges anything by it (how fresh the verdicts are, when a
+/// mark is made): a view that waited on a slow connection missed its ticks meanwhile.
+fn set_clock(app: &mut App) {
+    let effects = app.receive(Msg::Tick(OffsetDateTime::now_utc()));
+    debug_assert!(effects.is_empty(), "a tick asks for nothing");
 }
 
 /// Carries out effects; returns how the view ends when one of them ends it.
@@ -260,6 +271,8 @@ impl Feed {
             // board as it stands now is what matters; what the skipped changes meant is lost.
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::debug!("a view missed {missed} board changes");
+                // From now on, not from the oldest change still queued.
+                self.updates = self.updates.resubscribe();
                 Some(vec![Msg::Board(Update {
                     board: self.hub.board_now(),
                     news: Arc::new(Vec::new()),

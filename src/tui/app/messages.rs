@@ -13,6 +13,10 @@ impl App {
     pub fn receive(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Board(Update { board, news }) => {
+                // Never back to an older board (one seen again after a lag, or twice on joining).
+                if self.board.seq > 0 && board.seq <= self.board.seq {
+                    return vec![];
+                }
                 let old = std::mem::replace(&mut self.board, board);
                 return self.react(&old, &news);
             }
@@ -138,6 +142,11 @@ impl App {
             }
         }
         if !Arc::ptr_eq(&old.plan, &self.board.plan) {
+            // A view that was behind can miss the change's news: its selection is still by
+            // position in the old plan, and must be carried over all the same.
+            if !news.iter().any(|n| matches!(n, News::PlanReloaded { .. })) {
+                self.plan_reloaded(old, "changed while this view was behind");
+            }
             self.keep_dialog_on_its_task();
         }
         effects
