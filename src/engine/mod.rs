@@ -9,6 +9,7 @@
 //! serves every view of one process from this one engine).
 
 pub mod board;
+mod feeds;
 pub mod hub;
 
 use std::sync::Arc;
