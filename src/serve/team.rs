@@ -306,7 +306,16 @@ impl Team {
                 let key_no = k + 1;
                 let key_at = at(Some(line.span()));
                 let key = match parse_key_line(line.get_ref()) {
-                    Ok(key) => key,
+                    Ok(key) => match cannot_log_in(&key) {
+                        None => key,
+                        Some(reason) => {
+                            let problem = MemberProblem::BadKey {
+                                key: key_no,
+                                reason: reason.into(),
+                            };
+                            return Err(fail(key_at, name, problem));
+                        }
+                    },
                     Err(KeyLineError::Options(options)) => {
                         let problem = MemberProblem::KeyOptions {
                             key: key_no,
@@ -421,6 +430,9 @@ impl Team {
             let Ok(key) = PublicKey::from_openssh(line) else {
                 continue;
             };
+            if cannot_log_in(&key).is_some() {
+                continue;
+            }
             let fingerprint = key.fingerprint(HashAlg::Sha256);
             if by_key.insert(fingerprint, 0).is_none() {
                 keys.push(key);
@@ -623,6 +635,16 @@ fn parse_key_line(line: &str) -> Result<PublicKey, KeyLineError> {
         }
     }
     Err(KeyLineError::Bad(format!("not a valid public key ({err})")))
+}
+
+/// Why a well-formed key could never log in here, if it could not: the server verifies
+/// signatures with `ring` and is built without RSA (whose crates are still pre-releases), so an
+/// RSA key in the team file would only ever be refused at login, with no word why.
+fn cannot_log_in(key: &PublicKey) -> Option<&'static str> {
+    key.algorithm().is_rsa().then_some(
+        "RSA keys cannot log in to remtrack serve (it verifies Ed25519 and ECDSA signatures); \
+         make one with ssh-keygen -t ed25519",
+    )
 }
 
 /// toml reports byte offsets; people count lines and characters from 1.

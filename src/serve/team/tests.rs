@@ -408,3 +408,16 @@ fn line_col_counts_characters() {
     assert_eq!(line_col(text, 4), (2, 1));
     assert_eq!(line_col(text, 999), (3, 1));
 }
+
+#[test]
+fn an_rsa_key_is_refused_with_how_to_make_one_that_works() {
+    let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC4Xv/Q1ISkqNtQOGBfqjPMNY3NrjvGVwD0xuQcku2kw+e2pkT8RAnv0ABtIZXWHNcWzFxlQmR69tBO9jNy6REfnJYtQ/rT227OF/k8pK0q/m+f5+uYoBAyJOefYA1g2q3Oh1hQQo6j1YaLtqf6XNnspFQYAmHXQpBKw+hj56RayQ== old@laptop";
+    let file = format!("[[member]]\nname = \"ana\"\nrole = \"engineer\"\nkeys = [\"{rsa}\"]\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("team.toml");
+    std::fs::write(&path, file).unwrap();
+    let error = Team::load(&path).unwrap_err().to_string();
+    assert!(error.contains("RSA keys cannot log in"), "{error}");
+    assert!(error.contains("ssh-keygen -t ed25519"), "{error}");
+    assert!(error.contains(":4:"), "names the line: {error}");
+}
