@@ -79,10 +79,11 @@ pub async fn run(args: &ServeArgs) -> u8 {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("serve failed: {error:#}");
+            // Whole, not on one line: some of these errors end with an example team file.
             let _ = writeln!(
                 std::io::stderr(),
                 "remtrack: {}",
-                one_line(&format!("{error:#}"))
+                printable(&format!("{error:#}"))
             );
             exit::BAD_INPUT
         }

@@ -151,7 +151,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<u8> {
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", options.listen))?;
     let local = listener.local_addr()?;
-    print_banner(&options, local, &host_key, &team, team_file.is_some());
+    print_banner(local, &host_key, &team);
 
     let hub = Hub::start(options.tui.hub_options());
     let shared = Arc::new(Shared::new(
@@ -276,13 +276,7 @@ async fn connection(
     }
 }
 
-fn print_banner(
-    options: &ServeOptions,
-    local: SocketAddr,
-    host_key: &hostkey::HostKey,
-    team: &Team,
-    from_file: bool,
-) {
+fn print_banner(local: SocketAddr, host_key: &hostkey::HostKey, team: &Team) {
     let mut out = std::io::stdout().lock();
     let host = match local.ip() {
         ip if ip.is_unspecified() => "HOST".to_string(),
@@ -303,13 +297,6 @@ fn print_banner(
     );
     let _ = writeln!(out, "  connect: ssh -p {} {host}", local.port());
     let _ = writeln!(out, "  {}", team.describe());
-    if !from_file {
-        let _ = writeln!(
-            out,
-            "  to let others in, write {} (one [[member]] per person with their public keys; see the README)",
-            options.team_file.display()
-        );
-    }
     if !local.ip().is_loopback() {
         let _ = writeln!(
             out,

@@ -545,9 +545,9 @@ impl Team {
 #
 # Roles, each allowed what the one before it is:
 #   viewer    watch the plan and who is looking where
-#   engineer  also verify and unverify items
-#   lead      same as engineer
-#   admin     also end other people's sessions
+#   engineer  also verify, unverify and add notes
+#   lead      same as engineer (approvals come with fixes)
+#   admin     also end other people's sessions and reload this file (x, R in the f list)
 #
 # Unknown keys are refused. To let anyone with the address watch, uncomment:
 # anon_access = "viewer"
