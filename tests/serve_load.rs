@@ -223,3 +223,22 @@ async fn fifty_people_with_terminals_at_once_all_get_the_tracker_and_leave_clean
     let status = serve.stop();
     assert!(status.success(), "{status}; stderr:\n{}", serve.stderr());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_holds_at_most_eight_connections() {
+    let (serve, key) = one_member("ana", "engineer");
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(Client::login(serve.port, &key).await);
+    }
+    let ninth = Client::login(serve.port, &key).await;
+    let (out, status) = ninth.exec("check --format json").await;
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("8 connections with this key are open already"),
+        "{out}"
+    );
+    // The eight that hold their places still work.
+    let (_, status) = held[0].exec("check --format json").await;
+    assert_eq!(status, 1, "the demo overclaims");
+}

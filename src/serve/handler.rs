@@ -16,6 +16,9 @@ use super::exec;
 use super::session::{self, ClientTerminal, LEAVE_SCREEN, SessionInput};
 use crate::tui::runtime::ViewEnd;
 
+/// How long a logged-in connection has to open a session channel.
+const OPEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Session channels one connection may open (OpenSSH's multiplexing opens one per `ssh`).
 const MAX_CHANNELS: usize = 4;
 
@@ -33,8 +36,11 @@ pub struct Handler {
     key: Option<PublicKey>,
     /// This connection among the logged-in ones (for a reloaded team file to disconnect it).
     login: Option<super::Login>,
-    /// Places among the logged-in connections (and, for a guest, among the guests').
-    live: Vec<OwnedSemaphorePermit>,
+    /// Places among the logged-in connections (and, for a guest, among the guests'), or why
+    /// this connection has none.
+    live: Result<Vec<OwnedSemaphorePermit>, String>,
+    /// Whether a session channel was ever opened (a connection that opens none is closed).
+    opened: Arc<std::sync::atomic::AtomicBool>,
     channels: HashMap<ChannelId, ChannelState>,
 }
 
@@ -56,7 +62,8 @@ impl Handler {
             logged_in: Some(logged_in),
             key: None,
             login: None,
-            live: Vec::new(),
+            live: Ok(Vec::new()),
+            opened: Arc::default(),
             channels: HashMap::new(),
         }
     }
@@ -80,14 +87,11 @@ impl Handler {
             tokio::spawn(finish(handle, channel, text, 1));
             return;
         };
-        if self.live.is_empty() {
-            let text = format!(
-                "remtrack serve is full: {} sessions are open; try again later\r\n",
-                self.shared.max_sessions
-            );
+        if let Err(why) = &self.live {
+            let text = format!("{why}\r\n");
             tokio::spawn(async move {
                 finish(handle.clone(), channel, text.into_bytes(), 1).await;
-                disconnect(&handle, "the server is full").await;
+                disconnect(&handle, "no place for this connection").await;
             });
             return;
         }
@@ -207,13 +211,13 @@ impl russh::server::Handler for Handler {
         // A full server still lets the login through, to say so on the first channel; the
         // connection is then closed (and closed anyway soon if it opens none).
         self.live = self.shared.take_places(&identity);
-        if self.live.is_empty() {
-            tracing::warn!(peer = %self.peer, member = identity.name, "the server is full");
+        if let Err(why) = &self.live {
+            tracing::warn!(peer = %self.peer, member = identity.name, "no place: {why}");
         }
         self.key = Some(key.public_key.clone());
         self.login = Some(self.shared.logged_in(key.public_key, &identity));
         if let Some(logged_in) = self.logged_in.take() {
-            let _ = logged_in.send(!self.live.is_empty());
+            let _ = logged_in.send(self.live.is_ok());
         }
         Ok(Auth::Accept)
     }
@@ -222,6 +226,15 @@ impl russh::server::Handler for Handler {
         if let Some(login) = &self.login {
             login.attach(session.handle());
         }
+        // A connection that holds a place but never opens a session (`ssh -N`: nothing is
+        // forwarded here) would keep it for ever: it is closed.
+        let (handle, opened) = (session.handle(), self.opened.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(OPEN_WITHIN).await;
+            if !opened.load(std::sync::atomic::Ordering::Relaxed) {
+                disconnect(&handle, "no session was opened").await;
+            }
+        });
         Ok(())
     }
 
@@ -237,6 +250,8 @@ impl russh::server::Handler for Handler {
         }
         let id = channel.id();
         reply.accept().await;
+        self.opened
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.channels.insert(id, ChannelState::default());
         Ok(())
     }

@@ -16,6 +16,9 @@ use super::team::{Identity, Role, Team};
 use crate::engine::hub::Hub;
 use crate::tui::TuiOptions;
 
+/// Connections one key may hold at once: a person with a few terminals, never all the places.
+pub const MAX_PER_KEY: usize = 8;
+
 pub struct Shared {
     pub hub: Arc<Hub>,
     pub room: Room,
@@ -117,18 +120,38 @@ impl Shared {
             .identify(key)
     }
 
-    /// A place among the live sessions (and a guest's among the guests'); none when full.
-    pub fn take_places(&self, identity: &Identity) -> Vec<OwnedSemaphorePermit> {
-        let Ok(place) = self.live_sessions.clone().try_acquire_owned() else {
-            return vec![];
+    /// A place among the live sessions (and a guest's among the guests'), or why there is none.
+    pub fn take_places(&self, identity: &Identity) -> Result<Vec<OwnedSemaphorePermit>, String> {
+        let full = || {
+            format!(
+                "remtrack serve is full: {} sessions are open; try again later",
+                self.max_sessions
+            )
         };
+        let same_key = self
+            .lock_logins()
+            .values()
+            .filter(|entry| entry.identity.fingerprint == identity.fingerprint)
+            .count();
+        if same_key >= MAX_PER_KEY {
+            return Err(format!(
+                "{MAX_PER_KEY} connections with this key are open already; close one first"
+            ));
+        }
+        let place = self
+            .live_sessions
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| full())?;
         if !identity.anonymous {
-            return vec![place];
+            return Ok(vec![place]);
         }
-        match self.guest_sessions.clone().try_acquire_owned() {
-            Ok(guest) => vec![place, guest],
-            Err(_) => vec![],
-        }
+        let guest = self
+            .guest_sessions
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| "every place for guests is taken; try again later".to_string())?;
+        Ok(vec![place, guest])
     }
 
     /// Registers a logged-in connection.
