@@ -786,3 +786,47 @@ async fn past_the_session_cap_one_more_is_told_the_server_is_full() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stopping_says_goodbye_and_puts_every_terminal_back() {
+    let ana = person("ana", "engineer");
+    let mut serve = serve("no-access", &[&ana]);
+    let client = tracker(&serve, &ana).await;
+    let status = tokio::task::block_in_place(|| serve.stop());
+    assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
+    assert_eq!(
+        client.exit_status(WAIT).await,
+        Some(0),
+        "{}",
+        client.screen()
+    );
+    assert!(!client.alternate_screen(), "{}", client.screen());
+    assert!(
+        client
+            .screen()
+            .contains("the server is shutting down; goodbye"),
+        "{}",
+        client.screen()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_ends_a_session_and_its_terminal_is_put_back() {
+    let root = person("root", "admin");
+    let bob = person("bob", "viewer");
+    let serve = serve("no-access", &[&root, &bob]);
+    let root_screen = tracker(&serve, &root).await;
+    let bob_screen = tracker(&serve, &bob).await;
+    root_screen.wait_for("here: root (you), bob", WAIT).await;
+    root_screen.send(b"f").await;
+    root_screen.wait_for("x end their session", WAIT).await;
+    root_screen.send(b"x").await;
+    root_screen.wait_for("ended bob's session", WAIT).await;
+    assert_eq!(bob_screen.exit_status(WAIT).await, Some(0));
+    assert!(!bob_screen.alternate_screen(), "{}", bob_screen.screen());
+    assert!(
+        bob_screen.screen().contains("an admin ended this session"),
+        "{}",
+        bob_screen.screen()
+    );
+}

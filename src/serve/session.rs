@@ -112,9 +112,15 @@ pub async fn run(
             .backend_mut()
             .write_raw(b"remtrack: the server is shutting down; goodbye\r\n");
     }
-    let _ = host.send_frame().await;
+    // Not raced against the end or the shutdown as frames are (those have happened): a
+    // client that does not take it in a moment is left as it is.
+    let last = host.terminal.backend_mut().take_frame();
+    let _ = tokio::time::timeout(LAST_FRAME_WITHIN, host.handle.data(host.channel, last)).await;
     end
 }
+
+/// How long the words that put a person's terminal back may wait for a slow client.
+const LAST_FRAME_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct SshHost {
     terminal: Terminal<SshBackend>,
