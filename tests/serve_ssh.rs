@@ -830,3 +830,61 @@ async fn an_admin_ends_a_session_and_its_terminal_is_put_back() {
         bob_screen.screen()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_team_file_disconnects_who_it_no_longer_lists_and_demotes_in_place() {
+    let root = person("root", "admin");
+    let ana = person("ana", "engineer");
+    let bob = person("bob", "engineer");
+    let serve = serve("no-access", &[&root, &ana, &bob]);
+    let root_screen = tracker(&serve, &root).await;
+    let ana_screen = tracker(&serve, &ana).await;
+    let bob_screen = tracker(&serve, &bob).await;
+    // A second connection of bob's, idle (as OpenSSH's multiplexing keeps one).
+    let bob_later = Client::login(serve.port, &bob.key).await;
+
+    // Bob is removed, ana becomes a viewer.
+    let line = |p: &Person| public_line(&p.key);
+    let (root_line, ana_line) = (line(&root), line(&ana));
+    let members = [
+        ("root", "admin", root_line.as_str()),
+        ("ana", "viewer", ana_line.as_str()),
+    ];
+    std::fs::write(
+        serve.path().join("team.toml"),
+        team_toml("no-access", &members),
+    )
+    .unwrap();
+    root_screen.send(b"f").await;
+    root_screen.wait_for("x end their session", WAIT).await;
+    root_screen.send(b"R").await;
+    root_screen
+        .wait_until("bob gone from here:", WAIT, |screen| {
+            screen.contains("here: root (you), ana") && !screen.contains(", bob")
+        })
+        .await;
+    // The whole line is in the log view (the footer cuts it at this width).
+    root_screen.send(b"4").await;
+    root_screen.wait_for("disconnected bob", WAIT).await;
+
+    assert!(
+        bob_screen.channel_closed(WAIT).await,
+        "{}",
+        bob_screen.screen()
+    );
+    // His other connection is gone too: the server ended it, nothing can be opened on it.
+    let deadline = Instant::now() + WAIT;
+    while !bob_later.handle.is_closed() {
+        assert!(
+            Instant::now() < deadline,
+            "bob's idle connection is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(bob_later.handle.channel_open_session().await.is_err());
+
+    // Ana is still here, as a viewer now: her header says so and a note is refused.
+    ana_screen.wait_for("· ana (viewer)", WAIT).await;
+    ana_screen.send(b"c").await;
+    ana_screen.wait_for("needs the engineer role", WAIT).await;
+}
