@@ -26,13 +26,34 @@ pub enum PathState {
 /// The first files named in evidence.
 const FIRST_FILES: usize = 3;
 
+/// A path is only proven gone where the tree it would be in is there: with not even its first
+/// folder under the root (`backend/` for `backend/app/api/v1`), the root is most likely the
+/// wrong folder, and "gone" would be a false "done".
+fn top_folder_present(root: &Path, path: &str) -> Result<(), String> {
+    let mut parts = Path::new(path.trim_end_matches('/')).components();
+    let (Some(first), Some(_)) = (parts.next(), parts.next()) else {
+        return Ok(());
+    };
+    let first = Path::new(first.as_os_str());
+    match root.join(first).symlink_metadata() {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "neither {path} nor {}/ is under the code root {}: is that the right folder? \
+             (--code-root, or \"code\": {{\"root\": …}} in the plan)",
+            first.display(),
+            root.display()
+        )),
+        Err(error) => Err(format!("{} cannot be looked at: {error}", first.display())),
+    }
+}
+
 /// What is at `path` (relative, checked by validation) under `root` (resolved).
 pub fn state(root: &Path, path: &str, exclude: &[String]) -> Result<PathState, String> {
     let full = root.join(path.trim_end_matches('/'));
     let meta = match full.symlink_metadata() {
         Ok(meta) => meta,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(PathState::Missing);
+            return top_folder_present(root, path).map(|()| PathState::Missing);
         }
         Err(error) => return Err(format!("{path} cannot be looked at: {error}")),
     };

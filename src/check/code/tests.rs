@@ -297,6 +297,35 @@ fn a_folder_left_with_only_ignored_leftovers_is_gone() {
 }
 
 #[test]
+fn a_path_is_never_gone_from_a_root_that_lacks_its_whole_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A plan's folder taken for the code root: none of the application is there.
+    write(root, "plan.json", "{}");
+    let wrong_root = one(
+        root,
+        json!({"kind": "path_absent", "path": "backend/app/api/v1"}),
+    );
+    assert_eq!(wrong_root.status, CheckStatus::Error, "{wrong_root:?}");
+    assert!(
+        wrong_root
+            .evidence
+            .contains("nor backend/ is under the code root"),
+        "{wrong_root:?}"
+    );
+    // With the application there, a folder removed from it is gone.
+    write(root, "backend/app/main.py", "app = 1\n");
+    let gone = one(
+        root,
+        json!({"kind": "path_absent", "path": "backend/app/api/v1"}),
+    );
+    assert_eq!(gone.status, CheckStatus::Pass, "{gone:?}");
+    // A single name at the root cannot be told apart from a wrong root: it is judged as it is.
+    let alone = one(root, json!({"kind": "path_absent", "path": "legacy.py"}));
+    assert_eq!(alone.status, CheckStatus::Pass, "{alone:?}");
+}
+
+#[test]
 fn caps_on_files_file_size_and_pattern_size_are_errors_that_name_them() {
     let dir = backend();
     let small = CodeLimits {
