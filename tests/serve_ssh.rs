@@ -825,7 +825,9 @@ async fn an_admin_ends_a_session_and_its_terminal_is_put_back() {
     assert_eq!(bob_screen.exit_status(WAIT).await, Some(0));
     assert!(!bob_screen.alternate_screen(), "{}", bob_screen.screen());
     assert!(
-        bob_screen.screen().contains("an admin ended this session"),
+        bob_screen
+            .screen()
+            .contains("remtrack: root ended this session"),
         "{}",
         bob_screen.screen()
     );
@@ -872,6 +874,14 @@ async fn a_reloaded_team_file_disconnects_who_it_no_longer_lists_and_demotes_in_
         "{}",
         bob_screen.screen()
     );
+    assert!(!bob_screen.alternate_screen(), "{}", bob_screen.screen());
+    assert!(
+        bob_screen
+            .screen()
+            .contains("remtrack: you are no longer in the team file"),
+        "his terminal is put back and says why:\n{}",
+        bob_screen.screen()
+    );
     // His other connection is gone too: the server ended it, nothing can be opened on it.
     let deadline = Instant::now() + WAIT;
     while !bob_later.handle.is_closed() {
@@ -887,4 +897,26 @@ async fn a_reloaded_team_file_disconnects_who_it_no_longer_lists_and_demotes_in_
     ana_screen.wait_for("· ana (viewer)", WAIT).await;
     ana_screen.send(b"c").await;
     ana_screen.wait_for("needs the engineer role", WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_added_to_the_team_file_gets_in_without_a_restart() {
+    let root = person("root", "admin");
+    let carol = person("carol", "engineer");
+    let serve = serve("no-access", &[&root]);
+    assert!(
+        Client::connect(serve.port, &carol.key).await.is_err(),
+        "not in the file yet"
+    );
+    let (root_line, carol_line) = (public_line(&root.key), public_line(&carol.key));
+    let members = [
+        ("root", "admin", root_line.as_str()),
+        ("carol", "engineer", carol_line.as_str()),
+    ];
+    std::fs::write(
+        serve.path().join("team.toml"),
+        team_toml("no-access", &members),
+    )
+    .unwrap();
+    tracker(&serve, &carol).await;
 }

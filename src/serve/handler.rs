@@ -181,6 +181,7 @@ impl russh::server::Handler for Handler {
         _user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        self.shared.reload_team_if_changed();
         Ok(if self.shared.identify(offer.public_key).is_some() {
             Auth::Accept
         } else {
@@ -196,6 +197,7 @@ impl russh::server::Handler for Handler {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
+        self.shared.reload_team_if_changed();
         let Some(identity) = self.shared.identify(key.public_key) else {
             tracing::info!(peer = %self.peer, key = fingerprint, "refused: unknown key");
             return Ok(Auth::reject());

@@ -154,15 +154,18 @@ impl ViewHost for SshHost {
         // Waits while the client is slow to take what it was sent: this session draws its next
         // frame only after that, so a slow client sees fewer frames and nobody else waits. An
         // admin ending the session, or the server stopping, does not wait for a stalled client.
-        tokio::select! {
+        let ended = tokio::select! {
             sent = self.handle.data(self.channel, bytes) => {
-                sent.map_err(|_| "the connection closed".to_string())
+                return sent.map_err(|_| "the connection closed".to_string());
             }
-            () = self.presence.ended() => Err("an admin ended this session".into()),
-            _ = self.shutdown.wait_for(|stopping| *stopping) => {
-                Err("the server is shutting down".into())
-            }
-        }
+            () = self.presence.ended() => true,
+            _ = self.shutdown.wait_for(|stopping| *stopping) => false,
+        };
+        Err(if ended {
+            self.why_ended()
+        } else {
+            "the server is shutting down".into()
+        })
     }
 
     async fn next(&mut self) -> HostEvent {
@@ -192,9 +195,7 @@ impl ViewHost for SshHost {
                     let roster = self.roster.borrow_and_update().clone();
                     return HostEvent::Msg(Msg::Roster(roster));
                 }
-                () = self.presence.ended() => {
-                    return HostEvent::Gone("an admin ended this session".into());
-                }
+                () = self.presence.ended() => return HostEvent::Gone(self.why_ended()),
                 changed = self.shutdown.changed() => {
                     if changed.is_err() || *self.shutdown.borrow() {
                         return HostEvent::Quit;
@@ -231,9 +232,9 @@ impl ViewHost for SshHost {
         };
         if !role.may_mark() {
             return Err(format!(
-                "{} is a {}: marks need the engineer role",
+                "{} is {}: marks need the engineer role",
                 self.identity.name,
-                role.as_str()
+                role.with_article()
             ));
         }
         // Who made it comes from the verified key, never from anything the client typed.
@@ -265,7 +266,12 @@ impl ViewHost for SshHost {
             .get(session)
             .map(|peer| peer.name.clone());
         match name {
-            Some(name) if self.shared.room.end_session(session) => {
+            Some(name)
+                if self.shared.end_session(
+                    session,
+                    format!("{} ended this session", self.identity.name),
+                ) =>
+            {
                 tracing::info!(by = self.identity.name, "ended {name}'s session");
                 format!("ended {name}'s session")
             }
@@ -282,6 +288,12 @@ impl ViewHost for SshHost {
 }
 
 impl SshHost {
+    fn why_ended(&self) -> String {
+        self.shared
+            .end_reason(self.presence.id())
+            .unwrap_or_else(|| "an admin ended this session".into())
+    }
+
     /// This person's role now (a reloaded team file may have changed it); none once they left.
     fn role_now(&self) -> Option<super::team::Role> {
         self.shared

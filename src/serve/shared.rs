@@ -35,6 +35,11 @@ pub struct Shared {
     guest_sessions: Arc<Semaphore>,
     logins: Mutex<HashMap<u64, LoginEntry>>,
     next_login: AtomicU64,
+    /// Why a session was ended, for its person to read.
+    end_reasons: Mutex<HashMap<SessionId, String>>,
+    /// The team file's size and modification time when it was read, to read it again at the
+    /// next login when it changed.
+    team_stamp: Mutex<Option<(u64, Option<std::time::SystemTime>)>>,
 }
 
 /// A logged-in connection, as a reloaded team file needs it.
@@ -68,6 +73,13 @@ impl Drop for Login {
     fn drop(&mut self) {
         self.shared.lock_logins().remove(&self.id);
     }
+}
+
+/// What identifies a version of a file without reading it.
+fn stamp(file: &std::path::Path) -> Option<(u64, Option<std::time::SystemTime>)> {
+    std::fs::metadata(file)
+        .ok()
+        .map(|meta| (meta.len(), meta.modified().ok()))
 }
 
 /// A tracker session's registration under its connection; removed on drop (a panic too).
@@ -104,12 +116,53 @@ impl Shared {
             max_sessions,
             shutdown,
             team: RwLock::new(team),
-            team_file,
             live_sessions: Arc::new(Semaphore::new(max_sessions)),
             guest_sessions: Arc::new(Semaphore::new((max_sessions / 4).max(1))),
             logins: Mutex::new(HashMap::new()),
             next_login: AtomicU64::new(1),
+            end_reasons: Mutex::new(HashMap::new()),
+            team_stamp: Mutex::new(team_file.as_deref().and_then(stamp)),
+            team_file,
         }
+    }
+
+    /// Ends a session, saying why to its person.
+    pub fn end_session(&self, session: SessionId, why: String) -> bool {
+        self.end_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(session, why);
+        self.room.end_session(session)
+    }
+
+    /// Why `session` was ended, once.
+    pub fn end_reason(&self, session: SessionId) -> Option<String> {
+        self.end_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&session)
+    }
+
+    /// Reads the team file again when it changed since it was read (called at each login, so
+    /// that a person added to the file gets in without a restart). A file that does not load
+    /// leaves the team as it was, and the log says why.
+    pub fn reload_team_if_changed(&self) {
+        let Some(file) = &self.team_file else {
+            return;
+        };
+        let now = stamp(file);
+        {
+            let mut seen = self
+                .team_stamp
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if *seen == now {
+                return;
+            }
+            *seen = now;
+        }
+        let said = self.reload_team("a login after the file changed");
+        tracing::info!("{said}");
     }
 
     /// Who a key belongs to, by the team file as it stands now.
@@ -204,6 +257,10 @@ impl Shared {
                 );
             }
         };
+        *self
+            .team_stamp
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = stamp(file);
         let summary = team.describe();
         let mut ended = Vec::new();
         let mut gone: Vec<(Handle, Vec<SessionId>)> = Vec::new();
@@ -233,22 +290,37 @@ impl Shared {
         for (session, role) in role_changes {
             self.room.set_role(session, role);
         }
+        const WHY: &str = "you are no longer in the team file";
         for (handle, sessions) in gone {
-            for session in sessions {
-                self.room.end_session(session);
+            for session in &sessions {
+                self.end_session(*session, WHY.into());
             }
+            // The sessions first put their terminals back; then the connection goes.
+            let room = self.room.clone();
             tokio::spawn(async move {
-                super::handler::disconnect(&handle, "you are no longer in the team file").await;
+                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+                while sessions.iter().any(|s| room.roster().get(*s).is_some())
+                    && tokio::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                super::handler::disconnect(&handle, WHY).await;
             });
         }
         tracing::info!(by, "team file reloaded: {summary}");
+        let members = self
+            .team
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .members()
+            .len();
         if ended.is_empty() {
-            format!("team file reloaded: {summary}")
+            format!("team file reloaded: {members} members")
         } else {
             ended.sort();
             ended.dedup();
             format!(
-                "team file reloaded: {summary}; disconnected {} (no longer listed)",
+                "team file reloaded: {members} members; disconnected {} (no longer listed)",
                 ended.join(", ")
             )
         }

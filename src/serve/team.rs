@@ -44,6 +44,16 @@ impl Role {
     }
 
     /// May verify and unverify items.
+    /// "a viewer", "an engineer": for sentences about someone's role.
+    pub fn with_article(self) -> String {
+        let article = if matches!(self, Role::Engineer | Role::Admin) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.as_str())
+    }
+
     pub fn may_mark(self) -> bool {
         self >= Role::Engineer
     }

@@ -27,6 +27,10 @@ pub const HELP: &[(&str, &str)] = &[
         "open the task's first code location in $VISUAL / $EDITOR",
     ),
     ("f", "follow someone (remtrack serve): move with them"),
+    (
+        "in the f list",
+        "Enter follow · Esc close · admins: x end that session, R reload the team file",
+    ),
     ("/", "filter tasks by text"),
     ("Esc", "clear the filter"),
     ("a", "show only what is not done, or everything"),
@@ -173,7 +177,7 @@ mod tests {
 
     /// The keys a help entry names, as key events; `None` for entries that are not keys.
     fn keys_named(keys: &str) -> Option<Vec<KeyEvent>> {
-        if keys == "mouse" || keys == "in a dialog" {
+        if keys == "mouse" || keys.starts_with("in ") {
             return None;
         }
         Some(

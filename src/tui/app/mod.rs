@@ -430,6 +430,13 @@ impl App {
             self.notice = Some(format!("not opened: {problem}"));
             return vec![];
         }
+        if self.pairing.is_some() {
+            // An editor would run on the server, as the server's user: never for a client.
+            self.notice = Some(format!(
+                "editors do not open over SSH; the location is {file}:{line}"
+            ));
+            return vec![];
+        }
         match (&self.editor, &self.code_root) {
             (None, _) => {
                 self.notice = Some(format!(

@@ -53,9 +53,9 @@ impl App {
         let pairing = self.pairing.as_ref()?;
         (!pairing.role.may_mark()).then(|| {
             format!(
-                "{} is a {}: {what} needs the engineer role",
+                "{} is {}: {what} needs the engineer role",
                 self.user,
-                pairing.role.as_str()
+                pairing.role.with_article()
             )
         })
     }
@@ -113,7 +113,8 @@ impl App {
             self.notice = Some("following is for a shared tracker (remtrack serve)".into());
             return;
         };
-        if pairing.others().next().is_none() {
+        // An admin alone still needs the list: it is where the team file is reloaded.
+        if pairing.others().next().is_none() && !pairing.role.may_administer() {
             self.notice = Some("nobody else is here".into());
             return;
         }
@@ -156,9 +157,9 @@ impl App {
             Action::EndSession => {
                 if !pairing.role.may_administer() {
                     self.notice = Some(format!(
-                        "{} is a {}: ending a session needs the admin role",
+                        "{} is {}: ending a session needs the admin role",
                         self.user,
-                        pairing.role.as_str()
+                        pairing.role.with_article()
                     ));
                 } else if let Some(peer) = chosen {
                     self.mode = Mode::Normal;
@@ -173,9 +174,9 @@ impl App {
                     return vec![Effect::ReloadTeam];
                 }
                 self.notice = Some(format!(
-                    "{} is a {}: reloading the team file needs the admin role",
+                    "{} is {}: reloading the team file needs the admin role",
                     self.user,
-                    pairing.role.as_str()
+                    pairing.role.with_article()
                 ));
             }
             _ => {}

@@ -250,6 +250,9 @@ pub fn peer_picker(frame: &mut Frame, app: &App, cursor: usize, area: Rect) {
             Line::from(Span::styled(text, style))
         })
         .collect();
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("nobody else is here", theme.dim())));
+    }
     lines.push(Line::from(""));
     let mut keys = "Enter follow · Esc close".to_string();
     if pairing.role.may_administer() {
