@@ -787,6 +787,17 @@ async fn past_the_session_cap_one_more_is_told_the_server_is_full() {
     }
 }
 
+/// The session ended with its terminal put back (no alternate screen) and these last words.
+async fn assert_left_with(client: &Client, words: &str) {
+    assert!(client.channel_closed(WAIT).await, "{}", client.screen());
+    assert!(!client.alternate_screen(), "{}", client.screen());
+    assert!(
+        client.screen().contains(words),
+        "the terminal is put back and says {words:?}:\n{}",
+        client.screen()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_stopping_says_goodbye_and_puts_every_terminal_back() {
     let ana = person("ana", "engineer");
@@ -800,14 +811,7 @@ async fn a_server_stopping_says_goodbye_and_puts_every_terminal_back() {
         "{}",
         client.screen()
     );
-    assert!(!client.alternate_screen(), "{}", client.screen());
-    assert!(
-        client
-            .screen()
-            .contains("the server is shutting down; goodbye"),
-        "{}",
-        client.screen()
-    );
+    assert_left_with(&client, "the server is shutting down; goodbye").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -823,14 +827,7 @@ async fn an_admin_ends_a_session_and_its_terminal_is_put_back() {
     root_screen.send(b"x").await;
     root_screen.wait_for("ended bob's session", WAIT).await;
     assert_eq!(bob_screen.exit_status(WAIT).await, Some(0));
-    assert!(!bob_screen.alternate_screen(), "{}", bob_screen.screen());
-    assert!(
-        bob_screen
-            .screen()
-            .contains("remtrack: root ended this session"),
-        "{}",
-        bob_screen.screen()
-    );
+    assert_left_with(&bob_screen, "remtrack: root ended this session").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -869,19 +866,7 @@ async fn a_reloaded_team_file_disconnects_who_it_no_longer_lists_and_demotes_in_
     root_screen.send(b"4").await;
     root_screen.wait_for("disconnected bob", WAIT).await;
 
-    assert!(
-        bob_screen.channel_closed(WAIT).await,
-        "{}",
-        bob_screen.screen()
-    );
-    assert!(!bob_screen.alternate_screen(), "{}", bob_screen.screen());
-    assert!(
-        bob_screen
-            .screen()
-            .contains("remtrack: you are no longer in the team file"),
-        "his terminal is put back and says why:\n{}",
-        bob_screen.screen()
-    );
+    assert_left_with(&bob_screen, "remtrack: you are no longer in the team file").await;
     // His other connection is gone too: the server ended it, nothing can be opened on it.
     let deadline = Instant::now() + WAIT;
     while !bob_later.handle.is_closed() {
