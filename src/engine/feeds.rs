@@ -130,16 +130,21 @@ async fn load_all(
 /// is down: when they changed, and otherwise once a minute. Once per refresh for the process,
 /// however many views show it.
 pub(super) async fn remember_verdicts(
-    mut updates: broadcast::Receiver<EngineUpdate>,
+    mut engine: super::EngineHandle,
     mut store: watch::Receiver<StoreState>,
     target: String,
 ) {
     let mut last: Option<(Arc<Verdicts>, OffsetDateTime)> = None;
+    // A refresh that finished before this task was attached is the first to keep.
+    let mut missed = engine.last_finished.take();
     loop {
-        let update = match updates.recv().await {
-            Ok(update) => update,
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(broadcast::error::RecvError::Closed) => return,
+        let update = match missed.take() {
+            Some(update) => update,
+            None => match engine.updates.recv().await {
+                Ok(update) => update,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
         };
         let EngineUpdate::RefreshFinished { plan, outcome, .. } = update else {
             continue;

@@ -100,7 +100,7 @@ impl Hub {
             tokio::spawn(follow_plan_file(file, plan_file_tx));
         }
         tokio::spawn(remember_verdicts(
-            engine.attach().updates,
+            engine.attach(),
             store.clone(),
             options.target.display_url().to_string(),
         ));
@@ -201,8 +201,14 @@ async fn keep_board(
 ) {
     let mut seen = LedgerSeen::default();
     let (mut ledger_open, mut plan_file_open) = (true, true);
+    // A refresh can finish before this task is first polled: it is not waited for again (with
+    // a long --refresh, that wait was the whole interval, the screen saying "connecting…").
+    let mut missed = sources.engine.last_finished.take();
     loop {
-        let inputs: Vec<Input> = tokio::select! {
+        let inputs: Vec<Input> = if let Some(update) = missed.take() {
+            vec![Input::Engine(update)]
+        } else {
+            tokio::select! {
             update = sources.engine.updates.recv() => match update {
                 Ok(update) => vec![Input::Engine(update)],
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
@@ -223,6 +229,7 @@ async fn keep_board(
                     continue;
                 }
             },
+            }
         };
         let now = OffsetDateTime::now_utc();
         let mut current = board.borrow().clone();
@@ -398,6 +405,46 @@ mod tests {
         // The first at once, then one per MIN_GAP at the most (and the 200 ms interval's own
         // are folded into those).
         assert!((2..=6).contains(&refreshes), "{refreshes} refreshes in 2 s");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_that_finished_before_the_board_was_kept_is_not_waited_for_again() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // The next refresh a minute away: only the first one can make the board live.
+        let hub = hub_every(dir.path(), Duration::from_secs(60)).await;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while hub.engine().last_finished().is_none() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no first refresh"));
+        // A board kept from now on, as if its task had been attached after that refresh.
+        let plan = hub.plan();
+        let (board_tx, mut board) =
+            watch::channel(Arc::new(Board::new(plan, "sqlite".into(), None)));
+        let (updates, _) = broadcast::channel(8);
+        let (_ledger_tx, ledger) = watch::channel(Arc::new(Ledger::default()));
+        let (_plan_file_tx, plan_file) = watch::channel(None);
+        tokio::spawn(keep_board(
+            BoardSources {
+                engine: hub.engine().attach(),
+                requests: hub.engine().requests.clone(),
+                ledger,
+                plan_file,
+            },
+            board_tx,
+            updates,
+        ));
+        let live = tokio::time::timeout(
+            Duration::from_secs(2),
+            board.wait_for(|b| b.last_refresh.is_some()),
+        )
+        .await;
+        assert!(
+            matches!(live, Ok(Ok(_))),
+            "the board waited for the next refresh"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
