@@ -9,6 +9,8 @@
 //! The cluster is a throwaway one from the local PostgreSQL binaries, as in the tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "../tests/support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -1078,15 +1080,7 @@ fn print_report(
     statements: f64,
     server_ms: f64,
 ) {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let (cpu, cores) = machine::processor();
     println!(
         "\nremtrack refresh benchmark{}: {} tables x 10 columns, {} checks; {server} on loopback; {cores} cores ({cpu}); medians of {} runs\n",
         if config.small { " (small)" } else { "" },

@@ -23,6 +23,8 @@
 //! and the cluster are stopped at the end, on failure too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "../tests/support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -1272,15 +1274,7 @@ fn print_report(
     notes: &[String],
     took: Duration,
 ) {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let (cpu, cores) = machine::processor();
     let ssh = Command::new("ssh")
         .arg("-V")
         .output()

@@ -49,6 +49,15 @@ fn serve_with(anon_access: &str, people: &[&Person], args: &[&str], env: &[(&str
     Serve::start_with_env(&team_toml(anon_access, &members), args, env)
 }
 
+/// `j` on the first day: the second task's detail shows, which proves the keys are this
+/// person's own (not held by a dialog, nor moved by someone followed).
+async fn moves_down(screen: &Client) {
+    screen.send(b"j").await;
+    screen
+        .wait_for("assets-multi-phase-columns · day 1", WAIT)
+        .await;
+}
+
 /// `person` logged in with a terminal of COLS×ROWS, once the tracker says who they are.
 async fn tracker(serve: &Serve, person: &Person) -> Client {
     tracker_sized(serve, person, COLS, ROWS).await
@@ -91,10 +100,7 @@ async fn two_members_see_each_others_names_presence_and_initials() {
         .await;
 
     // Bob moves to the second task: his initials appear on that row of ana's list, and only there.
-    bob_screen.send(b"j").await;
-    bob_screen
-        .wait_for("assets-multi-phase-columns · day 1", WAIT)
-        .await;
+    moves_down(&bob_screen).await;
     let screen = ana_screen
         .wait_until("BO on the row of assets-multi-phase-columns", WAIT, |s| {
             has_initials(task_row(s, "assets-multi-phase-columns"), "BO")
@@ -246,10 +252,7 @@ async fn a_follower_is_told_when_the_driver_leaves() {
     let screen = bob_screen.wait_for("ana left", WAIT).await;
     assert!(!here_line(&screen).contains("ana"), "{screen}");
     // Bob's keys are his own again.
-    bob_screen.send(b"j").await;
-    bob_screen
-        .wait_for("assets-multi-phase-columns · day 1", WAIT)
-        .await;
+    moves_down(&bob_screen).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,10 +262,7 @@ async fn a_viewer_is_refused_verifying_and_noting_with_a_notice() {
     let serve = serve("no-access", &[&bob, &cy]);
 
     let bob_screen = tracker(&serve, &bob).await;
-    bob_screen.send(b"j").await;
-    bob_screen
-        .wait_for("assets-multi-phase-columns · day 1", WAIT)
-        .await;
+    moves_down(&bob_screen).await;
     bob_screen.send(b"v").await;
     let screen = bob_screen.wait_for("needs the engineer role", WAIT).await;
     assert!(
@@ -746,10 +746,7 @@ async fn a_panic_in_one_session_ends_that_session_only_with_its_terminal_put_bac
             !screen.contains("here:")
         })
         .await;
-    bob_screen.send(b"j").await;
-    bob_screen
-        .wait_for("assets-multi-phase-columns · day 1", WAIT)
-        .await;
+    moves_down(&bob_screen).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,25 +1,17 @@
 //! `remtrack serve`: the tracker over SSH for a team, with its log written to a file.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use super::{ServeArgs, exit};
-use crate::check::Target;
-use crate::plan::load_plan;
-use crate::printable::{one_line, printable};
+use super::{ServeArgs, exit, tui_cmd};
+use crate::printable::printable;
 use crate::serve::{ServeOptions, serve};
-use crate::store::StoreLocation;
-use crate::tui::TuiOptions;
 
 pub async fn run(args: &ServeArgs) -> u8 {
     let tui = &args.tui;
-    let plan = match load_plan(&tui.plan) {
+    let plan = match tui_cmd::plan_of(tui) {
         Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("{}", printable(&error.to_string()));
-            return exit::BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let Some(url) = &tui.database_url else {
         eprintln!(
@@ -28,40 +20,19 @@ pub async fn run(args: &ServeArgs) -> u8 {
         );
         return exit::BAD_INPUT;
     };
-    let target = match Target::open_with(url, tui.limits.limits(), tui.limits.search_path(&plan)) {
-        Ok(target) => target,
-        Err(error) => {
-            eprintln!("remtrack: {}", one_line(&error.to_string()));
-            return exit::BAD_INPUT;
-        }
-    };
     let store = tui.store.location(&tui.plan);
     let state_dir = args
         .state_dir
         .clone()
-        .unwrap_or_else(|| super::tui_cmd::plan_dir(&tui.plan).join(".remtrack"));
-    let log_dir = match &store {
-        StoreLocation::Sqlite(path) => path.parent().map(Path::to_path_buf),
-        StoreLocation::Postgres(_) => None,
-    }
-    .unwrap_or_else(|| state_dir.clone());
-    let _log_guard = super::tui_cmd::start_file_log(&log_dir);
-    let code = Arc::new(
-        crate::check::CodeSource::for_plan(&plan, &tui.plan, tui.limits.code_root.as_deref())
-            .watched(),
-    );
+        .unwrap_or_else(|| tui_cmd::plan_dir(&tui.plan).join(".remtrack"));
+    let log_dir = tui_cmd::log_dir(&store, state_dir.clone());
+    let tracker = match tui_cmd::tracker_options(plan, Some(&tui.plan), url, store, &log_dir, tui) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let _log_guard = tui_cmd::start_file_log(&log_dir);
     let options = ServeOptions {
-        tui: TuiOptions {
-            target,
-            refresh_every: tui.refresh,
-            user: tui.actor.actor(),
-            ascii: tui.ascii,
-            store,
-            code,
-            plan: Arc::new(plan),
-            plan_file: Some(tui.plan.clone()),
-            search_path_override: tui.limits.search_path.clone(),
-        },
+        tui: tracker,
         listen: args.listen,
         team_file: args
             .team

@@ -12,12 +12,9 @@ use crate::store::StoreLocation;
 use crate::tui::{TuiOptions, run};
 
 pub async fn run_tui(args: &TuiArgs) -> u8 {
-    let plan = match load_plan(&args.plan) {
+    let plan = match plan_of(args) {
         Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("{}", printable(&error.to_string()));
-            return exit::BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let Some(url) = &args.database_url else {
         eprintln!(
@@ -27,12 +24,61 @@ pub async fn run_tui(args: &TuiArgs) -> u8 {
         return exit::BAD_INPUT;
     };
     let store = args.store.location(&args.plan);
-    let log_dir = match &store {
+    let log_dir = log_dir(&store, plan_dir(&args.plan).join(".remtrack"));
+    open_tracker(plan, Some(&args.plan), url, store, &log_dir, args).await
+}
+
+/// The tracker's plan, or the exit code after saying what is wrong with it.
+pub(super) fn plan_of(args: &TuiArgs) -> Result<Plan, u8> {
+    load_plan(&args.plan).map_err(|error| {
+        eprintln!("{}", printable(&error.to_string()));
+        exit::BAD_INPUT
+    })
+}
+
+/// Where the log goes: beside a SQLite store, else `otherwise`.
+pub(super) fn log_dir(store: &StoreLocation, otherwise: PathBuf) -> PathBuf {
+    match store {
         StoreLocation::Sqlite(path) => path.parent().map(Path::to_path_buf),
         StoreLocation::Postgres(_) => None,
     }
-    .unwrap_or_else(|| plan_dir(&args.plan).join(".remtrack"));
-    open_tracker(plan, Some(&args.plan), url, store, &log_dir, args).await
+    .unwrap_or(otherwise)
+}
+
+/// What a tracker (local or served) runs on: the target opened from `url`, and `plan` with its
+/// code source, which watches the tree (the tracker lives long, so an unchanged tree costs a
+/// refresh nothing). When `plan_file` is given, the tracker follows its changes. Or the exit
+/// code after saying why the target cannot be opened.
+pub(super) fn tracker_options(
+    plan: Plan,
+    plan_file: Option<&Path>,
+    url: &str,
+    store: StoreLocation,
+    log_dir: &Path,
+    args: &TuiArgs,
+) -> Result<TuiOptions, u8> {
+    let target = Target::open_with(url, args.limits.limits(), args.limits.search_path(&plan))
+        .map_err(|error| {
+            eprintln!("remtrack: {}", one_line(&error.to_string()));
+            exit::BAD_INPUT
+        })?;
+    let code = crate::check::CodeSource::for_plan(
+        &plan,
+        plan_file.unwrap_or(log_dir),
+        args.limits.code_root.as_deref(),
+    )
+    .watched();
+    Ok(TuiOptions {
+        target,
+        refresh_every: args.refresh,
+        user: args.actor.actor(),
+        ascii: args.ascii,
+        store,
+        code: Arc::new(code),
+        plan: Arc::new(plan),
+        plan_file: plan_file.map(Path::to_path_buf),
+        search_path_override: args.limits.search_path.clone(),
+    })
 }
 
 /// Opens the tracker on `plan` against `url`; shared with `remtrack demo`. When `plan_file` is
@@ -45,40 +91,16 @@ pub(crate) async fn open_tracker(
     log_dir: &Path,
     args: &TuiArgs,
 ) -> u8 {
-    let target = match Target::open_with(url, args.limits.limits(), args.limits.search_path(&plan))
-    {
-        Ok(target) => target,
-        Err(error) => {
-            eprintln!("remtrack: {}", one_line(&error.to_string()));
-            return exit::BAD_INPUT;
-        }
+    let options = match tracker_options(plan, plan_file, url, store, log_dir, args) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     let _log_guard = start_file_log(log_dir);
     tracing::info!(
-        database = target.display_url(),
-        store = store.display(),
+        database = options.target.display_url(),
+        store = options.store.display(),
         "tracker starting"
     );
-    let options = TuiOptions {
-        target,
-        refresh_every: args.refresh,
-        user: args.actor.actor(),
-        ascii: args.ascii,
-        store,
-        // The tracker lives long: its code source watches the tree, so an unchanged one
-        // costs a refresh nothing.
-        code: Arc::new(
-            crate::check::CodeSource::for_plan(
-                &plan,
-                plan_file.unwrap_or(log_dir),
-                args.limits.code_root.as_deref(),
-            )
-            .watched(),
-        ),
-        plan: Arc::new(plan),
-        plan_file: plan_file.map(Path::to_path_buf),
-        search_path_override: args.limits.search_path.clone(),
-    };
     match run(options).await {
         Ok(code) => code,
         Err(error) => {

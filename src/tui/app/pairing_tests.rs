@@ -29,6 +29,20 @@ fn sync(room: &Room, people: &mut [(&mut App, &Presence)]) {
     }
 }
 
+/// Ana (engineer) and bob (viewer) in `room`, each told where the other is.
+fn ana_and_bob(room: &Room) -> ((App, Presence), (App, Presence)) {
+    let (mut ana, ana_here) = person(room, "ana", Role::Engineer);
+    let (mut bob, bob_here) = person(room, "bob", Role::Viewer);
+    sync(room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
+    ((ana, ana_here), (bob, bob_here))
+}
+
+/// `f`, then Enter on the first person listed.
+fn follow_the_first(app: &mut App) {
+    app.act(Action::FollowPicker);
+    app.act(Action::Submit);
+}
+
 fn selected_id(app: &App) -> Option<String> {
     app.selected_task().map(|task| task.id.clone())
 }
@@ -114,9 +128,7 @@ fn others_show_on_the_task_they_are_on_and_leave_when_they_go() {
 #[test]
 fn following_moves_with_the_driver_until_the_follower_moves() {
     let room = Room::new();
-    let (mut ana, ana_here) = person(&room, "ana", Role::Engineer);
-    let (mut bob, bob_here) = person(&room, "bob", Role::Viewer);
-    sync(&room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
+    let ((mut ana, ana_here), (mut bob, bob_here)) = ana_and_bob(&room);
 
     bob.act(Action::FollowPicker);
     assert!(matches!(bob.mode, Mode::PickPeer(_)));
@@ -154,15 +166,11 @@ fn following_moves_with_the_driver_until_the_follower_moves() {
 #[test]
 fn following_someone_who_follows_you_is_refused() {
     let room = Room::new();
-    let (mut ana, ana_here) = person(&room, "ana", Role::Engineer);
-    let (mut bob, bob_here) = person(&room, "bob", Role::Viewer);
-    sync(&room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
-    bob.act(Action::FollowPicker);
-    bob.act(Action::Submit);
+    let ((mut ana, ana_here), (mut bob, bob_here)) = ana_and_bob(&room);
+    follow_the_first(&mut bob);
     sync(&room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
 
-    ana.act(Action::FollowPicker);
-    ana.act(Action::Submit);
+    follow_the_first(&mut ana);
     assert!(
         ana.notice
             .as_deref()
@@ -176,11 +184,8 @@ fn following_someone_who_follows_you_is_refused() {
 #[test]
 fn when_the_driver_leaves_the_follower_is_told_and_stays_put() {
     let room = Room::new();
-    let (mut ana, ana_here) = person(&room, "ana", Role::Engineer);
-    let (mut bob, bob_here) = person(&room, "bob", Role::Viewer);
-    sync(&room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
-    bob.act(Action::FollowPicker);
-    bob.act(Action::Submit);
+    let ((mut ana, ana_here), (mut bob, bob_here)) = ana_and_bob(&room);
+    follow_the_first(&mut bob);
     ana.act(Action::NextGroup);
     sync(&room, &mut [(&mut ana, &ana_here), (&mut bob, &bob_here)]);
     let there = selected_id(&bob);
