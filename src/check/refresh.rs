@@ -174,7 +174,7 @@ pub fn judge_code_only(plan: &Plan, code: &CodeSource, why_no_database: &str) ->
 }
 
 /// Every check and guard of the plan judged by `verdict_of`, in plan order.
-fn judge_plan(plan: &Plan, mut verdict_of: impl FnMut(&Check) -> Verdict) -> Verdicts {
+pub(super) fn judge_plan(plan: &Plan, mut verdict_of: impl FnMut(&Check) -> Verdict) -> Verdicts {
     Verdicts {
         tasks: plan
             .tasks
@@ -193,7 +193,7 @@ fn judge_plan(plan: &Plan, mut verdict_of: impl FnMut(&Check) -> Verdict) -> Ver
 }
 
 /// Whether the check runs a query of its own from the plan (`sql`, `rows_match`).
-fn runs_query(spec: &CheckSpec) -> bool {
+pub(super) fn runs_query(spec: &CheckSpec) -> bool {
     matches!(spec, CheckSpec::Sql(_) | CheckSpec::RowsMatch(_))
 }
 
@@ -210,7 +210,7 @@ async fn run_sql_checks(
 ) -> Result<(Vec<SqlOutcome>, usize), sqlx::Error> {
     let backend = target.backend();
     let screened: Vec<Result<QueryJob, SqlOutcome>> =
-        specs.iter().map(|spec| screen(spec, backend)).collect();
+        specs.iter().map(|spec| screen_job(spec, backend)).collect();
     let bodies: Vec<QueryJob> = screened
         .iter()
         .filter_map(|s| s.as_ref().ok().cloned())
@@ -253,7 +253,7 @@ async fn run_sql_checks(
 }
 
 /// The check's query for this backend, screened; or the verdict's reason when there is none.
-fn screen(spec: &CheckSpec, backend: Backend) -> Result<QueryJob, SqlOutcome> {
+pub(super) fn screen_job(spec: &CheckSpec, backend: Backend) -> Result<QueryJob, SqlOutcome> {
     let (query, rows) = match spec {
         CheckSpec::Sql(SqlCheck { query, .. }) => (query, None),
         CheckSpec::RowsMatch(check @ RowsMatch { query, .. }) => (query, Some(check.row_cap())),

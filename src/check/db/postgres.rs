@@ -30,7 +30,8 @@ SELECT i.ord::int8 AS ord,
   FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(sch, tab, col, ord)
 "#;
 
-/// The schema facts and data of one refresh, and how many queries they took.
+/// The schema facts and data of one refresh, and how many queries they took: a READ ONLY
+/// transaction of the pool's, rolled back.
 pub(crate) async fn snapshot(
     pool: &PgPool,
     needs: &Needs,
@@ -39,6 +40,39 @@ pub(crate) async fn snapshot(
     let started = std::time::Instant::now();
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     tracing::debug!("connection ready after {:?}", started.elapsed());
+    let snapshot = snapshot_in(&mut tx, needs, limits, Restart::NewReadOnlyTransaction).await?;
+    tx.rollback().await?;
+    Ok(snapshot)
+}
+
+/// How to go on after a failed statement has aborted the transaction the reads are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Restart {
+    /// The reads own the transaction: roll it back and begin a new READ ONLY one.
+    NewReadOnlyTransaction,
+    /// The reads are a guest in someone else's transaction (a dry run's, which holds the fix's
+    /// changes): go back to the savepoint it set before them, never further.
+    ToSavepoint(&'static str),
+}
+
+impl Restart {
+    fn statement(self) -> String {
+        match self {
+            Restart::NewReadOnlyTransaction => "ROLLBACK; BEGIN READ ONLY".into(),
+            Restart::ToSavepoint(name) => format!("ROLLBACK TO SAVEPOINT {name}"),
+        }
+    }
+}
+
+/// The schema facts and data, read on a connection already in a transaction, and how many
+/// queries they took (transaction control aside).
+pub(crate) async fn snapshot_in(
+    conn: &mut PgConnection,
+    needs: &Needs,
+    limits: crate::check::Limits,
+    restart: Restart,
+) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
+    let started = std::time::Instant::now();
     let variants = needs.case_variants();
     let rows = sqlx::query(CATALOG_QUERY)
         .bind(needs.relation_names.clone())
@@ -54,7 +88,7 @@ pub(crate) async fn snapshot(
         .bind(variants.lowered_a)
         .bind(variants.lowered_b)
         .bind(variants.owner)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
     tracing::debug!(
         "catalog: {} rows fetched after {:?}",
@@ -68,9 +102,8 @@ pub(crate) async fn snapshot(
         started.elapsed()
     );
     let items = needs.data_items(&schema);
-    let (data, data_queries) = read_data(&mut tx, &items, limits).await?;
+    let (data, data_queries) = read_data(conn, &items, limits, restart).await?;
     tracing::debug!("data read after {:?}", started.elapsed());
-    tx.rollback().await?;
     // One catalog statement, then the data.
     Ok((schema, data, 1 + data_queries))
 }
@@ -81,6 +114,7 @@ async fn read_data(
     conn: &mut PgConnection,
     items: &[DataItem],
     limits: crate::check::Limits,
+    restart: Restart,
 ) -> Result<(DataFacts, usize), sqlx::Error> {
     let mut facts = DataFacts::default();
     if items.is_empty() {
@@ -96,7 +130,7 @@ async fn read_data(
         Err(_) => {
             // `Executor::execute` with a plain &str (not `raw_sql`, whose generic executor keeps a
             // spawned refresh from being provably `Send`) sends these as simple queries.
-            conn.execute("ROLLBACK; BEGIN READ ONLY").await?;
+            conn.execute(restart.statement().as_str()).await?;
             for item in items {
                 conn.execute("SAVEPOINT remtrack_item").await?;
                 match data_query(conn, std::slice::from_ref(item)).await {
@@ -215,18 +249,28 @@ pub(crate) async fn run_sql(
     limits: crate::check::Limits,
 ) -> Result<SqlOutcome, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    let result = sqlx::query(&wrapped(0, job))
-        .persistent(false)
-        .fetch_all(&mut *tx)
-        .await;
-    let outcome = match result {
-        Ok(rows) => outcome_of(&rows.iter().collect::<Vec<_>>())?,
-        Err(error) if is_connection_error(&error) => return Err(error),
-        Err(error) => SqlOutcome::Error(describe_error(&error, limits)),
-    };
+    let outcome = run_sql_on(&mut tx, job, limits).await?;
     // Dropping the transaction rolls it back; an explicit rollback reports a broken connection.
     let _ = tx.rollback().await;
     Ok(outcome)
+}
+
+/// Runs one screened `sql` check on a connection in a transaction; a failed query leaves that
+/// transaction aborted, for the caller to roll back (or back to its savepoint).
+pub(crate) async fn run_sql_on(
+    conn: &mut PgConnection,
+    job: &QueryJob,
+    limits: crate::check::Limits,
+) -> Result<SqlOutcome, sqlx::Error> {
+    let result = sqlx::query(&wrapped(0, job))
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await;
+    Ok(match result {
+        Ok(rows) => outcome_of(&rows.iter().collect::<Vec<_>>())?,
+        Err(error) if is_connection_error(&error) => return Err(error),
+        Err(error) => SqlOutcome::Error(describe_error(&error, limits)),
+    })
 }
 
 /// Runs every screened `sql` check in one statement, each in its own subquery. `None` when the
@@ -236,18 +280,27 @@ pub(crate) async fn run_sql_batch(
     pool: &PgPool,
     bodies: &[QueryJob],
 ) -> Result<Option<Vec<SqlOutcome>>, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    let outcomes = run_sql_batch_on(&mut tx, bodies).await;
+    let _ = tx.rollback().await;
+    outcomes
+}
+
+/// [`run_sql_batch`] on a connection in a transaction; a `None` leaves that transaction aborted.
+pub(crate) async fn run_sql_batch_on(
+    conn: &mut PgConnection,
+    bodies: &[QueryJob],
+) -> Result<Option<Vec<SqlOutcome>>, sqlx::Error> {
     let statement = bodies
         .iter()
         .enumerate()
         .map(|(ord, job)| format!("({})", wrapped(ord, job)))
         .collect::<Vec<_>>()
         .join("\nUNION ALL\n");
-    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     let result = sqlx::query(&statement)
         .persistent(false)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await;
-    let _ = tx.rollback().await;
     let rows = match result {
         Ok(rows) => rows,
         Err(error) if is_connection_error(&error) => return Err(error),

@@ -5,7 +5,7 @@
 //! taken from the catalog itself (never the plan's text), quoted with `"` doubled.
 
 use serde_json::Value;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::check::facts::{
@@ -61,6 +61,15 @@ pub(crate) async fn snapshot(
     needs: &Needs,
 ) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let mut conn = pool.acquire().await?;
+    snapshot_in(&mut conn, needs).await
+}
+
+/// [`snapshot`] on a connection of the caller's, perhaps inside its transaction (a dry run's,
+/// whose changes the reads then see).
+pub(crate) async fn snapshot_in(
+    conn: &mut SqliteConnection,
+    needs: &Needs,
+) -> Result<(SchemaSnapshot, DataFacts, usize), sqlx::Error> {
     let names = Value::from(needs.all_spellings()).to_string();
     let column_rows = sqlx::query(COLUMNS_QUERY)
         .bind(&names)
@@ -246,6 +255,14 @@ fn relations_from_rows(
 /// first rows.
 pub(crate) async fn run_sql(pool: &SqlitePool, job: &QueryJob) -> Result<SqlOutcome, sqlx::Error> {
     let mut conn = pool.acquire().await?;
+    run_sql_on(&mut conn, job).await
+}
+
+/// [`run_sql`] on a connection of the caller's.
+pub(crate) async fn run_sql_on(
+    conn: &mut SqliteConnection,
+    job: &QueryJob,
+) -> Result<SqlOutcome, sqlx::Error> {
     let limit = job.rows.unwrap_or(2);
     let wrapped = format!("SELECT * FROM (\n{}\n) LIMIT {limit}", job.body);
     let rows = match sqlx::query(&wrapped)

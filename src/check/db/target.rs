@@ -104,7 +104,7 @@ fn with_socket_host(url: &str) -> std::borrow::Cow<'_, str> {
 /// `"migration","public"` as a startup option: each schema a quoted identifier (so no name is
 /// read as SQL or as a list separator), and the backslash escapes PostgreSQL's option splitter
 /// needs before white space and backslashes.
-fn startup_search_path(path: &[String]) -> String {
+pub(crate) fn startup_search_path(path: &[String]) -> String {
     let list = path
         .iter()
         .map(|schema| format!("\"{}\"", schema.replace('"', "\"\"")))
@@ -118,6 +118,30 @@ fn startup_search_path(path: &[String]) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// libpq's `host=… dbname=…` form, as psql takes it, as the URL the driver reads; a URL as it is.
+pub(crate) fn as_url(url: &str) -> Result<std::borrow::Cow<'_, str>, TargetError> {
+    if super::conninfo::is_conninfo(url) {
+        super::conninfo::to_url(url)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|reason| TargetError::BadUrl {
+                url: "(key=value connection string)".into(),
+                reason,
+            })
+    } else {
+        Ok(url.into())
+    }
+}
+
+/// The driver's options for a PostgreSQL URL, before any session setting; errors redacted.
+pub(crate) fn pg_options(url: &str) -> Result<PgConnectOptions, TargetError> {
+    with_socket_host(url)
+        .parse()
+        .map_err(|e: sqlx::Error| TargetError::BadUrl {
+            url: redact_url(url),
+            reason: crate::redact::redact_text(&e.to_string(), url),
+        })
 }
 
 impl Target {
@@ -135,17 +159,8 @@ impl Target {
         limits: Limits,
         search_path: Option<&[String]>,
     ) -> Result<Target, TargetError> {
-        // libpq's `host=… dbname=…` form, as psql takes it, becomes the URL the driver reads.
-        let converted;
-        let url = if super::conninfo::is_conninfo(url) {
-            converted = super::conninfo::to_url(url).map_err(|reason| TargetError::BadUrl {
-                url: "(key=value connection string)".into(),
-                reason,
-            })?;
-            converted.as_str()
-        } else {
-            url
-        };
+        let converted = as_url(url)?;
+        let url = converted.as_ref();
         let shown = redact_url(url);
         let bad = |reason: String| TargetError::BadUrl {
             url: shown.clone(),
@@ -153,10 +168,7 @@ impl Target {
         };
         match Backend::from_url(url) {
             Some(Backend::Postgres) => {
-                let options: PgConnectOptions =
-                    with_socket_host(url).parse().map_err(|e: sqlx::Error| {
-                        bad(crate::redact::redact_text(&e.to_string(), url))
-                    })?;
+                let options = pg_options(url)?;
                 let mut settings = vec![
                     ("default_transaction_read_only", "on".to_string()),
                     (
