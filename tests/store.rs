@@ -617,3 +617,268 @@ async fn sqlite_remembers_the_last_verdicts() {
 async fn postgres_remembers_the_last_verdicts() {
     remembers_the_last_verdicts_per_plan_and_target(&postgres_location().await).await;
 }
+
+/// The store's schema as remtrack made it before the fix events (migrations 1 and 2), so a test
+/// can create an old store and open it with today's code.
+fn old_migrator(backend: &str) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use std::borrow::Cow;
+    let steps: [(&str, &str); 2] = match backend {
+        "sqlite" => [
+            (
+                "events",
+                include_str!("../src/store/migrations/sqlite/0001_events.sql"),
+            ),
+            (
+                "last refresh",
+                include_str!("../src/store/migrations/sqlite/0002_last_refresh.sql"),
+            ),
+        ],
+        _ => [
+            (
+                "events",
+                include_str!("../src/store/migrations/postgres/0001_events.sql"),
+            ),
+            (
+                "last refresh",
+                include_str!("../src/store/migrations/postgres/0002_last_refresh.sql"),
+            ),
+        ],
+    };
+    Migrator {
+        migrations: Cow::Owned(
+            steps
+                .into_iter()
+                .zip(1..)
+                .map(|((name, sql), version)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(name),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// Three events an older remtrack recorded.
+const OLD_EVENTS: &str = "INSERT INTO events (task_id, kind, actor, at, note, evidence, fingerprint) VALUES \
+    ('db1', 'verified', 'ana', '2026-11-24T10:00:00Z', 'checked', '{\"database\": \"postgres://ana:***@db.example.com/app\"}', 'sha256:old'), \
+    ('db1', 'note', 'bo', '2026-11-24T10:01:00Z', 'asked ops', '{}', 'sha256:old'), \
+    ('manual', 'unverified', 'cy', '2026-11-24T10:02:00Z', 'not yet', '{}', 'sha256:m')";
+
+/// Opened by the new code, an old store keeps every event (ids, kinds, notes, evidence) and
+/// takes the new kinds, with ids still growing; a kind nobody knows is still refused.
+async fn an_old_store_migrates_with_its_events(location: &StoreLocation) -> Vec<i64> {
+    let plan = plan("t");
+    let store = Store::open(location).await.unwrap();
+    let events = store.events(None).await.unwrap();
+    let kept: Vec<(i64, &str, EventKind, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                e.task_id.as_str(),
+                e.kind,
+                e.actor.as_str(),
+                e.note.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (1, "db1", EventKind::Verified, "ana", "checked"),
+            (2, "db1", EventKind::Note, "bo", "asked ops"),
+            (3, "manual", EventKind::Unverified, "cy", "not yet"),
+        ]
+    );
+    assert_eq!(events[0].evidence["database"], TARGET);
+    assert_eq!(
+        to_status_marks(&plan, &events, TARGET)["db1"].by,
+        "ana",
+        "the old verification still stands"
+    );
+
+    let mut ids = Vec::new();
+    for kind in [
+        EventKind::ApprovalRequested,
+        EventKind::Approved,
+        EventKind::ApplyFailed,
+        EventKind::Applied,
+    ] {
+        let made = store
+            .append(mark(&plan, "db1", kind, "ana", kind.as_str()))
+            .await
+            .unwrap();
+        ids.push(made.id);
+    }
+    let events = store.events(Some("db1")).await.unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Verified,
+            EventKind::Note,
+            EventKind::ApprovalRequested,
+            EventKind::Approved,
+            EventKind::ApplyFailed,
+            EventKind::Applied,
+        ]
+    );
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    ids
+}
+
+#[tokio::test]
+async fn an_old_sqlite_store_migrates_with_its_events_and_takes_the_fix_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    old_migrator("sqlite").run(&pool).await.unwrap();
+    sqlx::raw_sql(OLD_EVENTS).execute(&pool).await.unwrap();
+    // Ids once handed out are never handed out again, even past the last row kept: an insert
+    // rolled back after taking id 4..=9 leaves the counter there.
+    sqlx::query("UPDATE sqlite_sequence SET seq = 9 WHERE name = 'events'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let location = StoreLocation::Sqlite(path.clone());
+    let ids = an_old_store_migrates_with_its_events(&location).await;
+    assert_eq!(ids[0], 10, "the counter carried over");
+
+    let url = format!("sqlite:{}", path.display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    for sql in ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"] {
+        let error = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(error.to_string().contains("append-only"), "{sql}: {error}");
+    }
+    let error = sqlx::query(
+        "INSERT INTO events (task_id, kind, actor, at, note, evidence, fingerprint) \
+         VALUES ('db1', 'deleted', 'x', 't', '', '{}', '')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("CHECK"), "{error}");
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' \
+         AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["events_by_task"]);
+    let leftovers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'events_new'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(leftovers, 0);
+}
+
+#[tokio::test]
+async fn an_old_postgres_store_migrates_with_its_events_and_takes_the_fix_kinds() {
+    let url = cluster().fresh_database().await;
+    exec(&url, "CREATE SCHEMA remtrack").await;
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    let pool = sqlx::PgPool::connect_with(options.options([("search_path", "remtrack")]))
+        .await
+        .unwrap();
+    old_migrator("postgres").run(&pool).await.unwrap();
+    // Ids from an identity column: the old store's ids are 1..=3.
+    sqlx::raw_sql(
+        &OLD_EVENTS
+            .replace("'2026", "timestamptz '2026")
+            .replace(", '{", ", jsonb '{"),
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let location = StoreLocation::Postgres(url.clone());
+    let ids = an_old_store_migrates_with_its_events(&location).await;
+    assert!(ids[0] > 3, "{ids:?}");
+
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let checks: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = 'remtrack.events'::regclass AND contype = 'c'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        checks.len(),
+        1,
+        "the old check is gone, not kept beside: {checks:?}"
+    );
+    assert_eq!(checks[0].0, "events_kind_check");
+    assert!(checks[0].1.contains("approval_requested"), "{checks:?}");
+    let error = sqlx::query(
+        "INSERT INTO remtrack.events (task_id, kind, actor, at, note, evidence, fingerprint) \
+         VALUES ('db1', 'deleted', 'x', now(), '', '{}', '')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("events_kind_check"), "{error}");
+}
+
+#[tokio::test]
+async fn a_store_user_role_on_an_old_postgres_store_still_marks_and_is_told_how_to_upgrade() {
+    let plan = plan("t");
+    let url = cluster().fresh_database().await;
+    exec(&url, "CREATE SCHEMA remtrack").await;
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    let pool = sqlx::PgPool::connect_with(options.options([("search_path", "remtrack")]))
+        .await
+        .unwrap();
+    old_migrator("postgres").run(&pool).await.unwrap();
+    pool.close().await;
+    // The README's grants for a role that only uses the store: no reading the migrations' table.
+    let role = format!("user_{}", std::process::id());
+    exec(
+        &url,
+        &format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA remtrack TO {role}; \
+             GRANT SELECT, INSERT ON remtrack.events TO {role}; \
+             GRANT SELECT, INSERT, UPDATE ON remtrack.last_refresh TO {role};"
+        ),
+    )
+    .await;
+    let database = url.rsplit('/').next().unwrap();
+    let user = Store::open(&StoreLocation::Postgres(cluster().url_as(
+        &role,
+        Some("pw"),
+        database,
+    )))
+    .await
+    .unwrap();
+    user.append(mark(&plan, "db1", EventKind::Verified, "ana", ""))
+        .await
+        .unwrap();
+    let error = user
+        .append(mark(&plan, "db1", EventKind::Applied, "ana", ""))
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("older than the \"applied\" event") && text.contains("upgrade it"),
+        "{text}"
+    );
+}

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::Plan;
 use super::issue::{JsonPath, PlanError, PlanIssue};
+use super::policy::check_fix_policies;
 use super::references::check_references;
 use super::shape::{PLAN, ShapeChecker};
 
@@ -45,6 +46,7 @@ pub fn validate_value(value: &Value) -> Vec<PlanIssue> {
     let mut issues = shape.issues;
     if value.is_object() {
         check_references(value, &mut issues);
+        check_fix_policies(value, &mut issues);
     }
     issues
 }

@@ -3,6 +3,7 @@
 mod issue;
 mod load;
 mod model;
+mod policy;
 mod references;
 mod shape;
 mod vocabulary;
@@ -33,6 +34,11 @@ impl Plan {
     /// The search path names are resolved under: `--search-path` when given, else the plan's.
     pub fn search_path_with<'a>(&'a self, flag: Option<&'a [String]>) -> Option<&'a [String]> {
         flag.or(self.search_path.as_deref())
+    }
+
+    /// The approvals rule for `task`'s fix: the task's own, else the plan's, else none needed.
+    pub fn fix_policy_of(&self, task: &Task) -> FixPolicy {
+        task.fix_policy.or(self.fix_policy).unwrap_or_default()
     }
 
     /// Where the task with this id is in `tasks`.

@@ -36,6 +36,19 @@ pub struct Plan {
     pub tasks: Vec<Task>,
     #[serde(default)]
     pub risks: Vec<Risk>,
+    /// How many approvals every fix needs before it may be applied; a task's own overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_policy: Option<FixPolicy>,
+}
+
+/// The four-eyes rule for applying fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixPolicy {
+    /// Approvals from people other than the applier, given for the same fix text and guards
+    /// after a dry run; 0 (the default) lets anyone apply a proven fix. At most 5.
+    #[schemars(range(max = 5))]
+    pub approvals: u32,
 }
 
 /// Where the code is: `root` relative to the plan file's folder (the default), and globs no
@@ -150,6 +163,9 @@ pub struct Task {
     pub checks: Vec<Check>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// Overrides the plan's `fix_policy` for this task's fix; only on a task with a `fix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_policy: Option<FixPolicy>,
 }
 
 impl Task {

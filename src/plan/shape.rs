@@ -146,7 +146,11 @@ pub(crate) const PLAN: &[Field] = &[
     req("phases", Ty::ObjectList(PHASE)),
     req("tasks", Ty::ObjectList(TASK)),
     opt("risks", Ty::ObjectList(RISK)),
+    opt("fix_policy", Ty::Object(FIX_POLICY)),
 ];
+
+/// The bound on `approvals` is checked with the other policy rules (`policy.rs`).
+const FIX_POLICY: &[Field] = &[req("approvals", Ty::SmallCount)];
 
 /// `root` may climb out of the plan's folder (a plan kept in `docs/` reads `..`); the paths of
 /// the checks may not leave the root.
@@ -180,6 +184,7 @@ const TASK: &[Field] = &[
     opt("description", Ty::AnyText),
     opt("checks", Ty::Checks),
     opt("fix", Ty::Object(FIX)),
+    opt("fix_policy", Ty::Object(FIX_POLICY)),
 ];
 
 const FIX: &[Field] = &[req("sql", Ty::Sql), opt("guards", Ty::Checks)];

@@ -18,7 +18,25 @@ pub fn task_fingerprint(task: &Task) -> String {
         .iter()
         .map(|check| (check.id.as_str(), &check.spec))
         .collect();
-    let canonical = serde_json::to_string(&definitions).unwrap_or_default();
+    sha256_of(&definitions)
+}
+
+/// A fingerprint of what a fix would do on `backend`: its SQL text there and its guards (ids and
+/// definitions). An approval is given for one fingerprint, so editing the fix or a guard after
+/// it was approved needs a new approval. `None` when the task has no fix for that backend.
+pub fn fix_fingerprint(task: &Task, backend: crate::Backend) -> Option<String> {
+    let fix = task.fix.as_ref()?;
+    let sql = fix.sql.for_backend(backend)?;
+    let guards: Vec<(&str, &crate::plan::CheckSpec)> = fix
+        .guards
+        .iter()
+        .map(|check| (check.id.as_str(), &check.spec))
+        .collect();
+    Some(sha256_of(&(sql, guards)))
+}
+
+fn sha256_of(value: &impl serde::Serialize) -> String {
+    let canonical = serde_json::to_string(value).unwrap_or_default();
     let digest = Sha256::digest(canonical.as_bytes());
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256:{hex}")
@@ -41,9 +59,7 @@ pub fn plan_fingerprint(plan: &Plan) -> String {
             (task.id.as_str(), task_fingerprint(task), guards)
         })
         .collect();
-    let digest = Sha256::digest(serde_json::to_string(&shape).unwrap_or_default().as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("sha256:{hex}")
+    sha256_of(&shape)
 }
 
 /// The standing mark of every task in the plan for the database at `database` (a URL, password

@@ -18,7 +18,9 @@ use tokio::sync::mpsc;
 
 use crate::check::Verdicts;
 
-pub use derive::{event_databases, plan_fingerprint, task_fingerprint, to_status_marks};
+pub use derive::{
+    event_databases, fix_fingerprint, plan_fingerprint, task_fingerprint, to_status_marks,
+};
 pub use evidence::evidence_snapshot;
 pub use rules::{FailingCheck, Refusal, may_note, may_unverify, may_verify};
 
@@ -29,6 +31,14 @@ pub enum EventKind {
     Verified,
     Unverified,
     Note,
+    /// A task's fix was committed to a database, its checks passing inside the transaction.
+    Applied,
+    /// An apply was tried and did not commit (refused, rolled back, or its outcome unknown).
+    ApplyFailed,
+    /// Someone other than the applier approved one fix text (by fingerprint) after a dry run.
+    Approved,
+    /// Someone asks for an approval of a task's fix.
+    ApprovalRequested,
 }
 
 impl EventKind {
@@ -37,14 +47,23 @@ impl EventKind {
             EventKind::Verified => "verified",
             EventKind::Unverified => "unverified",
             EventKind::Note => "note",
+            EventKind::Applied => "applied",
+            EventKind::ApplyFailed => "apply_failed",
+            EventKind::Approved => "approved",
+            EventKind::ApprovalRequested => "approval_requested",
         }
     }
 
-    /// The CHECK constraint admits only the three kinds; anything else reads as a note.
+    /// The CHECK constraint admits only these kinds; anything else (a kind from a newer remtrack
+    /// read through a hand-made copy) reads as a note, which marks nothing.
     fn parse(text: &str) -> EventKind {
         match text {
             "verified" => EventKind::Verified,
             "unverified" => EventKind::Unverified,
+            "applied" => EventKind::Applied,
+            "apply_failed" => EventKind::ApplyFailed,
+            "approved" => EventKind::Approved,
+            "approval_requested" => EventKind::ApprovalRequested,
             _ => EventKind::Note,
         }
     }
@@ -351,8 +370,8 @@ impl Failure {
 }
 
 /// The store's schema steps, the same for every backend, each given as that backend's SQL.
-fn migrator(steps: [&'static str; 2]) -> Migrator {
-    const NAMES: [&str; 2] = ["events", "last refresh"];
+fn migrator(steps: [&'static str; 3]) -> Migrator {
+    const NAMES: [&str; 3] = ["events", "last refresh", "fix events"];
     Migrator {
         migrations: Cow::Owned(
             steps

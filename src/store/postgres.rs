@@ -23,6 +23,7 @@ fn migrator() -> Migrator {
     super::migrator([
         include_str!("migrations/postgres/0001_events.sql"),
         include_str!("migrations/postgres/0002_last_refresh.sql"),
+        include_str!("migrations/postgres/0003_fix_events.sql"),
     ])
 }
 
@@ -81,6 +82,16 @@ impl PgStore {
             }
             sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
                 Failure::ReadOnly(e.to_string())
+            }
+            // A role that may only use the store does not migrate it (see `up_to_date`): until
+            // its owner opens it once, the store takes marks but not the fix events.
+            sqlx::Error::Database(db) if db.constraint() == Some("events_kind_check") => {
+                Failure::Write(format!(
+                    "this store's schema is older than the \"{}\" event; open it once as the \
+                     role that owns schema {SCHEMA} (any remtrack command with --store) to \
+                     upgrade it",
+                    event.kind.as_str()
+                ))
             }
             _ => Failure::Write(e.to_string()),
         })

@@ -25,6 +25,7 @@ fn migrator() -> Migrator {
     super::migrator([
         include_str!("migrations/sqlite/0001_events.sql"),
         include_str!("migrations/sqlite/0002_last_refresh.sql"),
+        include_str!("migrations/sqlite/0003_fix_events.sql"),
     ])
 }
 

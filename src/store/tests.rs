@@ -177,3 +177,122 @@ fn store_locations_read_like_people_write_them() {
     let shared = StoreLocation::parse("postgres://ana:s3cret@db/remtrack");
     assert_eq!(shared.display(), "postgres://ana:***@db/remtrack");
 }
+
+fn plan_with_fix(fix: serde_json::Value) -> Plan {
+    let plan = json!({
+        "version": 1, "title": "T",
+        "days": [{ "day": 1, "title": "One" }],
+        "phases": [{ "id": "db", "title": "DB" }],
+        "tasks": [
+            { "id": "db1", "title": "x", "day": 1, "phase": "db", "priority": "high",
+              "checks": [{ "id": "a", "kind": "table_exists", "table": "t" }],
+              "fix": fix }
+        ]
+    });
+    parse_plan(plan.to_string().as_bytes(), Path::new("t.json")).unwrap()
+}
+
+#[test]
+fn a_fix_fingerprint_changes_with_the_fix_text_and_the_guards_only() {
+    use crate::Backend;
+    let guard = json!({ "id": "g", "kind": "table_absent", "table": "t", "note": "fresh" });
+    let base = plan_with_fix(json!({ "sql": "CREATE TABLE t (id int)", "guards": [guard] }));
+    let fingerprint = fix_fingerprint(&base.tasks[0], Backend::Postgres).unwrap();
+    assert!(fingerprint.starts_with("sha256:") && fingerprint.len() == 7 + 64);
+    assert_eq!(
+        fix_fingerprint(&base.tasks[0], Backend::Sqlite).as_deref(),
+        Some(fingerprint.as_str()),
+        "one text for every backend: the same fix"
+    );
+
+    let mut renoted = base.clone();
+    renoted.tasks[0].fix.as_mut().unwrap().guards[0].note = Some("reworded".into());
+    renoted.tasks[0].checks[0].note = Some("reworded".into());
+    assert_eq!(
+        fix_fingerprint(&renoted.tasks[0], Backend::Postgres).unwrap(),
+        fingerprint,
+        "a note is not what the fix does"
+    );
+
+    let edited = plan_with_fix(json!({ "sql": "CREATE TABLE t (id bigint)", "guards": [guard] }));
+    assert_ne!(
+        fix_fingerprint(&edited.tasks[0], Backend::Postgres).unwrap(),
+        fingerprint
+    );
+    let other_guard = json!({ "id": "g", "kind": "table_absent", "table": "t2" });
+    let reguarded =
+        plan_with_fix(json!({ "sql": "CREATE TABLE t (id int)", "guards": [other_guard] }));
+    assert_ne!(
+        fix_fingerprint(&reguarded.tasks[0], Backend::Postgres).unwrap(),
+        fingerprint
+    );
+    let unguarded = plan_with_fix(json!({ "sql": "CREATE TABLE t (id int)" }));
+    assert_ne!(
+        fix_fingerprint(&unguarded.tasks[0], Backend::Postgres).unwrap(),
+        fingerprint
+    );
+}
+
+#[test]
+fn a_fix_fingerprint_is_per_backend_and_none_without_a_fix_there() {
+    use crate::Backend;
+    let plan = plan_with_fix(json!({ "sql": { "postgres": "CREATE TABLE t (id int)" } }));
+    assert!(fix_fingerprint(&plan.tasks[0], Backend::Postgres).is_some());
+    assert_eq!(fix_fingerprint(&plan.tasks[0], Backend::Sqlite), None);
+    let both = plan_with_fix(json!({ "sql": {
+        "postgres": "CREATE TABLE t (id int)", "sqlite": "CREATE TABLE t (id INTEGER)" } }));
+    assert_ne!(
+        fix_fingerprint(&both.tasks[0], Backend::Postgres),
+        fix_fingerprint(&both.tasks[0], Backend::Sqlite)
+    );
+    assert_eq!(
+        fix_fingerprint(&plan_with_check("t").tasks[0], Backend::Postgres),
+        None
+    );
+}
+
+#[test]
+fn fix_events_mark_nothing() {
+    let plan = plan_with_check("t");
+    let fp = task_fingerprint(&plan.tasks[0]);
+    let fix_kinds = [
+        EventKind::Applied,
+        EventKind::ApplyFailed,
+        EventKind::Approved,
+        EventKind::ApprovalRequested,
+    ];
+    let mut events = vec![event(1, "db1", EventKind::Verified, &fp)];
+    events.extend(
+        fix_kinds
+            .iter()
+            .zip(2..)
+            .map(|(kind, id)| event(id, "db1", *kind, &fp)),
+    );
+    let marks = to_status_marks(&plan, &events, PROD);
+    assert!(marks["db1"].verified);
+    assert_eq!(marks["db1"].by, "person1", "the verification still stands");
+
+    let only_fixes: Vec<Event> = events[1..].to_vec();
+    assert!(to_status_marks(&plan, &only_fixes, PROD).is_empty());
+}
+
+#[test]
+fn every_event_kind_reads_back_as_itself() {
+    for kind in [
+        EventKind::Verified,
+        EventKind::Unverified,
+        EventKind::Note,
+        EventKind::Applied,
+        EventKind::ApplyFailed,
+        EventKind::Approved,
+        EventKind::ApprovalRequested,
+    ] {
+        assert_eq!(EventKind::parse(kind.as_str()), kind);
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            json!(kind.as_str()),
+            "JSON output spells it as the store does"
+        );
+    }
+    assert_eq!(EventKind::parse("from_the_future"), EventKind::Note);
+}

@@ -183,5 +183,9 @@ pub(crate) fn kind_verb(kind: EventKind) -> &'static str {
         EventKind::Verified => "verified",
         EventKind::Unverified => "unverified",
         EventKind::Note => "noted on",
+        EventKind::Applied => "applied the fix of",
+        EventKind::ApplyFailed => "failed to apply the fix of",
+        EventKind::Approved => "approved the fix of",
+        EventKind::ApprovalRequested => "asks for approval of the fix of",
     }
 }
