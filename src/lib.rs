@@ -4,6 +4,7 @@
 //! tests all drive the same code: [`plan`] (format and validation), [`check`] (the live check
 //! engine), [`status`] (pure status, progress and risk derivation) and [`report`] (headless output).
 
+pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod demo;

@@ -12,6 +12,7 @@ mod db;
 pub mod default_expr;
 pub mod expr_meaning;
 mod facts;
+mod in_transaction;
 mod judge;
 pub mod migrations;
 mod needs;
@@ -22,9 +23,12 @@ pub mod sqltype;
 pub use code::{CodeLimits, CodeSource};
 pub use db::conninfo;
 pub use db::target::{Limits, Target, TargetError};
+/// For the write path (`apply`), which connects the same way but not read-only.
+pub(crate) use db::target::{as_url, pg_options, seconds, startup_search_path};
 pub use facts::SearchPath;
+pub use in_transaction::{InTransaction, judge_in};
 pub use refresh::{Refresh, judge_code_only, refresh, refresh_with};
-pub use sql_text::{SqlRejection, screen_check_sql};
+pub use sql_text::{ScriptStatement, SqlRejection, screen_check_sql, split_script};
 
 use serde::{Deserialize, Serialize};
 

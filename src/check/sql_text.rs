@@ -127,7 +127,7 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
     let words: Vec<String> = tokens
         .iter()
         .filter_map(|t| match t {
-            Token::Word(w) => Some(w.to_lowercase()),
+            Token::Word(w) | Token::Quoted(w) => Some(w.to_lowercase()),
             Token::OpenParen => Some("(".into()),
             _ => None,
         })
@@ -162,7 +162,7 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
         Backend::Sqlite => DENIED_SQLITE_FUNCTIONS,
     };
     for pair in tokens.windows(2) {
-        if let [Token::Word(name), Token::OpenParen] = pair {
+        if let [Token::Word(name) | Token::Quoted(name), Token::OpenParen] = pair {
             let lowered = name.to_lowercase();
             let prefixed = backend == Backend::Postgres
                 && DENIED_FUNCTION_PREFIXES
@@ -180,9 +180,65 @@ pub fn screen_check_sql(text: &str, backend: Backend) -> Result<String, SqlRejec
     Ok(body.trim().to_string())
 }
 
+/// One statement of a script, as written (comments kept, the `;` not), with its keywords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptStatement {
+    pub text: String,
+    /// Its unquoted words, lowercased, in order: what classifies it (`create`, `index`,
+    /// `concurrently`…). Words in strings, comments and quoted names are not among them.
+    pub keywords: Vec<String>,
+}
+
+/// Splits a script (a fix) into its statements at the semicolons outside strings, comments,
+/// dollar quotes and the `BEGIN … END` bodies of `CREATE TRIGGER` (SQLite) and `BEGIN ATOMIC`
+/// (PostgreSQL). Pieces holding only comments are dropped.
+pub fn split_script(text: &str) -> Result<Vec<ScriptStatement>, SqlRejection> {
+    let tokens = lex(text)?;
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut keywords: Vec<String> = Vec::new();
+    let mut has_tokens = false;
+    // Inside a CREATE statement, BEGIN and CASE open a body that END closes.
+    let mut depth = 0usize;
+    let mut finish = |end: usize, keywords: &mut Vec<String>, has_tokens: &mut bool| {
+        if *has_tokens {
+            statements.push(ScriptStatement {
+                text: text[start..end].trim().to_string(),
+                keywords: std::mem::take(keywords),
+            });
+        }
+        keywords.clear();
+        *has_tokens = false;
+        start = end + 1;
+    };
+    for token in &tokens {
+        match token {
+            Token::Semicolon(at) if depth == 0 => finish(*at, &mut keywords, &mut has_tokens),
+            Token::Semicolon(_) => {}
+            Token::Word(word) => {
+                has_tokens = true;
+                let word = word.to_lowercase();
+                if keywords.first().is_some_and(|first| first == "create") {
+                    match word.as_str() {
+                        "begin" | "case" => depth += 1,
+                        "end" => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+                keywords.push(word);
+            }
+            _ => has_tokens = true,
+        }
+    }
+    finish(text.len(), &mut keywords, &mut has_tokens);
+    Ok(statements)
+}
+
 #[derive(Debug, PartialEq)]
 enum Token {
     Word(String),
+    /// A `"quoted"` name: never a keyword.
+    Quoted(String),
     OpenParen,
     CloseParen,
     /// `U&` before a quote: a name or string in Unicode escapes, which could spell a denied
@@ -233,7 +289,7 @@ fn lex(text: &str) -> Result<Vec<Token>, SqlRejection> {
             b'"' => {
                 let end = end_of_quoted(bytes, i, b'"', false)
                     .ok_or(SqlRejection::Unterminated("quoted name"))?;
-                tokens.push(Token::Word(text[i + 1..end - 1].replace("\"\"", "\"")));
+                tokens.push(Token::Quoted(text[i + 1..end - 1].replace("\"\"", "\"")));
                 i = end;
             }
             b'$' => match dollar_tag(&text[i..]) {
@@ -322,6 +378,78 @@ fn dollar_tag(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn texts(script: &str) -> Vec<String> {
+        split_script(script)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_script_splits_at_semicolons_outside_strings_comments_and_bodies() {
+        assert_eq!(
+            texts("ALTER TABLE a ADD COLUMN b int;\n-- next\nDROP TABLE c;"),
+            ["ALTER TABLE a ADD COLUMN b int", "-- next\nDROP TABLE c"]
+        );
+        assert_eq!(texts("SELECT ';'; SELECT 2"), ["SELECT ';'", "SELECT 2"]);
+        assert_eq!(
+            texts("DO $$ BEGIN PERFORM 1; PERFORM 2; END $$; SELECT 1;"),
+            ["DO $$ BEGIN PERFORM 1; PERFORM 2; END $$", "SELECT 1"]
+        );
+        assert_eq!(
+            texts(
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = CASE WHEN 1 THEN 2 END; \
+                 DELETE FROM c; END; DROP TABLE d"
+            ),
+            [
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = CASE WHEN 1 THEN 2 END; \
+                 DELETE FROM c; END",
+                "DROP TABLE d"
+            ]
+        );
+        assert_eq!(
+            texts(
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END; SELECT 3"
+            ),
+            [
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+                "SELECT 3"
+            ]
+        );
+        assert_eq!(texts("-- only a comment\n;  ;"), Vec::<String>::new());
+        // A quoted "end" is a name, not the end of a body.
+        assert_eq!(
+            texts(
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET \"end\" = 1; END; SELECT 1"
+            ),
+            [
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET \"end\" = 1; END",
+                "SELECT 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statement_keeps_its_keywords_but_not_its_strings_or_quoted_names() {
+        let statements =
+            split_script("CREATE INDEX CONCURRENTLY \"Concurrently\" ON t (c) WHERE c <> 'vacuum'")
+                .unwrap();
+        assert_eq!(
+            statements[0].keywords,
+            [
+                "create",
+                "index",
+                "concurrently",
+                "on",
+                "t",
+                "c",
+                "where",
+                "c"
+            ]
+        );
+    }
 
     fn screen(sql: &str) -> Result<String, SqlRejection> {
         screen_check_sql(sql, Backend::Postgres)

@@ -4,6 +4,7 @@
 
 mod check_cmd;
 mod demo_cmd;
+mod fix_cmd;
 mod log_cmd;
 mod mark_cmd;
 mod plan_cmd;
@@ -55,6 +56,9 @@ pub enum Command {
     Note(MarkArgs),
     /// Print the verification history, newest first.
     Log(LogArgs),
+    /// Prove a task's fix in a transaction that is rolled back (--dry-run), approve it, or
+    /// apply it (--apply --confirm TASK): committed only when every check passes inside it.
+    Fix(FixArgs),
     /// Serve the tracker over SSH to a team: one engine, a view per person, identity from the key.
     Serve(ServeArgs),
 }
@@ -296,6 +300,65 @@ pub struct LogArgs {
     pub store: StoreArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The task whose fix to run.
+    pub task: String,
+    /// Run the fix and the task's checks in one transaction, then roll it back: nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run it again and commit, only if every check passes inside the transaction.
+    #[arg(long)]
+    pub apply: bool,
+    /// The task's id, typed again: applying changes the database.
+    #[arg(long, value_name = "TASK")]
+    pub confirm: Option<String>,
+    /// Approve the fix (after a dry run that proves it), for a plan whose fix_policy asks for
+    /// approvals.
+    #[arg(long)]
+    pub approve: bool,
+    /// Ask for an approval (after a dry run that proves it).
+    #[arg(long)]
+    pub request_approval: bool,
+    /// Why you approve, or what you ask.
+    #[arg(long, short, default_value = "")]
+    pub note: String,
+    /// The plan file.
+    #[arg(long, default_value = "plan.json")]
+    pub plan: PathBuf,
+    /// The database to write to, as a role that may run the fix: never the checks' read-only
+    /// connection. The password is never printed.
+    #[arg(long, env = "REMTRACK_APPLY_URL", hide_env_values = true)]
+    pub apply_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    pub format: FixFormat,
+    /// Longest one statement of the fix (or a check inside it) may run.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub statement_timeout: Duration,
+    /// Longest a statement may wait for a lock held by someone else (the application).
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub lock_timeout: Duration,
+    /// Longest to wait for the connection.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub connect_timeout: Duration,
+    /// Schemas to resolve names without a schema in (overrides the plan's search_path).
+    #[arg(long, value_delimiter = ',')]
+    pub search_path: Option<Vec<String>>,
+    /// The folder code checks (and code guards) read.
+    #[arg(long, env = "REMTRACK_CODE_ROOT")]
+    pub code_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Where to create the demo database (must not exist); default: a temporary file removed on exit.
@@ -339,6 +402,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Some(Command::Tui(args)) => &mut args.database_url,
         Some(Command::Serve(args)) => &mut args.tui.database_url,
         Some(Command::Check(args)) => &mut args.database_url,
+        Some(Command::Fix(args)) => &mut args.apply_url,
         Some(Command::Verify(args) | Command::Unverify(args) | Command::Note(args)) => {
             &mut args.database_url
         }
@@ -400,6 +464,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
             runtime.block_on(mark_cmd::run(&args, mark_cmd::MarkKind::Note))
         }
         Some(Command::Log(args)) => runtime.block_on(log_cmd::run(&args)),
+        Some(Command::Fix(args)) => runtime.block_on(fix_cmd::run(&args)),
         Some(Command::Serve(args)) => runtime.block_on(serve_cmd::run(&args)),
     };
     ExitCode::from(code)

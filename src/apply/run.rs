@@ -1,0 +1,481 @@
+//! One fix run: BEGIN; the guards; the fix, statement by statement; the task's checks and the
+//! guards again, judged inside the transaction; then ROLLBACK (a dry run, or an apply that did
+//! not prove itself) or COMMIT (an apply that did), and a recheck of what was committed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sha2::{Digest as _, Sha256};
+use sqlx::{Executor as _, Row as _};
+
+use super::outcome::{Conclusion, FixRun, Mode, StatementRun, pass_count};
+use super::statements::untransactable;
+use super::write_target::{WriteConnection, WriteTarget};
+use crate::Backend;
+use crate::check::{CheckStatus, CodeSource, InTransaction, TaskVerdicts, judge_in, split_script};
+use crate::plan::{Plan, Task};
+
+/// What to run: which task's fix, for whom, how.
+pub struct FixRequest<'a> {
+    pub plan: &'a Plan,
+    pub task_id: &'a str,
+    pub actor: &'a str,
+    pub code: &'a Arc<CodeSource>,
+    pub mode: Mode,
+}
+
+/// The plan cut down to one task: what the checks inside the transaction judge.
+fn only_task(plan: &Plan, task: &Task) -> Plan {
+    Plan {
+        tasks: vec![task.clone()],
+        ..plan.clone()
+    }
+}
+
+/// Runs the fix as asked. Never panics and never leaves a transaction open: every way out of
+/// here either rolled back, committed, or lost the connection (which the server rolls back).
+pub async fn run_fix(target: &WriteTarget, request: FixRequest<'_>) -> FixRun {
+    let started = Instant::now();
+    let backend = target.backend();
+    let mut run = FixRun {
+        task_id: request.task_id.to_string(),
+        mode: request.mode,
+        backend,
+        database: target.identity(),
+        sql: String::new(),
+        before: None,
+        statements: Vec::new(),
+        inside: None,
+        after: None,
+        conclusion: Conclusion::Refused(String::new()),
+        duration: Default::default(),
+    };
+    run.conclusion = match prepare(&request, backend) {
+        Ok((task, sql, statements)) => {
+            run.sql = sql.clone();
+            run_in_transaction(target, &request, &task, statements, &mut run).await
+        }
+        Err(reason) => Conclusion::Refused(reason),
+    };
+    run.duration = started.elapsed();
+    run
+}
+
+/// The task and its fix text for this backend, split into statements; or why not.
+fn prepare(
+    request: &FixRequest<'_>,
+    backend: Backend,
+) -> Result<(Task, String, Vec<crate::check::ScriptStatement>), String> {
+    let task = request
+        .plan
+        .tasks
+        .iter()
+        .find(|task| task.id == request.task_id)
+        .ok_or_else(|| format!("the plan has no task {:?}", request.task_id))?;
+    let fix = task
+        .fix
+        .as_ref()
+        .ok_or_else(|| format!("task {} has no fix in the plan", task.id))?;
+    let sql = fix
+        .sql
+        .for_backend(backend)
+        .ok_or_else(|| format!("task {}'s fix has no SQL for {}", task.id, backend.name()))?;
+    let statements =
+        split_script(sql).map_err(|error| format!("the fix's SQL cannot be read: {error}"))?;
+    if statements.is_empty() {
+        return Err("the fix's SQL holds no statement".into());
+    }
+    Ok((task.clone(), sql.to_string(), statements))
+}
+
+async fn run_in_transaction(
+    target: &WriteTarget,
+    request: &FixRequest<'_>,
+    task: &Task,
+    statements: Vec<crate::check::ScriptStatement>,
+    run: &mut FixRun,
+) -> Conclusion {
+    let applying = request.mode == Mode::Apply;
+    let mut conn = match target.connect(request.actor, applying).await {
+        Ok(conn) => conn,
+        Err(error) => {
+            return Conclusion::Refused(format!(
+                "cannot connect to {}: {}",
+                target.display_url(),
+                crate::redact::redact_text(&reason(&error), target.display_url())
+            ));
+        }
+    };
+    let server_version = match &mut conn {
+        WriteConnection::Postgres(pg) => server_version(pg).await,
+        WriteConnection::Sqlite(_) => None,
+    };
+    if let Some(refused) = untransactable(&statements, target.backend(), server_version)
+        .into_iter()
+        .next()
+    {
+        close(conn).await;
+        return Conclusion::Refused(format!(
+            "statement {} cannot be proven ({}): {}",
+            refused.number,
+            first_words(&refused.text),
+            refused.reason
+        ));
+    }
+    let plan = only_task(request.plan, task);
+    let limits = target.limits().for_checks();
+    let conclusion = async {
+        begin(&mut conn, applying).await?;
+        if let Some(holder) = take_lock(&mut conn, &task.id).await? {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::Refused(holder));
+        }
+        let before = judge(&mut conn, &plan, request.code, limits).await?;
+        let failing_guard = task
+            .fix
+            .iter()
+            .flat_map(|fix| fix.guards.iter())
+            .zip(&before.guards)
+            .find(|(_, verdict)| verdict.status != CheckStatus::Pass)
+            .map(|(guard, verdict)| {
+                format!(
+                    "guard {} {}s: {}",
+                    guard.id,
+                    verdict.status.as_str(),
+                    crate::printable::one_line(&verdict.evidence)
+                )
+            });
+        run.before = Some(before);
+        if let Some(guard) = failing_guard {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::Refused(guard));
+        }
+        for statement in &statements {
+            match execute(&mut conn, &statement.text, limits.statement_timeout).await {
+                Ok(rows) => run.statements.push(StatementRun {
+                    sql: statement.text.clone(),
+                    rows: Some(rows),
+                    error: None,
+                }),
+                Err(error) if is_lost(&error) => return Err(error),
+                Err(error) => {
+                    let message = describe(&error, target);
+                    run.statements.push(StatementRun {
+                        sql: statement.text.clone(),
+                        rows: None,
+                        error: Some(message.clone()),
+                    });
+                    rollback(&mut conn).await?;
+                    return Ok(Conclusion::StatementFailed(format!(
+                        "statement {} failed: {message}",
+                        run.statements.len()
+                    )));
+                }
+            }
+        }
+        // From here on the transaction only reads: the checks cannot add to what is committed.
+        if let WriteConnection::Postgres(pg) = &mut conn {
+            pg.execute("SET LOCAL transaction_read_only = on").await?;
+        }
+        let inside = judge(&mut conn, &plan, request.code, limits).await?;
+        let not_proven = why_not_proven(task, &inside);
+        run.inside = Some(inside);
+        if let Some(why) = not_proven {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::NotProven(why));
+        }
+        if !applying {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::Proven);
+        }
+        Ok(match commit(&mut conn).await {
+            Ok(()) => Conclusion::Applied,
+            Err(error) if is_lost(&error) => Conclusion::Unknown(format!(
+                "the connection was lost during COMMIT ({}), so whether it committed is not known",
+                reason(&error)
+            )),
+            Err(error) => Conclusion::RolledBack(format!(
+                "the server refused the commit and rolled back: {}",
+                describe(&error, target)
+            )),
+        })
+    }
+    .await;
+    let conclusion = conclusion.unwrap_or_else(|error: sqlx::Error| {
+        // Lost before COMMIT was sent: a server rolls back a transaction whose session ends.
+        Conclusion::RolledBack(format!(
+            "rolled back by the server: the connection was lost before the commit ({})",
+            reason(&error)
+        ))
+    });
+    if conclusion == Conclusion::Applied {
+        run.after = recheck(&mut conn, &plan, request.code, limits).await.ok();
+    }
+    close(conn).await;
+    conclusion
+}
+
+/// Why the checks inside the transaction do not prove the fix, if they do not.
+fn why_not_proven(task: &Task, inside: &TaskVerdicts) -> Option<String> {
+    let failing: Vec<String> = task
+        .checks
+        .iter()
+        .zip(&inside.checks)
+        .filter(|(_, verdict)| verdict.status != CheckStatus::Pass)
+        .map(|(check, verdict)| {
+            format!(
+                "{} {}s: {}",
+                check.id,
+                verdict.status.as_str(),
+                crate::printable::one_line(&verdict.evidence)
+            )
+        })
+        .collect();
+    let broken_guards: Vec<String> = task
+        .fix
+        .iter()
+        .flat_map(|fix| fix.guards.iter())
+        .zip(&inside.guards)
+        .filter(|(_, verdict)| verdict.status == CheckStatus::Fail)
+        .map(|(guard, verdict)| {
+            format!(
+                "guard {} fails after the fix: {}",
+                guard.id,
+                crate::printable::one_line(&verdict.evidence)
+            )
+        })
+        .collect();
+    if failing.is_empty() && broken_guards.is_empty() {
+        return None;
+    }
+    let mut why = Vec::new();
+    if !failing.is_empty() {
+        why.push(format!(
+            "after this fix, {}; {}",
+            pass_count(&inside.checks),
+            failing.join("; ")
+        ));
+    }
+    why.extend(broken_guards);
+    Some(why.join("; "))
+}
+
+/// PostgreSQL's advisory lock for one task's fix, in this database: `None` once taken (it ends
+/// with the transaction), else who holds it.
+async fn take_lock(
+    conn: &mut WriteConnection,
+    task_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let WriteConnection::Postgres(pg) = conn else {
+        // SQLite: BEGIN IMMEDIATE already made this the only writer.
+        return Ok(None);
+    };
+    let key = lock_key(task_id);
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *pg)
+        .await?;
+    if taken {
+        return Ok(None);
+    }
+    let holder: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT a.application_name, a.usename::text
+           FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid::int8 = ($1 >> 32) & 4294967295 AND l.objid::int8 = $1 & 4294967295
+            AND l.objsubid = 1
+          LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *pg)
+    .await?;
+    let who = match holder {
+        Some((Some(name), _)) if name.starts_with("remtrack fix") => {
+            name.trim_start_matches("remtrack fix ").to_string()
+        }
+        Some((_, Some(role))) => format!("a session of role {role}"),
+        _ => "another session".into(),
+    };
+    Ok(Some(format!(
+        "another fix of {task_id} is running on this database: {who}; try again when it is done"
+    )))
+}
+
+/// The advisory lock's key: the same for every remtrack, derived from the task id.
+fn lock_key(task_id: &str) -> i64 {
+    let digest = Sha256::digest(format!("remtrack fix {task_id}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+async fn server_version(pg: &mut sqlx::PgConnection) -> Option<u32> {
+    let text: String = sqlx::query("SHOW server_version_num")
+        .fetch_one(&mut *pg)
+        .await
+        .ok()?
+        .try_get(0)
+        .ok()?;
+    text.trim().parse().ok()
+}
+
+async fn begin(conn: &mut WriteConnection, _applying: bool) -> Result<(), sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => pg.execute("BEGIN").await.map(drop),
+        // IMMEDIATE: the write lock now, so a second writer is told at once, not mid-fix.
+        WriteConnection::Sqlite(lite) => lite.execute("BEGIN IMMEDIATE").await.map(drop),
+    }
+}
+
+async fn rollback(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => pg.execute("ROLLBACK").await.map(drop),
+        WriteConnection::Sqlite(lite) => lite.execute("ROLLBACK").await.map(drop),
+    }
+}
+
+async fn commit(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => pg.execute("COMMIT").await.map(drop),
+        WriteConnection::Sqlite(lite) => lite.execute("COMMIT").await.map(drop),
+    }
+}
+
+/// One statement of the fix, as the simple protocol sends it; the rows it changed.
+async fn execute(
+    conn: &mut WriteConnection,
+    sql: &str,
+    timeout: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => pg
+            .execute(sqlx::raw_sql(sql))
+            .await
+            .map(|done| done.rows_affected()),
+        // SQLite has no statement timeout of its own; on expiry the connection is dropped,
+        // which rolls the transaction back.
+        WriteConnection::Sqlite(lite) => {
+            match tokio::time::timeout(timeout, lite.execute(sqlx::raw_sql(sql))).await {
+                Ok(done) => done.map(|done| done.rows_affected()),
+                Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the statement ran longer than {}",
+                        crate::check::seconds(timeout)
+                    ),
+                ))),
+            }
+        }
+    }
+}
+
+async fn judge(
+    conn: &mut WriteConnection,
+    plan: &Plan,
+    code: &Arc<CodeSource>,
+    limits: crate::check::Limits,
+) -> Result<TaskVerdicts, sqlx::Error> {
+    let reader = match conn {
+        WriteConnection::Postgres(pg) => InTransaction::Postgres(pg),
+        WriteConnection::Sqlite(lite) => InTransaction::Sqlite(lite),
+    };
+    let verdicts = judge_in(reader, plan, code, limits).await?;
+    Ok(verdicts.tasks.into_iter().next().unwrap_or_default())
+}
+
+/// The task's checks on what was committed, in a read-only transaction of their own.
+async fn recheck(
+    conn: &mut WriteConnection,
+    plan: &Plan,
+    code: &Arc<CodeSource>,
+    limits: crate::check::Limits,
+) -> Result<TaskVerdicts, sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => pg.execute("BEGIN READ ONLY").await.map(drop)?,
+        WriteConnection::Sqlite(lite) => lite.execute("BEGIN").await.map(drop)?,
+    }
+    let verdicts = judge(conn, plan, code, limits).await;
+    rollback(conn).await?;
+    verdicts
+}
+
+async fn close(conn: WriteConnection) {
+    use sqlx::Connection as _;
+    let _ = match conn {
+        WriteConnection::Postgres(pg) => pg.close().await,
+        WriteConnection::Sqlite(lite) => lite.close().await,
+    };
+}
+
+/// Whether the connection is gone (rather than one statement failing).
+fn is_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
+    }
+}
+
+fn reason(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::PoolTimedOut => "timed out connecting".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A statement's error as a person reads it: the server's message, with what the timeouts mean.
+fn describe(error: &sqlx::Error, target: &WriteTarget) -> String {
+    let limits = target.limits();
+    let text = match error {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("57014") => format!(
+                "it ran longer than the statement timeout ({})",
+                crate::check::seconds(limits.statement_timeout)
+            ),
+            Some("55P03") => format!(
+                "it waited longer than the lock timeout ({}) for a lock another session holds",
+                crate::check::seconds(limits.lock_timeout)
+            ),
+            _ => db.message().to_string(),
+        },
+        other => other.to_string(),
+    };
+    crate::printable::one_line(&text)
+}
+
+fn first_words(sql: &str) -> String {
+    let words: Vec<&str> = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .flat_map(str::split_whitespace)
+        .take(6)
+        .collect();
+    crate::printable::one_line(&words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_key;
+
+    #[test]
+    fn every_task_has_its_own_lock_and_every_remtrack_the_same() {
+        assert_eq!(
+            lock_key("master-flow-columns"),
+            lock_key("master-flow-columns")
+        );
+        assert_ne!(
+            lock_key("master-flow-columns"),
+            lock_key("drop-discovery-assets")
+        );
+    }
+}

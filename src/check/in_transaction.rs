@@ -1,0 +1,197 @@
+//! Judging checks on a connection inside a transaction someone else opened and will end (a
+//! dry run's, holding a fix's uncommitted changes): the checks see those changes, and nothing
+//! they do outlives them.
+//!
+//! The reads run under a savepoint that is rolled back before this returns, so even a check
+//! that managed to write could not change what the caller commits; the caller may also make
+//! the transaction read-only first (PostgreSQL allows that at any point).
+
+use std::sync::Arc;
+
+use sqlx::{Executor as _, PgConnection, SqliteConnection};
+
+use super::code::{CodeFacts, CodeNeeds, CodeSource};
+use super::db::postgres::{self, Restart};
+use super::db::sqlite;
+use super::facts::{QueryJob, SqlOutcome};
+use super::judge::{Facts, judge, judge_code, judge_with_files};
+use super::needs::Needs;
+use super::refresh::{judge_plan, runs_query, screen_job};
+use super::{Limits, Verdicts};
+use crate::Backend;
+use crate::plan::Plan;
+
+/// A connection in a transaction of the caller's.
+pub enum InTransaction<'c> {
+    Postgres(&'c mut PgConnection),
+    Sqlite(&'c mut SqliteConnection),
+}
+
+impl InTransaction<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            InTransaction::Postgres(_) => Backend::Postgres,
+            InTransaction::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// The savepoint every read here happens under.
+const CHECKS: &str = "remtrack_checks";
+/// The savepoint each `sql` check run alone happens under.
+const ONE_CHECK: &str = "remtrack_check";
+
+/// Every check and guard of `plan` judged on `conn`, as a refresh judges them on the target.
+/// An error means the connection is unusable (the transaction is then the caller's to give up).
+pub async fn judge_in(
+    conn: InTransaction<'_>,
+    plan: &Plan,
+    code: &Arc<CodeSource>,
+    limits: Limits,
+) -> Result<Verdicts, sqlx::Error> {
+    let code_needs = CodeNeeds::of(plan);
+    let code_pass = (!code_needs.is_empty()).then(|| {
+        let code = code.clone();
+        tokio::task::spawn_blocking(move || code.gather(&code_needs))
+    });
+    let backend = conn.backend();
+    let needs = Needs::of(plan);
+    let jobs: Vec<Result<QueryJob, SqlOutcome>> = plan
+        .all_checks()
+        .filter(|check| runs_query(&check.spec))
+        .map(|check| screen_job(&check.spec, backend))
+        .collect();
+    let (schema, data, sql_outcomes) = match conn {
+        InTransaction::Postgres(conn) => {
+            conn.execute(format!("SAVEPOINT {CHECKS}").as_str()).await?;
+            let read = async {
+                let (schema, data, _) =
+                    postgres::snapshot_in(conn, &needs, limits, Restart::ToSavepoint(CHECKS))
+                        .await?;
+                let outcomes = pg_sql_checks(conn, &jobs, limits).await?;
+                Ok::<_, sqlx::Error>((schema, data, outcomes))
+            }
+            .await;
+            end_savepoint(&mut *conn).await?;
+            read?
+        }
+        InTransaction::Sqlite(conn) => {
+            conn.execute(format!("SAVEPOINT {CHECKS}; PRAGMA query_only = ON").as_str())
+                .await?;
+            let read = async {
+                let (schema, data, _) = sqlite::snapshot_in(conn, &needs).await?;
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    outcomes.push(match job {
+                        Ok(job) => run_sqlite_check(conn, job, limits).await?,
+                        Err(rejected) => rejected.clone(),
+                    });
+                }
+                Ok::<_, sqlx::Error>((schema, data, outcomes))
+            }
+            .await;
+            conn.execute("PRAGMA query_only = OFF").await?;
+            end_savepoint(&mut *conn).await?;
+            read?
+        }
+    };
+    let code_facts = match code_pass {
+        Some(pass) => pass.await.unwrap_or_else(|error| CodeFacts {
+            root: Err(format!("the code pass failed: {error}")),
+            ..CodeFacts::default()
+        }),
+        None => CodeFacts::default(),
+    };
+    let facts = Facts {
+        backend,
+        schema: &schema,
+        data: &data,
+    };
+    let mut sql_outcomes = sql_outcomes.into_iter();
+    Ok(judge_plan(plan, |check| {
+        if let Some(verdict) = judge_code(&check.spec, &code_facts)
+            .or_else(|| judge_with_files(&check.spec, &facts, &code_facts))
+        {
+            return verdict;
+        }
+        let sql = runs_query(&check.spec)
+            .then(|| sql_outcomes.next())
+            .flatten();
+        judge(&check.spec, &facts, sql.as_ref())
+    }))
+}
+
+/// Undoes whatever happened since the savepoint, then drops it.
+async fn end_savepoint<'e, E>(conn: E) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e>,
+{
+    conn.execute(format!("ROLLBACK TO SAVEPOINT {CHECKS}; RELEASE SAVEPOINT {CHECKS}").as_str())
+        .await?;
+    Ok(())
+}
+
+/// The `sql` checks in one statement when there are several, else (or when that fails) each
+/// under a savepoint of its own, so one failing check does not abort the others.
+async fn pg_sql_checks(
+    conn: &mut PgConnection,
+    jobs: &[Result<QueryJob, SqlOutcome>],
+    limits: Limits,
+) -> Result<Vec<SqlOutcome>, sqlx::Error> {
+    let bodies: Vec<QueryJob> = jobs
+        .iter()
+        .filter_map(|j| j.as_ref().ok().cloned())
+        .collect();
+    if bodies.len() > 1 {
+        match postgres::run_sql_batch_on(conn, &bodies).await? {
+            Some(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                return Ok(jobs
+                    .iter()
+                    .map(|job| match job {
+                        Ok(_) => outcomes
+                            .next()
+                            .unwrap_or_else(|| SqlOutcome::Error("query was not run".into())),
+                        Err(rejected) => rejected.clone(),
+                    })
+                    .collect());
+            }
+            None => {
+                conn.execute(format!("ROLLBACK TO SAVEPOINT {CHECKS}").as_str())
+                    .await?;
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(match job {
+            Ok(job) => {
+                conn.execute(format!("SAVEPOINT {ONE_CHECK}").as_str())
+                    .await?;
+                let outcome = postgres::run_sql_on(conn, job, limits).await?;
+                conn.execute(
+                    format!("ROLLBACK TO SAVEPOINT {ONE_CHECK}; RELEASE SAVEPOINT {ONE_CHECK}")
+                        .as_str(),
+                )
+                .await?;
+                outcome
+            }
+            Err(rejected) => rejected.clone(),
+        });
+    }
+    Ok(outcomes)
+}
+
+async fn run_sqlite_check(
+    conn: &mut SqliteConnection,
+    job: &QueryJob,
+    limits: Limits,
+) -> Result<SqlOutcome, sqlx::Error> {
+    match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql_on(conn, job)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Ok(SqlOutcome::Error(format!(
+            "timed out after {}",
+            super::db::target::seconds(limits.statement_timeout)
+        ))),
+    }
+}
