@@ -231,7 +231,10 @@ impl FixRun {
             (Conclusion::StatementFailed(reason), _) => {
                 format!("the fix failed: {reason}. Rolled back: nothing was changed.")
             }
-            (Conclusion::RolledBack(reason), _) => format!("not applied ({reason})"),
+            (Conclusion::RolledBack(reason), Mode::DryRun) => {
+                format!("the dry run stopped ({reason}); nothing was changed")
+            }
+            (Conclusion::RolledBack(reason), Mode::Apply) => format!("not applied ({reason})"),
             (Conclusion::Unknown(reason), _) => format!("unknown: recheck ({reason})"),
         }
     }

@@ -125,7 +125,9 @@ async fn run_in_transaction(
     let plan = only_task(request.plan, task);
     let limits = target.limits().for_checks();
     let conclusion = async {
-        begin(&mut conn, applying).await?;
+        if let Err(error) = begin(&mut conn).await {
+            return Ok(Conclusion::Refused(busy_or(&error, target)));
+        }
         if let Some(holder) = take_lock(&mut conn, &task.id).await? {
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(holder));
@@ -202,11 +204,21 @@ async fn run_in_transaction(
     }
     .await;
     let conclusion = conclusion.unwrap_or_else(|error: sqlx::Error| {
-        // Lost before COMMIT was sent: a server rolls back a transaction whose session ends.
-        Conclusion::RolledBack(format!(
-            "rolled back by the server: the connection was lost before the commit ({})",
-            reason(&error)
-        ))
+        if is_lost(&error) {
+            // Lost before COMMIT was sent: a server rolls back a transaction whose session
+            // ends, and SQLite rolls back what its journal holds.
+            Conclusion::RolledBack(format!(
+                "rolled back by the server: the connection was lost before the commit ({})",
+                reason(&error)
+            ))
+        } else {
+            // A read inside the transaction failed; the connection is closed below without
+            // a commit, which rolls it back.
+            Conclusion::RolledBack(format!(
+                "rolled back: {} failed inside the transaction",
+                describe(&error, target)
+            ))
+        }
     });
     if conclusion == Conclusion::Applied {
         run.after = recheck(&mut conn, &plan, request.code, limits).await.ok();
@@ -320,7 +332,26 @@ async fn server_version(pg: &mut sqlx::PgConnection) -> Option<u32> {
     text.trim().parse().ok()
 }
 
-async fn begin(conn: &mut WriteConnection, _applying: bool) -> Result<(), sqlx::Error> {
+/// Why BEGIN failed: on SQLite, mostly another writer holding the database.
+fn busy_or(error: &sqlx::Error, target: &WriteTarget) -> String {
+    match error {
+        sqlx::Error::Database(db)
+            if db.message().contains("locked") || db.message().contains("busy") =>
+        {
+            format!(
+                "another connection is writing to this database (another fix, or the application), \
+                 and it stayed so for the lock timeout ({}); try again when it is done",
+                crate::check::seconds(target.limits().lock_timeout)
+            )
+        }
+        other => format!(
+            "the transaction could not begin: {}",
+            describe(other, target)
+        ),
+    }
+}
+
+async fn begin(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
     match conn {
         WriteConnection::Postgres(pg) => pg.execute("BEGIN").await.map(drop),
         // IMMEDIATE: the write lock now, so a second writer is told at once, not mid-fix.
@@ -358,12 +389,9 @@ async fn execute(
         WriteConnection::Sqlite(lite) => {
             match tokio::time::timeout(timeout, lite.execute(sqlx::raw_sql(sql))).await {
                 Ok(done) => done.map(|done| done.rows_affected()),
-                Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "the statement ran longer than {}",
-                        crate::check::seconds(timeout)
-                    ),
+                Err(_) => Err(sqlx::Error::Protocol(format!(
+                    "{STATEMENT_TIMED_OUT} ({})",
+                    crate::check::seconds(timeout)
                 ))),
             }
         }
@@ -408,9 +436,13 @@ async fn close(conn: WriteConnection) {
     };
 }
 
+/// SQLite's statement timeout, which remtrack keeps itself.
+const STATEMENT_TIMED_OUT: &str = "it ran longer than the statement timeout";
+
 /// Whether the connection is gone (rather than one statement failing).
 fn is_lost(error: &sqlx::Error) -> bool {
     match error {
+        sqlx::Error::Protocol(message) if message.starts_with(STATEMENT_TIMED_OUT) => false,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
@@ -448,6 +480,7 @@ fn describe(error: &sqlx::Error, target: &WriteTarget) -> String {
             ),
             _ => db.message().to_string(),
         },
+        sqlx::Error::Protocol(message) => message.clone(),
         other => other.to_string(),
     };
     crate::printable::one_line(&text)
