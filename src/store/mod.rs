@@ -22,7 +22,10 @@ pub use derive::{
     event_databases, fix_fingerprint, plan_fingerprint, task_fingerprint, to_status_marks,
 };
 pub use evidence::evidence_snapshot;
-pub use rules::{FailingCheck, Refusal, may_note, may_unverify, may_verify};
+pub use rules::{
+    ApplyRefusal, ApproveRefusal, FailingCheck, Refusal, Uncounted, may_apply, may_approve,
+    may_note, may_unverify, may_verify,
+};
 
 /// What a person recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
