@@ -380,3 +380,121 @@ async fn the_documented_store_grants_are_enough() {
         "the note is printed back: {stderr}"
     );
 }
+
+/// Records what the write path would for `master-flow-columns` on the workspace's demo database:
+/// a request, an approval, a failed apply, then an apply that passed all its checks.
+fn record_fix_events(ws: &Workspace) {
+    use remtrack::store::{EventKind, NewEvent, Store, StoreLocation};
+    use serde_json::json;
+    let database = format!("sqlite:{}", ws.dir.path().join("demo.db").display());
+    let plan = remtrack::plan::load_plan(&ws.dir.path().join("plan.json")).unwrap();
+    let task = plan.task("master-flow-columns").unwrap();
+    let fingerprint = remtrack::store::fix_fingerprint(task, remtrack::Backend::Sqlite).unwrap();
+    let after = json!({ "database": database, "all_pass": true,
+        "checks": task.checks.iter().map(|c| json!({ "id": c.id, "status": "pass" })).collect::<Vec<_>>() });
+    let reason = "check current-phase fails inside the transaction: type would be varchar(100), expected varchar(50)";
+    let events = [
+        (
+            EventKind::ApprovalRequested,
+            "ana",
+            "for tonight's window",
+            json!({ "database": database, "dry_run": after }),
+        ),
+        (
+            EventKind::Approved,
+            "bob",
+            "dry run 7 of 7\nchecked the backup first",
+            json!({ "database": database, "dry_run": after, "role": null }),
+        ),
+        (
+            EventKind::ApplyFailed,
+            "ana",
+            reason,
+            json!({ "database": database, "backend": "sqlite", "sql": "…",
+            "statements": [], "dry_run": after, "after": null, "duration_ms": 80,
+            "outcome": "rolled_back", "reason": reason, "approvers": ["bob"] }),
+        ),
+        (
+            EventKind::Applied,
+            "ana",
+            "",
+            json!({ "database": database, "backend": "sqlite", "sql": "…",
+            "statements": [{ "sql": "…", "rows": 0 }], "dry_run": after, "after": after, "duration_ms": 1234,
+            "outcome": "applied", "reason": null, "approvers": ["bob"] }),
+        ),
+    ];
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&StoreLocation::beside_plan(
+            &ws.dir.path().join("plan.json"),
+        ))
+        .await
+        .unwrap();
+        for (minute, (kind, actor, note, evidence)) in events.into_iter().enumerate() {
+            store
+                .append(NewEvent {
+                    task_id: "master-flow-columns".into(),
+                    kind,
+                    actor: actor.into(),
+                    at: time::macros::datetime!(2026-12-08 10:00 UTC)
+                        + time::Duration::minutes(minute as i64),
+                    note: note.into(),
+                    evidence,
+                    fingerprint: fingerprint.clone(),
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+}
+
+#[test]
+fn the_log_tells_applies_and_approvals_in_plain_words() {
+    let ws = Workspace::new();
+    record_fix_events(&ws);
+    let out = ws.run(&["log", "--task", "master-flow-columns"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = text(&out.stdout);
+    let identity = format!(
+        "sqlite:{}",
+        ws.dir
+            .path()
+            .join("demo.db")
+            .canonicalize()
+            .unwrap()
+            .display()
+    );
+    let expected = format!(
+        "\
+2026-12-08T10:03:00Z  ana applied the fix to master-flow-columns (7 of 7 checks pass after, 1.2 s, approved by bob)
+    on {identity}
+2026-12-08T10:02:00Z  ana's apply of master-flow-columns failed: check current-phase fails inside the transaction: type would be varchar(100), expected varchar(50)
+    on {identity}
+2026-12-08T10:01:00Z  bob approved the fix of master-flow-columns: dry run 7 of 7
+    on {identity}
+    checked the backup first
+2026-12-08T10:00:00Z  ana asks for approval of master-flow-columns's fix: for tonight's window
+    on {identity}
+"
+    );
+    assert_eq!(log, expected);
+
+    let json = ws.run(&["log", "--format", "json"]);
+    let events: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["applied", "apply_failed", "approved", "approval_requested"]
+    );
+    assert_eq!(events[0]["evidence"]["duration_ms"], 1234);
+    assert_eq!(events[0]["evidence"]["approvers"][0], "bob");
+    assert_eq!(
+        events[1]["note"].as_str().unwrap().split(':').next(),
+        Some("check current-phase fails inside the transaction")
+    );
+}

@@ -4,6 +4,7 @@
 
 mod derive;
 mod evidence;
+mod fix_events;
 mod postgres;
 mod rules;
 mod sqlite;
@@ -22,6 +23,7 @@ pub use derive::{
     event_databases, fix_fingerprint, plan_fingerprint, task_fingerprint, to_status_marks,
 };
 pub use evidence::evidence_snapshot;
+pub use fix_events::{ApplyOutcome, LastApply, fix_event_words, last_apply};
 pub use rules::{
     ApplyRefusal, ApproveRefusal, FailingCheck, Refusal, Uncounted, may_apply, may_approve,
     may_note, may_unverify, may_verify,
