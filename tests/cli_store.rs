@@ -498,3 +498,78 @@ fn the_log_tells_applies_and_approvals_in_plain_words() {
         Some("check current-phase fails inside the transaction")
     );
 }
+
+#[test]
+fn every_report_shows_the_last_apply_of_a_task_on_the_checked_database() {
+    let ws = Workspace::new();
+    record_fix_events(&ws);
+    let line = "last apply: ana at 2026-12-08T10:03:00Z — applied";
+
+    let plain = text(&ws.run(&["check"]).stdout);
+    let lines: Vec<&str> = plain.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == format!("      {line}"))
+        .expect(&plain);
+    assert!(
+        lines[at - 1].contains("[master-flow-columns]"),
+        "under its task:\n{plain}"
+    );
+    assert_eq!(plain.matches("last apply:").count(), 1, "{plain}");
+
+    let json = ws.run(&["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let tasks = report["tasks"].as_array().unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t["id"] == "master-flow-columns")
+        .unwrap();
+    assert_eq!(task["last_apply"]["actor"], "ana");
+    assert_eq!(task["last_apply"]["at"], "2026-12-08T10:03:00Z");
+    assert_eq!(task["last_apply"]["outcome"], "applied");
+    assert!(
+        task["last_apply"]["database"]
+            .as_str()
+            .unwrap()
+            .ends_with("/demo.db")
+    );
+    assert!(
+        tasks
+            .iter()
+            .filter(|t| t["id"] != "master-flow-columns")
+            .all(|t| t["last_apply"].is_null())
+    );
+
+    let markdown = text(&ws.run(&["check", "--format", "markdown"]).stdout);
+    assert!(markdown.contains(&format!("<br>{line} |")), "{markdown}");
+    let junit = text(&ws.run(&["check", "--format", "junit"]).stdout);
+    assert!(
+        junit.contains(r#"<property name="remtrack.last_apply" value="applied"/>"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(&format!("<system-out>{line}</system-out>")),
+        "{junit}"
+    );
+
+    // Checked against another database, the apply on the demo database is not this one's.
+    let other = ws.dir.path().join("other.db");
+    std::fs::copy(ws.dir.path().join("demo.db"), &other).unwrap();
+    let elsewhere = ws.run(&[
+        "check",
+        "--database-url",
+        &format!("sqlite:{}", other.display()),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&elsewhere.stdout).unwrap();
+    assert!(
+        report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["last_apply"].is_null()),
+        "{}",
+        text(&elsewhere.stderr)
+    );
+}

@@ -61,7 +61,8 @@ pub struct LastApply {
     pub outcome: ApplyOutcome,
     /// The database's identity (`postgres://host:port/db`, `sqlite:/path`), never a password.
     pub database: String,
-    /// Why it did not commit; `None` for an apply that did.
+    /// Why it did not commit, as recorded; `None` for an apply that did (or a failure that
+    /// recorded no reason).
     pub reason: Option<String>,
 }
 
@@ -80,13 +81,15 @@ pub fn last_apply(events: &[Event], task_id: &str, database: &str) -> Option<Las
             at: event.at,
             outcome,
             database: there,
-            reason: (outcome != ApplyOutcome::Applied).then(|| failure_reason(event)),
+            reason: (outcome != ApplyOutcome::Applied)
+                .then(|| failure_reason(event))
+                .flatten(),
         })
     })
 }
 
-/// The evidence's reason, else the note (the writer puts it there too), else a plain word.
-fn failure_reason(event: &Event) -> String {
+/// The evidence's reason, else the note (the writer puts it there too).
+fn failure_reason(event: &Event) -> Option<String> {
     let reason = event.evidence.get("reason").and_then(Value::as_str);
     let note = Some(event.note.as_str());
     [reason, note]
@@ -94,7 +97,7 @@ fn failure_reason(event: &Event) -> String {
         .flatten()
         .map(str::trim)
         .find(|text| !text.is_empty())
-        .map_or_else(|| "no reason recorded".into(), str::to_string)
+        .map(str::to_string)
 }
 
 /// A fix event as a sentence: "ana applied the fix to master-flow-columns (7 of 7 checks pass
@@ -127,7 +130,7 @@ pub fn fix_event_words(event: &Event, own: bool) -> Option<String> {
             format!("{who} applied the fix to {task}{details}")
         }
         EventKind::ApplyFailed => {
-            let reason = failure_reason(event);
+            let reason = failure_reason(event).unwrap_or_else(|| "no reason recorded".into());
             let reason = first_line(&reason).unwrap_or_default();
             match ApplyOutcome::of(event) {
                 Some(ApplyOutcome::Refused) => {
