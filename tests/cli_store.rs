@@ -392,7 +392,9 @@ fn record_fix_events(ws: &Workspace) {
     let fingerprint = remtrack::store::fix_fingerprint(task, remtrack::Backend::Sqlite).unwrap();
     let after = json!({ "database": database, "all_pass": true,
         "checks": task.checks.iter().map(|c| json!({ "id": c.id, "status": "pass" })).collect::<Vec<_>>() });
+    // As the write path words it: the reason in the evidence, restated in the note.
     let reason = "check current-phase fails inside the transaction: type would be varchar(100), expected varchar(50)";
+    let not_applied = format!("not applied ({reason})");
     let events = [
         (
             EventKind::ApprovalRequested,
@@ -409,7 +411,7 @@ fn record_fix_events(ws: &Workspace) {
         (
             EventKind::ApplyFailed,
             "ana",
-            reason,
+            &not_applied,
             json!({ "database": database, "backend": "sqlite", "sql": "…",
             "statements": [], "dry_run": after, "after": null, "duration_ms": 80,
             "outcome": "rolled_back", "reason": reason, "approvers": ["bob"] }),
@@ -493,9 +495,12 @@ fn the_log_tells_applies_and_approvals_in_plain_words() {
     );
     assert_eq!(events[0]["evidence"]["duration_ms"], 1234);
     assert_eq!(events[0]["evidence"]["approvers"][0], "bob");
-    assert_eq!(
-        events[1]["note"].as_str().unwrap().split(':').next(),
-        Some("check current-phase fails inside the transaction")
+    assert_eq!(events[1]["evidence"]["outcome"], "rolled_back");
+    assert!(
+        events[1]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("not applied (check current-phase")
     );
 }
 

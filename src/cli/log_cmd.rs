@@ -123,10 +123,11 @@ fn fix_event_details(event: &Event) -> Vec<String> {
         .and_then(|r| r.as_str())
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    // The sentence took the note's first line, except for a failure whose reason is elsewhere.
+    // The sentence took the note's first line; a failure's note restates its reason ("not
+    // applied (…)"), which the sentence says already.
     let sentence_has_first_line = match event.kind {
         EventKind::Approved | EventKind::ApprovalRequested => true,
-        EventKind::ApplyFailed => reason.is_none_or(|reason| reason == event.note.trim()),
+        EventKind::ApplyFailed => reason.is_none_or(|reason| event.note.contains(reason)),
         _ => false,
     };
     let mut lines = event.note.lines().skip_while(|line| line.trim().is_empty());
