@@ -380,3 +380,201 @@ async fn the_documented_store_grants_are_enough() {
         "the note is printed back: {stderr}"
     );
 }
+
+/// Records what the write path would for `master-flow-columns` on the workspace's demo database:
+/// a request, an approval, a failed apply, then an apply that passed all its checks.
+fn record_fix_events(ws: &Workspace) {
+    use remtrack::store::{EventKind, NewEvent, Store, StoreLocation};
+    use serde_json::json;
+    let database = format!("sqlite:{}", ws.dir.path().join("demo.db").display());
+    let plan = remtrack::plan::load_plan(&ws.dir.path().join("plan.json")).unwrap();
+    let task = plan.task("master-flow-columns").unwrap();
+    let fingerprint = remtrack::store::fix_fingerprint(task, remtrack::Backend::Sqlite).unwrap();
+    let after = json!({ "database": database, "all_pass": true,
+        "checks": task.checks.iter().map(|c| json!({ "id": c.id, "status": "pass" })).collect::<Vec<_>>() });
+    // As the write path words it: the reason in the evidence, restated in the note.
+    let reason = "check current-phase fails inside the transaction: type would be varchar(100), expected varchar(50)";
+    let not_applied = format!("not applied ({reason})");
+    let events = [
+        (
+            EventKind::ApprovalRequested,
+            "ana",
+            "for tonight's window",
+            json!({ "database": database, "dry_run": after }),
+        ),
+        (
+            EventKind::Approved,
+            "bob",
+            "dry run 7 of 7\nchecked the backup first",
+            json!({ "database": database, "dry_run": after, "role": null }),
+        ),
+        (
+            EventKind::ApplyFailed,
+            "ana",
+            &not_applied,
+            json!({ "database": database, "backend": "sqlite", "sql": "…",
+            "statements": [], "dry_run": after, "after": null, "duration_ms": 80,
+            "outcome": "rolled_back", "reason": reason, "approvers": ["bob"] }),
+        ),
+        (
+            EventKind::Applied,
+            "ana",
+            "",
+            json!({ "database": database, "backend": "sqlite", "sql": "…",
+            "statements": [{ "sql": "…", "rows": 0 }], "dry_run": after, "after": after, "duration_ms": 1234,
+            "outcome": "applied", "reason": null, "approvers": ["bob"] }),
+        ),
+    ];
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&StoreLocation::beside_plan(
+            &ws.dir.path().join("plan.json"),
+        ))
+        .await
+        .unwrap();
+        for (minute, (kind, actor, note, evidence)) in events.into_iter().enumerate() {
+            store
+                .append(NewEvent {
+                    task_id: "master-flow-columns".into(),
+                    kind,
+                    actor: actor.into(),
+                    at: time::macros::datetime!(2026-12-08 10:00 UTC)
+                        + time::Duration::minutes(minute as i64),
+                    note: note.into(),
+                    evidence,
+                    fingerprint: fingerprint.clone(),
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+}
+
+#[test]
+fn the_log_tells_applies_and_approvals_in_plain_words() {
+    let ws = Workspace::new();
+    record_fix_events(&ws);
+    let out = ws.run(&["log", "--task", "master-flow-columns"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = text(&out.stdout);
+    let identity = format!(
+        "sqlite:{}",
+        ws.dir
+            .path()
+            .join("demo.db")
+            .canonicalize()
+            .unwrap()
+            .display()
+    );
+    let expected = format!(
+        "\
+2026-12-08T10:03:00Z  ana applied the fix to master-flow-columns (7 of 7 checks pass after, 1.2 s, approved by bob)
+    on {identity}
+2026-12-08T10:02:00Z  ana's apply of master-flow-columns failed: check current-phase fails inside the transaction: type would be varchar(100), expected varchar(50)
+    on {identity}
+2026-12-08T10:01:00Z  bob approved the fix of master-flow-columns: dry run 7 of 7
+    on {identity}
+    checked the backup first
+2026-12-08T10:00:00Z  ana asks for approval of master-flow-columns's fix: for tonight's window
+    on {identity}
+"
+    );
+    assert_eq!(log, expected);
+
+    let json = ws.run(&["log", "--format", "json"]);
+    let events: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["applied", "apply_failed", "approved", "approval_requested"]
+    );
+    assert_eq!(events[0]["evidence"]["duration_ms"], 1234);
+    assert_eq!(events[0]["evidence"]["approvers"][0], "bob");
+    assert_eq!(events[1]["evidence"]["outcome"], "rolled_back");
+    assert!(
+        events[1]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("not applied (check current-phase")
+    );
+}
+
+#[test]
+fn every_report_shows_the_last_apply_of_a_task_on_the_checked_database() {
+    let ws = Workspace::new();
+    record_fix_events(&ws);
+    let line = "last apply: ana at 2026-12-08T10:03:00Z — applied";
+
+    let plain = text(&ws.run(&["check"]).stdout);
+    let lines: Vec<&str> = plain.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == format!("      {line}"))
+        .expect(&plain);
+    assert!(
+        lines[at - 1].contains("[master-flow-columns]"),
+        "under its task:\n{plain}"
+    );
+    assert_eq!(plain.matches("last apply:").count(), 1, "{plain}");
+
+    let json = ws.run(&["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let tasks = report["tasks"].as_array().unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t["id"] == "master-flow-columns")
+        .unwrap();
+    assert_eq!(task["last_apply"]["actor"], "ana");
+    assert_eq!(task["last_apply"]["at"], "2026-12-08T10:03:00Z");
+    assert_eq!(task["last_apply"]["outcome"], "applied");
+    assert!(
+        task["last_apply"]["database"]
+            .as_str()
+            .unwrap()
+            .ends_with("/demo.db")
+    );
+    assert!(
+        tasks
+            .iter()
+            .filter(|t| t["id"] != "master-flow-columns")
+            .all(|t| t["last_apply"].is_null())
+    );
+
+    let markdown = text(&ws.run(&["check", "--format", "markdown"]).stdout);
+    assert!(markdown.contains(&format!("<br>{line} |")), "{markdown}");
+    let junit = text(&ws.run(&["check", "--format", "junit"]).stdout);
+    assert!(
+        junit.contains(r#"<property name="remtrack.last_apply" value="applied"/>"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(&format!("<system-out>{line}</system-out>")),
+        "{junit}"
+    );
+
+    // Checked against another database, the apply on the demo database is not this one's.
+    let other = ws.dir.path().join("other.db");
+    std::fs::copy(ws.dir.path().join("demo.db"), &other).unwrap();
+    let elsewhere = ws.run(&[
+        "check",
+        "--database-url",
+        &format!("sqlite:{}", other.display()),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&elsewhere.stdout).unwrap();
+    assert!(
+        report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["last_apply"].is_null()),
+        "{}",
+        text(&elsewhere.stderr)
+    );
+}

@@ -8,7 +8,7 @@ use crate::check::{Refresh, Target, judge_code_only, refresh_with};
 use crate::plan::{Plan, load_plan};
 use crate::report::{Report, render_junit, render_markdown, render_text};
 use crate::status::{Marks, derive};
-use crate::store::{Store, StoreLocation, to_status_marks};
+use crate::store::{Event, Store, StoreLocation, to_status_marks};
 
 pub async fn run(args: &super::CheckArgs) -> u8 {
     let plan = match load_plan(&args.plan) {
@@ -71,9 +71,9 @@ pub(crate) async fn check_and_report(
             return exit::UNREACHABLE;
         }
     };
-    let marks = match store {
-        Some(store) => read_marks(plan, store, url).await,
-        None => Marks::new(),
+    let (marks, events) = match store {
+        Some(store) => read_history(plan, store, url).await,
+        None => (Marks::new(), Vec::new()),
     };
     let status = derive(plan, Some(&refreshed.verdicts), &marks);
     let report = Report::build(
@@ -84,7 +84,8 @@ pub(crate) async fn check_and_report(
         &status,
         &marks,
     )
-    .with_backend(target.backend());
+    .with_backend(target.backend())
+    .with_last_applies(&events, url);
     print_report(&report, report_args);
     exit_code(&status, report_args)
 }
@@ -170,23 +171,30 @@ fn print_report(report: &Report, report_args: &ReportArgs) {
     }
 }
 
-/// People's marks, for the report. A read-only command creates no store; one that cannot be read
-/// costs the report its verifications, not its verdicts, and says so.
-async fn read_marks(plan: &Plan, location: &StoreLocation, database: &str) -> Marks {
+/// People's marks, and the events they come from (the report shows the last apply of each task
+/// from them too). A read-only command creates no store; one that cannot be read costs the
+/// report its verifications and applies, not its verdicts, and says so.
+async fn read_history(
+    plan: &Plan,
+    location: &StoreLocation,
+    database: &str,
+) -> (Marks, Vec<Event>) {
     let events = match Store::open_existing(location).await {
         Ok(Some(store)) => {
             let events = store.events(None).await;
             store.close().await;
             events
         }
-        Ok(None) => return Marks::new(),
+        Ok(None) => return (Marks::new(), Vec::new()),
         Err(error) => Err(error),
     };
     match events {
-        Ok(events) => to_status_marks(plan, &events, database),
+        Ok(events) => (to_status_marks(plan, &events, database), events),
         Err(error) => {
-            eprintln!("remtrack: warning: {error}; verifications are left out of this report");
-            Marks::new()
+            eprintln!(
+                "remtrack: warning: {error}; verifications and applies are left out of this report"
+            );
+            (Marks::new(), Vec::new())
         }
     }
 }

@@ -1,11 +1,13 @@
-//! `remtrack log`: the verification history, newest first.
+//! `remtrack log`: the verification history, newest first: marks, and fixes applied, failed,
+//! approved and asked for, in plain words.
 
 use std::io::Write as _;
 
 use super::{LogArgs, LogFormat, exit};
+use crate::identity::database_identity;
 use crate::plan::load_plan;
 use crate::printable::{one_line, printable};
-use crate::store::{EventKind, Store, task_fingerprint, utc_text};
+use crate::store::{Event, EventKind, Store, fix_event_words, task_fingerprint, utc_text};
 
 pub async fn run(args: &LogArgs) -> u8 {
     // The plan is optional here: without it the history still prints, only staleness is unknown.
@@ -71,6 +73,17 @@ pub async fn run(args: &LogArgs) -> u8 {
                     .and_then(|key| key.as_str())
                     .map(|key| format!(" (key {})", one_line(key)))
                     .unwrap_or_default();
+                if let Some(words) = fix_event_words(event, false) {
+                    out.push_str(&format!(
+                        "{}  {}{key}\n",
+                        utc_text(event.at),
+                        one_line(&words)
+                    ));
+                    for line in fix_event_details(event) {
+                        out.push_str(&format!("    {}\n", printable(&line)));
+                    }
+                    continue;
+                }
                 out.push_str(&format!(
                     "{}  {:<10}  {}  by {}{key}{}\n",
                     utc_text(event.at),
@@ -95,4 +108,32 @@ pub async fn run(args: &LogArgs) -> u8 {
         eprintln!("remtrack: cannot write the log: {error}");
     }
     exit::OK
+}
+
+/// What a fix event's line leaves out: the database it was for (applies are per database), and
+/// the note's lines its sentence did not already say.
+fn fix_event_details(event: &Event) -> Vec<String> {
+    let mut details = Vec::new();
+    if let Some(url) = event.evidence.get("database").and_then(|d| d.as_str()) {
+        details.push(format!("on {}", database_identity(url)));
+    }
+    let reason = event
+        .evidence
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    // The sentence took the note's first line; a failure's note restates its reason ("not
+    // applied (…)"), which the sentence says already.
+    let sentence_has_first_line = match event.kind {
+        EventKind::Approved | EventKind::ApprovalRequested => true,
+        EventKind::ApplyFailed => reason.is_none_or(|reason| event.note.contains(reason)),
+        _ => false,
+    };
+    let mut lines = event.note.lines().skip_while(|line| line.trim().is_empty());
+    if sentence_has_first_line {
+        lines.next();
+    }
+    details.extend(lines.map(str::to_string));
+    details
 }

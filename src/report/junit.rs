@@ -10,6 +10,11 @@ pub fn render_junit(report: &Report) -> String {
     let mut junit = JunitReport::new(format!("remtrack: {}", report.plan.title));
     for task in &report.tasks {
         let mut suite = TestSuite::new(format!("{} ({})", task.id, task.title));
+        if let Some(last) = &task.last_apply {
+            // Not a test case: an apply is history, and a failed one says nothing of the checks.
+            suite.set_system_out(task.last_apply_text());
+            suite.add_property(("remtrack.last_apply", last.outcome.as_str()));
+        }
         if task.manual {
             let verified = task
                 .verification

@@ -106,6 +106,9 @@ pub fn render_markdown(report: &Report) -> String {
             if task.verification.is_some() {
                 let _ = write!(status, "<br>{}", cell(&task.verification_text()));
             }
+            if task.last_apply.is_some() {
+                let _ = write!(status, "<br>{}", cell(&task.last_apply_text()));
+            }
             let _ = writeln!(
                 out,
                 "| {status} | {} `{}` | {} |",

@@ -2,8 +2,11 @@
 //! of that same model.
 
 mod junit;
+mod last_apply;
 mod markdown;
 mod text;
+
+pub use last_apply::LastApplyReport;
 
 pub use junit::render_junit;
 pub use markdown::render_markdown;
@@ -127,6 +130,8 @@ pub struct TaskReport {
     pub blocked_by: Vec<String>,
     /// A person's standing verification, if any: what it means now, who made it and when.
     pub verification: Option<VerificationReport>,
+    /// The last apply of the task's fix on this database (`remtrack fix`), if any.
+    pub last_apply: Option<LastApplyReport>,
     pub checks: Vec<CheckReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub guards: Vec<CheckReport>,
@@ -276,6 +281,7 @@ impl Report {
                             at: mark.and_then(|m| m.at).map(crate::store::utc_text),
                         }
                     }),
+                    last_apply: None,
                     checks,
                     guards,
                 }

@@ -8,6 +8,7 @@ use super::{CheckReport, Report, TaskReport};
 use crate::check::CheckStatus;
 use crate::printable::one_line;
 use crate::status::{RiskLevel, TaskStatus, Verification};
+use crate::store::ApplyOutcome;
 
 const RED: Style = AnsiColor::Red.on_default().bold();
 const GREEN: Style = AnsiColor::Green.on_default();
@@ -188,6 +189,15 @@ fn task_lines(out: &mut String, task: &TaskReport) {
         one_line(&task.title),
         task.id
     );
+    if let Some(last) = &task.last_apply {
+        // A failed apply is news even on a task that is done (it may have been done by hand).
+        let style = match last.outcome {
+            ApplyOutcome::Applied => DIM,
+            ApplyOutcome::Unknown => YELLOW,
+            ApplyOutcome::RolledBack | ApplyOutcome::Refused => RED,
+        };
+        let _ = writeln!(out, "      {style}{}{style:#}", task.last_apply_text());
+    }
     if task.status == TaskStatus::Blocked {
         let _ = writeln!(
             out,

@@ -65,7 +65,8 @@ pub async fn run(shared: &Shared, command: &str) -> (String, u32) {
         &status,
         &marks,
     )
-    .with_backend(target.backend());
+    .with_backend(target.backend())
+    .with_last_applies(&events, target.display_url());
     let rendered = crate::cli::render_report(&report, report_args.format);
     // No terminal at the other end: no colour either.
     let text = anstream::adapter::strip_str(&rendered).to_string();

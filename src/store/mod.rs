@@ -5,6 +5,7 @@
 mod approvals;
 mod derive;
 mod evidence;
+mod fix_events;
 mod postgres;
 mod rules;
 mod sqlite;
@@ -24,7 +25,11 @@ pub use derive::{
     event_databases, fix_fingerprint, plan_fingerprint, task_fingerprint, to_status_marks,
 };
 pub use evidence::evidence_snapshot;
-pub use rules::{FailingCheck, Refusal, may_note, may_unverify, may_verify};
+pub use fix_events::{ApplyOutcome, LastApply, fix_event_words, last_apply};
+pub use rules::{
+    ApplyRefusal, ApproveRefusal, FailingCheck, Refusal, Uncounted, may_apply, may_approve,
+    may_note, may_unverify, may_verify,
+};
 
 /// What a person recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -1,11 +1,15 @@
-//! Who may mark what: the same rules for the TUI and the CLI. A mark is evidence, so a task whose
-//! checks do not all pass cannot be marked verified, and every mark a person cannot back with
-//! checks needs a note.
+//! Who may mark what, and who may apply or approve a fix (`apply.rs`): the same rules for the TUI
+//! and the CLI. A mark is evidence, so a task whose checks do not all pass cannot be marked
+//! verified, and every mark a person cannot back with checks needs a note.
 
 use std::fmt;
 
 use crate::check::{CheckStatus, TaskVerdicts};
 use crate::plan::Task;
+
+mod apply;
+
+pub use apply::{ApplyRefusal, ApproveRefusal, Uncounted, may_apply, may_approve};
 
 /// One check that stands in the way of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]

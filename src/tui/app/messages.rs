@@ -41,7 +41,10 @@ impl App {
                 {
                     self.mode = Mode::Normal;
                 }
-                self.notice = Some(format!("{} {}", kind_verb(event.kind), event.task_id));
+                self.notice = Some(
+                    crate::store::fix_event_words(&event, true)
+                        .unwrap_or_else(|| format!("{} {}", kind_verb(event.kind), event.task_id)),
+                );
                 self.own_marks.insert(event.id);
                 self.log_event(&event);
                 // Shown at once; the hub's board has it too as soon as the store's feed brings it.
@@ -159,12 +162,14 @@ impl App {
         }
         let own = self.own_marks.contains(&event.id);
         let who = if own { "you" } else { event.actor.as_str() };
-        let text = format!(
-            "{who} {} {}{}",
-            kind_verb(event.kind),
-            event.task_id,
-            quoted_note(&event.note)
-        );
+        let text = crate::store::fix_event_words(event, own).unwrap_or_else(|| {
+            format!(
+                "{who} {} {}{}",
+                kind_verb(event.kind),
+                event.task_id,
+                quoted_note(&event.note)
+            )
+        });
         let at = if own { self.now } else { event.at };
         self.log_event_line(at, text, !own, event.id);
     }
@@ -183,9 +188,10 @@ pub(crate) fn kind_verb(kind: EventKind) -> &'static str {
         EventKind::Verified => "verified",
         EventKind::Unverified => "unverified",
         EventKind::Note => "noted on",
-        EventKind::Applied => "applied the fix of",
-        EventKind::ApplyFailed => "failed to apply the fix of",
+        // Fix events read as sentences of their own (`fix_event_words`); these are the verbs.
+        EventKind::Applied => "applied the fix to",
+        EventKind::ApplyFailed => "failed to apply the fix to",
         EventKind::Approved => "approved the fix of",
-        EventKind::ApprovalRequested => "asks for approval of the fix of",
+        EventKind::ApprovalRequested => "asked for approval of the fix of",
     }
 }

@@ -587,3 +587,79 @@ fn the_follow_list_names_each_person_their_role_and_where_they_are() {
         "{screen}"
     );
 }
+
+/// An event of the write path as the other sessions' store feed brings it.
+fn fix_event(
+    id: i64,
+    kind: crate::store::EventKind,
+    actor: &str,
+    note: &str,
+) -> crate::store::Event {
+    let database = "sqlite:demo.db";
+    let evidence = match kind {
+        crate::store::EventKind::Applied => serde_json::json!({
+            "database": database, "backend": "sqlite", "sql": "ALTER TABLE …",
+            "statements": [], "dry_run": null, "duration_ms": 1234, "outcome": "applied",
+            "reason": null, "approvers": ["bob"],
+            "after": { "all_pass": true, "checks": (0..7).map(|_| serde_json::json!({ "status": "pass" })).collect::<Vec<_>>() },
+        }),
+        crate::store::EventKind::ApplyFailed => serde_json::json!({
+            "database": database, "outcome": "rolled_back", "reason": note,
+        }),
+        _ => serde_json::json!({ "database": database, "dry_run": {} }),
+    };
+    crate::store::Event {
+        id,
+        task_id: "master-flow-columns".into(),
+        kind,
+        actor: actor.into(),
+        at: time::macros::datetime!(2026-11-24 09:00 UTC) + time::Duration::minutes(id),
+        note: note.into(),
+        evidence,
+        fingerprint: "sha256:fix".into(),
+    }
+}
+
+#[test]
+fn the_log_view_tells_applies_and_approvals_in_plain_words() {
+    use crate::store::EventKind;
+    let mut app = live_app();
+    app.receive(Msg::StoreAppended(vec![
+        fix_event(1, EventKind::ApprovalRequested, "cy", "for tonight"),
+        fix_event(2, EventKind::Approved, "bob", "dry run 7 of 7"),
+        fix_event(
+            3,
+            EventKind::ApplyFailed,
+            "cy",
+            "check c2 still fails: type would be varchar(100), expected varchar(50)",
+        ),
+    ]));
+    // One made in this view: "you".
+    app.receive(Msg::MarkRecorded(fix_event(
+        4,
+        EventKind::Applied,
+        "ana",
+        "",
+    )));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some(
+            "you applied the fix to master-flow-columns (7 of 7 checks pass after, 1.2 s, approved by bob)"
+        )
+    );
+    app.act(Action::Show(View::Log));
+    let shown = text(&screen(&app, 120, 24));
+    for line in [
+        "09:01:00 cy asks for approval of master-flow-columns's fix: for tonight",
+        "09:02:00 bob approved the fix of master-flow-columns: dry run 7 of 7",
+        "09:03:00 cy's apply of master-flow-columns failed: check c2 still fails: type would be varchar(100), expected",
+        "10:00:00 you applied the fix to master-flow-columns (7 of 7 checks pass after, 1.2 s, approved by bob)",
+    ] {
+        assert!(shown.contains(line), "{line:?} not in:\n{shown}");
+    }
+    app.receive(Msg::Resized {
+        width: 80,
+        height: 24,
+    });
+    insta::assert_snapshot!("log_fix_events_80x24", text(&screen(&app, 80, 24)));
+}
