@@ -2,7 +2,6 @@
 //! each with the evidence at that moment. Embedded SQLite beside the plan by default; a shared
 //! PostgreSQL schema `remtrack` for teams. Current state is derived from the events, never stored.
 
-mod approvals;
 mod derive;
 mod evidence;
 mod fix_events;
@@ -20,7 +19,6 @@ use tokio::sync::mpsc;
 
 use crate::check::Verdicts;
 
-pub use approvals::{ApplyRefusal, may_apply};
 pub use derive::{
     event_databases, fix_fingerprint, plan_fingerprint, task_fingerprint, to_status_marks,
 };
