@@ -102,7 +102,7 @@ async fn run_in_transaction(
             return Conclusion::Refused(format!(
                 "cannot connect to {}: {}",
                 target.display_url(),
-                crate::redact::redact_text(&reason(&error), target.display_url())
+                target.redact(&reason(&error))
             ));
         }
     };
@@ -483,7 +483,7 @@ fn describe(error: &sqlx::Error, target: &WriteTarget) -> String {
         sqlx::Error::Protocol(message) => message.clone(),
         other => other.to_string(),
     };
-    crate::printable::one_line(&text)
+    crate::printable::one_line(&target.redact(&text))
 }
 
 fn first_words(sql: &str) -> String {

@@ -118,6 +118,12 @@ impl WriteTarget {
         &self.shown
     }
 
+    /// `text` with the URL's password (and secret parameters) replaced, for messages that may
+    /// echo the URL.
+    pub fn redact(&self, text: &str) -> String {
+        crate::redact::redact_text(text, &self.url)
+    }
+
     /// Which database this is, as marks and events name it.
     pub fn identity(&self) -> String {
         crate::identity::database_identity(&self.url)
@@ -194,5 +200,9 @@ mod tests {
         .unwrap();
         assert!(!target.display_url().contains("s3cret"));
         assert!(!format!("{target:?}").contains("s3cret"));
+        assert_eq!(
+            target.redact("password authentication failed: s3cret"),
+            "password authentication failed: ***"
+        );
     }
 }
