@@ -244,3 +244,40 @@ async fn an_apply_killed_mid_fix_leaves_the_database_as_it_was() {
     desk.write_plan(&shipped_plan());
     desk.apply(TASK, "ana").exits(0).says("applied:");
 }
+
+#[tokio::test]
+async fn a_second_writer_is_refused_while_an_apply_holds_the_database() {
+    let demo = demo_database().await;
+    let desk = Desk::new(&demo.url, &endless_fix());
+    let before = sqlite_snapshot(&demo.path).await;
+    let ana = endless_apply_under_way(&desk, &demo, &[]).await;
+
+    let bob = desk.fix(
+        "drop-discovery-assets",
+        "bob",
+        &[
+            "--apply",
+            "--confirm",
+            "drop-discovery-assets",
+            "--lock-timeout",
+            "300ms",
+        ],
+    );
+    bob.exits(1)
+        .says("refused, nothing ran: another connection is writing to this database")
+        .says("did not finish within the lock timeout (0.3 s); SQLite allows one writer at a time")
+        .never_says("connection was lost");
+    desk.fix(TASK, "carol", &["--dry-run", "--lock-timeout", "300ms"])
+        .exits(1)
+        .says("refused, nothing ran: another connection is writing to this database");
+
+    let status = ana.kill_9();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    assert_eq!(sqlite_snapshot(&demo.path).await, before);
+    let failed = desk.events_of("apply_failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["actor"], "bob");
+}

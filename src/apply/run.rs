@@ -125,7 +125,12 @@ async fn run_in_transaction(
     let plan = only_task(request.plan, task);
     let limits = target.limits().for_checks();
     let conclusion = async {
-        begin(&mut conn, applying).await?;
+        match begin(&mut conn, applying).await {
+            Ok(()) => {}
+            Err(error) if is_lost(&error) => return Err(error),
+            // Nothing began, so nothing ran: not a connection lost before a commit.
+            Err(error) => return Ok(Conclusion::Refused(cannot_begin(&error, target))),
+        }
         if let Some(holder) = take_lock(&mut conn, &task.id).await? {
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(holder));
@@ -430,6 +435,32 @@ fn reason(error: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => db.message().to_string(),
         sqlx::Error::PoolTimedOut => "timed out connecting".into(),
         other => other.to_string(),
+    }
+}
+
+/// Why the fix's transaction could not begin: on SQLite, mostly another writer (BEGIN IMMEDIATE
+/// waits for it as long as the lock timeout).
+fn cannot_begin(error: &sqlx::Error, target: &WriteTarget) -> String {
+    let busy = match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    };
+    if target.backend() == Backend::Sqlite && busy {
+        format!(
+            "another connection is writing to this database and did not finish within the lock \
+             timeout ({}); SQLite allows one writer at a time: try again when it is done ({})",
+            crate::check::seconds(target.limits().lock_timeout),
+            reason(error)
+        )
+    } else {
+        format!(
+            "the transaction could not begin: {}",
+            describe(error, target)
+        )
     }
 }
 
