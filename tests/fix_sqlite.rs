@@ -281,3 +281,26 @@ async fn a_second_writer_is_refused_while_an_apply_holds_the_database() {
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0]["actor"], "bob");
 }
+
+#[tokio::test]
+async fn a_statement_longer_than_the_statement_timeout_is_stopped_and_rolled_back() {
+    let demo = demo_database().await;
+    let desk = Desk::new(&demo.url, &endless_fix());
+    let before = state(&demo.path).await;
+    let ana = endless_apply_under_way(&desk, &demo, &["--statement-timeout", "1s"]).await;
+
+    // Endless, so it ends only if the timeout stops it.
+    let ran = ana.finish_within(Duration::from_secs(30));
+    ran.exits(1)
+        .says("statement 8 failed: it ran longer than the statement timeout (1 s)")
+        .says("Rolled back: nothing was changed.");
+    assert_eq!(
+        state(&demo.path).await,
+        before,
+        "an overrunning apply left changes"
+    );
+    assert!(!sqlite_journal(&demo.path).exists());
+    let failed = desk.events_of("apply_failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["evidence"]["outcome"], "statement_failed");
+}

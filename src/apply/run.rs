@@ -336,7 +336,13 @@ async fn begin(conn: &mut WriteConnection, _applying: bool) -> Result<(), sqlx::
 async fn rollback(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
     match conn {
         WriteConnection::Postgres(pg) => pg.execute("ROLLBACK").await.map(drop),
-        WriteConnection::Sqlite(lite) => lite.execute("ROLLBACK").await.map(drop),
+        WriteConnection::Sqlite(lite) => match lite.execute("ROLLBACK").await {
+            // An interrupted statement (the statement timeout) has SQLite roll back already.
+            Err(sqlx::Error::Database(db)) if db.message().contains("no transaction is active") => {
+                Ok(())
+            }
+            done => done.map(drop),
+        },
     }
 }
 
@@ -358,19 +364,17 @@ async fn execute(
             .execute(sqlx::raw_sql(sql))
             .await
             .map(|done| done.rows_affected()),
-        // SQLite has no statement timeout of its own; on expiry the connection is dropped,
-        // which rolls the transaction back.
+        // SQLite has no statement timeout of its own: a progress handler stops the statement
+        // at the deadline (dropping the future would not: the statement runs on in sqlx's
+        // worker, and closing the connection waits for it).
         WriteConnection::Sqlite(lite) => {
-            match tokio::time::timeout(timeout, lite.execute(sqlx::raw_sql(sql))).await {
-                Ok(done) => done.map(|done| done.rows_affected()),
-                Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "the statement ran longer than {}",
-                        crate::check::seconds(timeout)
-                    ),
-                ))),
-            }
+            let deadline = Instant::now() + timeout;
+            lite.lock_handle()
+                .await?
+                .set_progress_handler(1_000, move || Instant::now() < deadline);
+            let done = lite.execute(sqlx::raw_sql(sql)).await;
+            lite.lock_handle().await?.remove_progress_handler();
+            done.map(|done| done.rows_affected())
         }
     }
 }
@@ -469,7 +473,8 @@ fn describe(error: &sqlx::Error, target: &WriteTarget) -> String {
     let limits = target.limits();
     let text = match error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
-            Some("57014") => format!(
+            // SQLITE_INTERRUPT: only the statement timeout's progress handler interrupts.
+            Some("57014") | Some("9") => format!(
                 "it ran longer than the statement timeout ({})",
                 crate::check::seconds(limits.statement_timeout)
             ),
