@@ -10,6 +10,7 @@ mod support;
 use std::time::Duration;
 
 use remtrack::demo::REALITY_SQL;
+use remtrack::store::{EventKind, Store, StoreLocation};
 use serde_json::Value;
 use sqlx::{Connection as _, PgConnection};
 use support::fix::{Desk, fix_sql, set_fix_sql, shipped_plan, task_status, wait_until};
@@ -254,7 +255,9 @@ async fn a_second_apply_while_one_runs_is_refused_naming_who_holds_it() {
     desk.apply(TASK, "bob")
         .exits(1)
         .says("refused, nothing ran: another fix of master-flow-columns is running on this database: (applying) by ana");
-    desk.dry_run(TASK).exits(1).says("(applying) by ana");
+    desk.fix(TASK, "carol", &["--dry-run"])
+        .exits(1)
+        .says("(applying) by ana");
 
     ana.finish_within(Duration::from_secs(30))
         .exits(0)
@@ -512,11 +515,24 @@ async fn the_log_shows_each_apply_with_its_sql_evidence_and_duration_and_never_t
             "the password was printed:\n{said}"
         );
     }
-    let store = std::fs::read(&desk.store).unwrap();
+    let bytes = std::fs::read(&desk.store).unwrap();
     assert!(
-        !store.windows(9).any(|w| w == b"s3cret-pw"),
+        !bytes.windows(9).any(|w| w == b"s3cret-pw"),
         "the password was stored"
     );
+
+    // What the log printed is what the store holds.
+    let location = StoreLocation::parse(&desk.store);
+    let store = Store::open_existing(&location).await.unwrap().unwrap();
+    let kept: Vec<EventKind> = store
+        .events(Some(TASK))
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    store.close().await;
+    assert_eq!(kept, [EventKind::ApplyFailed, EventKind::Applied]);
 }
 
 #[tokio::test]
