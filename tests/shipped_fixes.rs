@@ -1,24 +1,21 @@
-//! The fix SQL the shipped plan shows (and `y` copies) really fixes its task: applied to the
-//! seed's database reality on PostgreSQL and on SQLite, once its guards pass, every check of
-//! that task passes. The code is the demo's after its code tasks are done (no `session_id`
-//! left, `api/v1` gone): a fix guarded by the code waits for that, as it should.
+//! The shipped plan's fixes really fix their tasks: applied with `remtrack fix --apply`, in day
+//! order, to the seed's database reality on PostgreSQL and on SQLite, each is proven and
+//! committed (its guards passing on the seed) and `remtrack check` then finds its task done.
+//! The code is the demo's after its code tasks are done (no `session_id` left, `api/v1` gone):
+//! a fix guarded by the code waits for that, as it should.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use remtrack::Backend;
-use remtrack::check::{CheckStatus, CodeLimits, CodeSource, Limits, Refresh, Target, refresh_with};
-use remtrack::demo::{REALITY_SQL, SHIPPED_PLAN, build_demo_database};
-use remtrack::plan::{Plan, parse_plan};
-use sqlx::{Connection as _, Executor as _};
+use std::path::{Path, PathBuf};
+
+use remtrack::demo::{REALITY_SQL, build_demo_database};
+use serde_json::Value;
+use support::fix::{Desk, shipped_plan, task_status};
 use support::pg::{cluster, exec};
 
-fn shipped_plan() -> Plan {
-    parse_plan(SHIPPED_PLAN.as_bytes(), std::path::Path::new("plan.json")).unwrap()
-}
-
 /// The demo's code once its code tasks are done: `session_id` no longer read anywhere.
-fn code_after_the_code_tasks() -> std::sync::Arc<CodeSource> {
+fn code_after_the_code_tasks() -> PathBuf {
     static CODE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     let dir = CODE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -32,94 +29,97 @@ fn code_after_the_code_tasks() -> std::sync::Arc<CodeSource> {
         std::fs::remove_dir_all(root.join("backend/app/api/v1")).unwrap();
         dir
     });
-    std::sync::Arc::new(CodeSource::new(
-        dir.path().join("code"),
-        vec![],
-        CodeLimits::default(),
-    ))
+    dir.path().join("code")
 }
 
-async fn check(plan: &Plan, url: &str) -> Refresh {
-    let target = Target::open(url, Limits::default()).unwrap();
-    let refreshed = refresh_with(plan, &target, &code_after_the_code_tasks())
-        .await
-        .unwrap();
-    target.close().await;
-    refreshed
-}
-
-fn all_pass(verdicts: &[remtrack::check::Verdict]) -> bool {
-    verdicts.iter().all(|v| v.status == CheckStatus::Pass)
-}
-
-/// Applies each failing task's fix whose guards pass, then checks again; returns the fixed
-/// task ids and the tasks that still fail after their fix.
-async fn apply_fixes(plan: &Plan, url: &str, backend: Backend) -> (Vec<String>, Vec<String>) {
-    let before = check(plan, url).await;
-    let mut applied = Vec::new();
-    for (task, verdicts) in plan.tasks.iter().zip(&before.verdicts.tasks) {
-        let Some(fix) = &task.fix else { continue };
-        if all_pass(&verdicts.checks) {
-            continue;
-        }
-        assert!(
-            all_pass(&verdicts.guards),
-            "{}: a guard fails on the seed's reality, so its fix may not run: {:?}",
-            task.id,
-            verdicts.guards
-        );
-        let sql = fix
-            .sql
-            .for_backend(backend)
-            .unwrap_or_else(|| panic!("{} has no fix for {}", task.id, backend.name()));
-        // A writable connection of the test's own: remtrack never runs fix SQL.
-        match backend {
-            Backend::Postgres => exec(url, sql).await,
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-                conn.execute(sqlx::raw_sql(sql))
-                    .await
-                    .unwrap_or_else(|e| panic!("{}: fix failed on SQLite: {e}\n{sql}", task.id));
-                conn.close().await.unwrap();
-            }
-        }
-        applied.push(task.id.clone());
-    }
-    let after = check(plan, url).await;
-    let still_failing = plan
-        .tasks
+/// The ids of the tasks with a fix, by day (plan order within a day).
+fn tasks_with_a_fix_in_day_order(plan: &Value) -> Vec<String> {
+    let mut tasks: Vec<(u64, String)> = plan["tasks"]
+        .as_array()
+        .unwrap()
         .iter()
-        .zip(&after.verdicts.tasks)
-        .filter(|(task, verdicts)| applied.contains(&task.id) && !all_pass(&verdicts.checks))
-        .map(|(task, verdicts)| format!("{}: {:?}", task.id, verdicts.checks))
+        .filter(|task| task.get("fix").is_some())
+        .map(|task| {
+            let day = task["day"].as_u64().unwrap();
+            (day, task["id"].as_str().unwrap().to_string())
+        })
         .collect();
-    (applied, still_failing)
+    tasks.sort_by_key(|(day, _)| *day);
+    tasks.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Applies every fix of the shipped plan in day order to `url`, checking after each.
+fn apply_every_fix(url: &str, code_root: &Path) {
+    let plan = shipped_plan();
+    let desk = Desk::new(url, &plan).with_code_root(code_root);
+    let fixes = tasks_with_a_fix_in_day_order(&plan);
+    assert!(fixes.len() >= 3, "the plan ships several fixes: {fixes:?}");
+    let seed = desk.check(url);
+    for task in &fixes {
+        assert_ne!(
+            task_status(&seed, task),
+            "done",
+            "{task} is done on the seed already"
+        );
+    }
+
+    for task in &fixes {
+        desk.apply(task, "ana")
+            .exits(0)
+            .says("applied: committed after")
+            .says("checked again after the commit:");
+        let report = desk.check(url);
+        let checks = report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == task.as_str())
+            .map(|t| t["checks"].clone());
+        assert_eq!(
+            task_status(&report, task),
+            "done",
+            "{task} after its fix: {checks:#?}"
+        );
+    }
+    let applied: Vec<String> = desk
+        .events_of("applied")
+        .iter()
+        .map(|event| event["task_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(applied, fixes);
 }
 
 #[tokio::test]
-async fn every_fix_fixes_its_task_on_postgres() {
-    let plan = shipped_plan();
+async fn every_fix_applied_in_day_order_makes_its_task_done_on_postgres() {
     let url = cluster().fresh_database().await;
     exec(&url, REALITY_SQL).await;
-    let (applied, still_failing) = apply_fixes(&plan, &url, Backend::Postgres).await;
-    assert!(
-        applied.len() >= 3,
-        "the seed leaves several fixable tasks: {applied:?}"
-    );
-    assert!(still_failing.is_empty(), "{still_failing:#?}");
+    apply_every_fix(&url, &code_after_the_code_tasks());
 }
 
 #[tokio::test]
-async fn every_fix_fixes_its_task_on_sqlite() {
-    let plan = shipped_plan();
+async fn every_fix_applied_in_day_order_makes_its_task_done_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = build_demo_database(&dir.path().join("demo.db"))
         .await
         .unwrap();
-    let (applied, still_failing) = apply_fixes(&plan, &url, Backend::Sqlite).await;
-    assert!(
-        applied.len() >= 3,
-        "the seed leaves several fixable tasks: {applied:?}"
+    apply_every_fix(&url, &code_after_the_code_tasks());
+}
+
+#[tokio::test]
+async fn dropping_the_session_id_columns_waits_for_the_code_to_stop_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = build_demo_database(&dir.path().join("demo.db"))
+        .await
+        .unwrap();
+    let code_as_shipped = dir.path().join("code");
+    remtrack::demo::code::lay_out(&code_as_shipped).unwrap();
+    let desk = Desk::new(&url, &shipped_plan()).with_code_root(&code_as_shipped);
+
+    desk.apply("drop-session-id-columns", "ana").exits(1).says(
+        "refused, nothing ran: guard no-code-reads-them fails: assets.session_id still referenced",
     );
-    assert!(still_failing.is_empty(), "{still_failing:#?}");
+    assert_ne!(
+        task_status(&desk.check(&url), "drop-session-id-columns"),
+        "done"
+    );
 }

@@ -125,8 +125,11 @@ async fn run_in_transaction(
     let plan = only_task(request.plan, task);
     let limits = target.limits().for_checks();
     let conclusion = async {
-        if let Err(error) = begin(&mut conn).await {
-            return Ok(Conclusion::Refused(busy_or(&error, target)));
+        match begin(&mut conn).await {
+            Ok(()) => {}
+            Err(error) if is_lost(&error) => return Err(error),
+            // Nothing began, so nothing ran: not a connection lost before a commit.
+            Err(error) => return Ok(Conclusion::Refused(cannot_begin(&error, target))),
         }
         if let Some(holder) = take_lock(&mut conn, &task.id).await? {
             rollback(&mut conn).await?;
@@ -332,25 +335,6 @@ async fn server_version(pg: &mut sqlx::PgConnection) -> Option<u32> {
     text.trim().parse().ok()
 }
 
-/// Why BEGIN failed: on SQLite, mostly another writer holding the database.
-fn busy_or(error: &sqlx::Error, target: &WriteTarget) -> String {
-    match error {
-        sqlx::Error::Database(db)
-            if db.message().contains("locked") || db.message().contains("busy") =>
-        {
-            format!(
-                "another connection is writing to this database (another fix, or the application), \
-                 and it stayed so for the lock timeout ({}); try again when it is done",
-                crate::check::seconds(target.limits().lock_timeout)
-            )
-        }
-        other => format!(
-            "the transaction could not begin: {}",
-            describe(other, target)
-        ),
-    }
-}
-
 async fn begin(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
     match conn {
         WriteConnection::Postgres(pg) => pg.execute("BEGIN").await.map(drop),
@@ -362,7 +346,13 @@ async fn begin(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
 async fn rollback(conn: &mut WriteConnection) -> Result<(), sqlx::Error> {
     match conn {
         WriteConnection::Postgres(pg) => pg.execute("ROLLBACK").await.map(drop),
-        WriteConnection::Sqlite(lite) => lite.execute("ROLLBACK").await.map(drop),
+        WriteConnection::Sqlite(lite) => match lite.execute("ROLLBACK").await {
+            // An interrupted statement (the statement timeout) has SQLite roll back already.
+            Err(sqlx::Error::Database(db)) if db.message().contains("no transaction is active") => {
+                Ok(())
+            }
+            done => done.map(drop),
+        },
     }
 }
 
@@ -384,16 +374,17 @@ async fn execute(
             .execute(sqlx::raw_sql(sql))
             .await
             .map(|done| done.rows_affected()),
-        // SQLite has no statement timeout of its own; on expiry the connection is dropped,
-        // which rolls the transaction back.
+        // SQLite has no statement timeout of its own: a progress handler stops the statement
+        // at the deadline (dropping the future would not: the statement runs on in sqlx's
+        // worker, and closing the connection waits for it).
         WriteConnection::Sqlite(lite) => {
-            match tokio::time::timeout(timeout, lite.execute(sqlx::raw_sql(sql))).await {
-                Ok(done) => done.map(|done| done.rows_affected()),
-                Err(_) => Err(sqlx::Error::Protocol(format!(
-                    "{STATEMENT_TIMED_OUT} ({})",
-                    crate::check::seconds(timeout)
-                ))),
-            }
+            let deadline = Instant::now() + timeout;
+            lite.lock_handle()
+                .await?
+                .set_progress_handler(1_000, move || Instant::now() < deadline);
+            let done = lite.execute(sqlx::raw_sql(sql)).await;
+            lite.lock_handle().await?.remove_progress_handler();
+            done.map(|done| done.rows_affected())
         }
     }
 }
@@ -436,13 +427,9 @@ async fn close(conn: WriteConnection) {
     };
 }
 
-/// SQLite's statement timeout, which remtrack keeps itself.
-const STATEMENT_TIMED_OUT: &str = "it ran longer than the statement timeout";
-
 /// Whether the connection is gone (rather than one statement failing).
 fn is_lost(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Protocol(message) if message.starts_with(STATEMENT_TIMED_OUT) => false,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
@@ -465,12 +452,39 @@ fn reason(error: &sqlx::Error) -> String {
     }
 }
 
+/// Why the fix's transaction could not begin: on SQLite, mostly another writer (BEGIN IMMEDIATE
+/// waits for it as long as the lock timeout).
+fn cannot_begin(error: &sqlx::Error, target: &WriteTarget) -> String {
+    let busy = match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    };
+    if target.backend() == Backend::Sqlite && busy {
+        format!(
+            "another connection is writing to this database and did not finish within the lock \
+             timeout ({}); SQLite allows one writer at a time: try again when it is done ({})",
+            crate::check::seconds(target.limits().lock_timeout),
+            reason(error)
+        )
+    } else {
+        format!(
+            "the transaction could not begin: {}",
+            describe(error, target)
+        )
+    }
+}
+
 /// A statement's error as a person reads it: the server's message, with what the timeouts mean.
 fn describe(error: &sqlx::Error, target: &WriteTarget) -> String {
     let limits = target.limits();
     let text = match error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
-            Some("57014") => format!(
+            // SQLITE_INTERRUPT: only the statement timeout's progress handler interrupts.
+            Some("57014") | Some("9") => format!(
                 "it ran longer than the statement timeout ({})",
                 crate::check::seconds(limits.statement_timeout)
             ),
