@@ -344,9 +344,11 @@ async fn an_apply_needs_an_approval_by_someone_else_of_this_very_fix_text() {
     plan["fix_policy"] = serde_json::json!({ "approvals": 1 });
     let desk = Desk::sharing_store(&url, &plan, &store);
     let before = pg_snapshot(&url).await;
-    let needs = "refused, nothing ran: needs 1 approval from someone other than ana; 0 given for this fix text";
+    let needs = "refused, nothing ran: needs 1 approval from someone other than ana; ";
 
-    desk.apply(TASK, "ana").exits(1).says(needs);
+    desk.apply(TASK, "ana")
+        .exits(1)
+        .says(&format!("{needs}none given yet"));
     let failed = desk.events_of("apply_failed");
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert!(
@@ -360,7 +362,9 @@ async fn an_apply_needs_an_approval_by_someone_else_of_this_very_fix_text() {
     let mine = desk.fix(TASK, "ana", &["--approve", "--note", "looks right to me"]);
     mine.exits(0).says("proven:");
     assert!(mine.stderr.contains("ana's approval recorded"), "{mine}");
-    desk.apply(TASK, "ana").exits(1).says(needs);
+    desk.apply(TASK, "ana").exits(1).says(&format!(
+        "{needs}only your own was given (you cannot approve your own fix)"
+    ));
 
     desk.fix(TASK, "bob", &["--approve", "--note", "ok"])
         .exits(0);
@@ -371,7 +375,9 @@ async fn an_apply_needs_an_approval_by_someone_else_of_this_very_fix_text() {
     );
     set_fix_sql(&mut plan, TASK, "postgres", &commented);
     desk.write_plan(&plan);
-    desk.apply(TASK, "ana").exits(1).says(needs);
+    desk.apply(TASK, "ana").exits(1).says(&format!(
+        "{needs}none given for this fix text (an approval given for the earlier text no longer counts)"
+    ));
     assert_eq!(
         pg_snapshot(&url).await,
         before,
@@ -457,19 +463,20 @@ async fn the_log_shows_each_apply_with_its_sql_evidence_and_duration_and_never_t
 
     let text = desk.log("text");
     let lines: Vec<&str> = text.stdout.lines().collect();
+    // Newest first: the apply, then the failed one with its reason, each with its database.
     assert!(
-        lines[0].ends_with("  applied     master-flow-columns  by ana"),
+        lines[0]
+            .contains("  ana applied the fix to master-flow-columns (7 of 7 checks pass after, "),
         "{text}"
     );
     assert!(
-        lines[1].contains("  apply_failed  master-flow-columns  by ana"),
+        lines[1].trim_start().starts_with("on postgres://"),
         "{text}"
     );
     assert!(
-        lines[2]
-            .trim_start()
-            .starts_with("not applied: after this fix, 6 of 7 checks pass; current-phase fails:")
-            && lines[2].contains("character varying(100)"),
+        lines[2].contains(
+            "  ana's apply of master-flow-columns failed: after this fix, 6 of 7 checks pass; current-phase fails:"
+        ) && lines[2].contains("character varying(100)"),
         "{text}"
     );
 
