@@ -16,3 +16,8 @@ pub use perform::{FixAction, FixOrder, Performed, perform};
 pub use run::{FixRequest, run_fix};
 pub use statements::{Untransactable, untransactable};
 pub use write_target::{FixLimits, WriteConnection, WriteTarget, session_name};
+
+/// Said when no write URL is given, by the CLI and the tracker.
+pub const NO_APPLY_URL: &str = "a fix needs a write connection of its own: give --apply-url \
+     postgres://fixer@host/db (or set REMTRACK_APPLY_URL). The checks' connection \
+     (--database-url) is read-only and is never used to write";

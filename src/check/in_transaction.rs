@@ -72,7 +72,7 @@ pub async fn judge_in(
                 Ok::<_, sqlx::Error>((schema, data, outcomes))
             }
             .await;
-            end_savepoint(&mut *conn).await?;
+            end_savepoint_pg(conn).await?;
             read?
         }
         InTransaction::Sqlite(conn) => {
@@ -91,7 +91,7 @@ pub async fn judge_in(
             }
             .await;
             conn.execute("PRAGMA query_only = OFF").await?;
-            end_savepoint(&mut *conn).await?;
+            end_savepoint_sqlite(conn).await?;
             read?
         }
     };
@@ -121,14 +121,19 @@ pub async fn judge_in(
     }))
 }
 
-/// Undoes whatever happened since the savepoint, then drops it.
-async fn end_savepoint<'e, E>(conn: E) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e>,
-{
-    conn.execute(format!("ROLLBACK TO SAVEPOINT {CHECKS}; RELEASE SAVEPOINT {CHECKS}").as_str())
-        .await?;
-    Ok(())
+/// Undoes whatever happened since the savepoint, then drops it. One function per backend, not
+/// one generic over `sqlx::Executor`: rustc cannot prove a future `Send` through that generic
+/// (rust-lang/rust#102211), and the tracker runs a fix on a task of its own.
+async fn end_savepoint_pg(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    conn.execute(end_savepoint().as_str()).await.map(drop)
+}
+
+async fn end_savepoint_sqlite(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    conn.execute(end_savepoint().as_str()).await.map(drop)
+}
+
+fn end_savepoint() -> String {
+    format!("ROLLBACK TO SAVEPOINT {CHECKS}; RELEASE SAVEPOINT {CHECKS}")
 }
 
 /// The `sql` checks in one statement when there are several, else (or when that fails) each

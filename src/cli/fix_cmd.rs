@@ -5,15 +5,12 @@
 use std::io::Write as _;
 
 use super::{FixArgs, FixFormat, exit};
-use crate::apply::{Conclusion, FixAction, FixLimits, FixOrder, FixRun, WriteTarget, perform};
+use crate::apply::{
+    Conclusion, FixAction, FixLimits, FixOrder, FixRun, NO_APPLY_URL, WriteTarget, perform,
+};
 use crate::plan::{Task, load_plan};
 use crate::printable::printable;
 use crate::store::Store;
-
-/// Said when no write URL is given, by the CLI and the tracker.
-pub const NO_APPLY_URL: &str = "a fix needs a write connection of its own: give --apply-url \
-     postgres://fixer@host/db (or set REMTRACK_APPLY_URL). The checks' connection \
-     (--database-url) is read-only and is never used to write";
 
 pub async fn run(args: &FixArgs) -> u8 {
     let action = match (
