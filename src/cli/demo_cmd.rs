@@ -113,6 +113,8 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             store: args.store.clone(),
             actor: args.actor.clone(),
             limits: limits.clone(),
+            // The demo only shows its fixes; `remtrack --apply-url` on a kept copy runs them.
+            apply_url: None,
         };
         let log_dir = match &store {
             StoreLocation::Sqlite(path) => path.parent().map_or(scratch.clone(), Path::to_path_buf),

@@ -257,6 +257,11 @@ pub struct TuiArgs {
     pub actor: ActorArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// The database a fix may be written to (p in the tracker: a dry run, then a confirmed
+    /// apply), as a role that may run the fix; never the checks' read-only connection. Without
+    /// it fixes are only shown and copied. The password is never shown.
+    #[arg(long, env = "REMTRACK_APPLY_URL", hide_env_values = true)]
+    pub apply_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -397,25 +402,27 @@ pub mod exit {
 pub fn run(mut cli: Cli) -> ExitCode {
     // libpq's `host=… dbname=…` strings, as psql takes them, become URLs once, here, so that
     // every later use (the target, marks' database identity, reports) sees one spelling.
-    let url = match &mut cli.command {
-        None => &mut cli.tui.database_url,
-        Some(Command::Tui(args)) => &mut args.database_url,
-        Some(Command::Serve(args)) => &mut args.tui.database_url,
-        Some(Command::Check(args)) => &mut args.database_url,
-        Some(Command::Fix(args)) => &mut args.apply_url,
+    let urls = match &mut cli.command {
+        None => vec![&mut cli.tui.database_url, &mut cli.tui.apply_url],
+        Some(Command::Tui(args)) => vec![&mut args.database_url, &mut args.apply_url],
+        Some(Command::Serve(args)) => vec![&mut args.tui.database_url, &mut args.tui.apply_url],
+        Some(Command::Check(args)) => vec![&mut args.database_url],
+        Some(Command::Fix(args)) => vec![&mut args.apply_url],
         Some(Command::Verify(args) | Command::Unverify(args) | Command::Note(args)) => {
-            &mut args.database_url
+            vec![&mut args.database_url]
         }
-        _ => &mut None,
+        _ => vec![],
     };
-    if let Some(text) = url.as_deref()
-        && crate::check::conninfo::is_conninfo(text)
-    {
-        match crate::check::conninfo::to_url(text) {
-            Ok(converted) => *url = Some(converted),
-            Err(reason) => {
-                eprintln!("remtrack: bad connection string: {reason}");
-                return ExitCode::from(exit::BAD_INPUT);
+    for url in urls {
+        if let Some(text) = url.as_deref()
+            && crate::check::conninfo::is_conninfo(text)
+        {
+            match crate::check::conninfo::to_url(text) {
+                Ok(converted) => *url = Some(converted),
+                Err(reason) => {
+                    eprintln!("remtrack: bad connection string: {reason}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
             }
         }
     }

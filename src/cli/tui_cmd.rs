@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{TuiArgs, exit};
+use crate::apply::{FixLimits, WriteTarget};
 use crate::check::Target;
 use crate::plan::{Plan, load_plan};
 use crate::printable::{one_line, printable};
@@ -68,6 +69,17 @@ pub(super) fn tracker_options(
         args.limits.code_root.as_deref(),
     )
     .watched();
+    // Checked now, connected only when a person asks for a fix: a bad URL is said at start.
+    let fix_target = args
+        .apply_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| WriteTarget::open(url, FixLimits::default(), args.limits.search_path(&plan)))
+        .transpose()
+        .map_err(|error| {
+            eprintln!("remtrack: --apply-url: {}", one_line(&error.to_string()));
+            exit::BAD_INPUT
+        })?;
     Ok(TuiOptions {
         target,
         refresh_every: args.refresh,
@@ -78,6 +90,7 @@ pub(super) fn tracker_options(
         plan: Arc::new(plan),
         plan_file: plan_file.map(Path::to_path_buf),
         search_path_override: args.limits.search_path.clone(),
+        fix_target,
     })
 }
 

@@ -15,10 +15,13 @@ use tokio::sync::{broadcast, watch};
 
 use super::board::{Board, Input, News, Update};
 use super::feeds::{follow_plan_file, open_store, remember_verdicts};
+use super::fixer::{FixJob, FixReport, FixSetup, carry_out};
 use super::{Engine, EngineRequest};
+use crate::apply::{FixAction, NO_APPLY_URL, WriteTarget};
 use crate::check::{CodeSource, Target, Verdicts};
 use crate::plan::Plan;
 use crate::store::{Event, NewEvent, RefreshKey, Store, StoreLocation};
+
 /// Everything the hub needs to start.
 #[derive(Debug, Clone)]
 pub struct HubOptions {
@@ -31,6 +34,8 @@ pub struct HubOptions {
     pub plan_file: Option<PathBuf>,
     /// `--search-path`, which wins over the plan's (a reloaded plan may not change the path).
     pub search_path_override: Option<Vec<String>>,
+    /// Where a person's fixes are written (`--apply-url`); none: fixes are only shown.
+    pub fix_target: Option<WriteTarget>,
 }
 
 /// The store as the hub sees it: still opening, open, or not available.
@@ -70,6 +75,7 @@ pub struct Hub {
     updates: broadcast::Sender<Update>,
     target: Target,
     refresh_every: Duration,
+    fix: Option<FixSetup>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -129,6 +135,10 @@ impl Hub {
             updates,
             target: options.target,
             refresh_every: options.refresh_every,
+            fix: options.fix_target.map(|target| FixSetup {
+                target,
+                code: options.code,
+            }),
         })
     }
 
@@ -167,6 +177,12 @@ impl Hub {
 
     /// Records a mark once the store has finished opening; says why not when it cannot.
     pub async fn record(&self, event: NewEvent) -> Result<Event, String> {
+        let store = self.open_store().await?;
+        store.append(event).await.map_err(|e| e.to_string())
+    }
+
+    /// The store, once it has finished opening; or why it cannot be used.
+    async fn open_store(&self) -> Result<Store, String> {
         let mut store = self.store.clone();
         let state = match store
             .wait_for(|state| !matches!(state, StoreState::Opening))
@@ -176,10 +192,42 @@ impl Hub {
             Err(_) => StoreState::Unavailable("the verification store stopped".into()),
         };
         match state {
-            StoreState::Open(store) => store.append(event).await.map_err(|e| e.to_string()),
+            StoreState::Open(store) => Ok(*store),
             StoreState::Unavailable(reason) => Err(reason),
             StoreState::Opening => Err("the verification store is still opening".into()),
         }
+    }
+
+    /// Carries out a person's fix order with the plan shown now. An apply, an approval and a
+    /// request are recorded in the store (and refused without it: the approvals live there);
+    /// a dry run writes nothing anywhere. After a run that committed, or may have, the engine
+    /// checks again at once, so every view sees the task turn done.
+    pub async fn fix(&self, job: FixJob) -> Result<FixReport, String> {
+        let Some(setup) = &self.fix else {
+            return Err(NO_APPLY_URL.into());
+        };
+        let store = match job.action {
+            FixAction::DryRun => None,
+            _ => Some(self.open_store().await.map_err(|reason| {
+                format!("nothing ran: the store that keeps approvals and applies is unavailable: {reason}")
+            })?),
+        };
+        let plan = self.plan();
+        let report = carry_out(setup, &plan, store.as_ref(), &job).await;
+        if let Ok(report) = &report {
+            let run = &report.performed.run;
+            tracing::info!(
+                actor = job.actor,
+                task = job.task_id,
+                action = ?job.action,
+                outcome = run.conclusion.as_str(),
+                "fix run"
+            );
+            if run.conclusion.may_have_changed() {
+                self.engine.refresh_now();
+            }
+        }
+        report
     }
 }
 
@@ -343,6 +391,7 @@ mod tests {
             store: StoreLocation::Sqlite(dir.join("state.db")),
             plan_file: Some(plan_file),
             search_path_override: None,
+            fix_target: None,
         })
     }
 

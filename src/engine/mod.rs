@@ -10,6 +10,7 @@
 
 pub mod board;
 mod feeds;
+pub mod fixer;
 pub mod hub;
 
 use std::sync::Arc;

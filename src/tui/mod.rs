@@ -43,6 +43,8 @@ pub struct TuiOptions {
     pub search_path_override: Option<Vec<String>>,
     /// The code the plan's code checks read.
     pub code: Arc<crate::check::CodeSource>,
+    /// Where a person's fixes are written (`--apply-url`); none: fixes are only shown.
+    pub fix_target: Option<crate::apply::WriteTarget>,
 }
 
 impl TuiOptions {
@@ -56,6 +58,7 @@ impl TuiOptions {
             store: self.store.clone(),
             plan_file: self.plan_file.clone(),
             search_path_override: self.search_path_override.clone(),
+            fix_target: self.fix_target.clone(),
         }
     }
 
