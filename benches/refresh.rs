@@ -940,6 +940,7 @@ fn frame_time(plan: &Plan, refresh: &Refresh, frames: usize) -> Duration {
         code_root: None,
         editor: None,
         pairing: None,
+        apply_to: None,
     });
     app.receive(Msg::Resized {
         width: 160,

@@ -17,9 +17,10 @@ use super::backend::SshBackend;
 use super::input::InputDecoder;
 use super::presence::{Presence, Roster, SessionId};
 use super::team::Identity;
+use crate::engine::fixer::FixJob;
 use crate::store::NewEvent;
 use crate::tui::action::Msg;
-use crate::tui::app::{App, Pairing};
+use crate::tui::app::{App, Pairing, role_refusal};
 use crate::tui::draw::{self, Drawn};
 use crate::tui::runtime::{HostEvent, ViewEnd, ViewHost, run_view};
 use crate::tui::theme::Theme;
@@ -243,6 +244,21 @@ impl ViewHost for SshHost {
             evidence.insert("ssh_key".into(), self.identity.fingerprint.clone().into());
         }
         Ok(event)
+    }
+
+    fn admit_fix(&self, mut job: FixJob) -> Result<FixJob, String> {
+        let Some(role) = self.role_now() else {
+            return Err("this session has ended".into());
+        };
+        // The role now, not the one the view knew: a reloaded team file may have changed it.
+        if let Some(refused) = role_refusal(&self.identity.name, role, job.action) {
+            return Err(refused);
+        }
+        // Who asks, and as what, come from the verified key and the team file, never from
+        // anything the client typed.
+        job.actor = self.identity.name.clone();
+        job.role = Some(role.as_str().to_string());
+        Ok(job)
     }
 
     fn observe(&mut self, app: &App) {

@@ -43,7 +43,6 @@ impl Role {
         }
     }
 
-    /// May verify and unverify items.
     /// "a viewer", "an engineer": for sentences about someone's role.
     pub fn with_article(self) -> String {
         let article = if matches!(self, Role::Engineer | Role::Admin) {
@@ -54,8 +53,19 @@ impl Role {
         format!("{article} {}", self.as_str())
     }
 
+    /// May verify and unverify items.
     pub fn may_mark(self) -> bool {
         self >= Role::Engineer
+    }
+
+    /// May dry run a fix, apply it, and ask for an approval of it.
+    pub fn may_fix(self) -> bool {
+        self >= Role::Engineer
+    }
+
+    /// May approve a fix (the four-eyes rule's second pair).
+    pub fn may_approve(self) -> bool {
+        self >= Role::Lead
     }
 
     /// May end other people's sessions and reload the team.

@@ -78,6 +78,15 @@ pub enum Action {
     Help,
     /// Copy the selected task's fix SQL to the clipboard (OSC 52).
     CopyFix,
+    /// Dry run the selected task's fix (in the fix dialog: again): prove it in a transaction
+    /// that is rolled back, and open the dialog that shows the report.
+    ProveFix,
+    /// In the fix dialog: apply the fix a dry run there proved (the task id is typed first).
+    ApplyFix,
+    /// In the fix dialog: approve the fix a dry run there proved, with a note.
+    ApproveFix,
+    /// In the fix dialog: ask for an approval of the fix a dry run there proved, with a note.
+    RequestApproval,
     /// Open the first code location of the selected task in the person's editor.
     OpenInEditor,
     /// Scroll the detail pane.
@@ -136,6 +145,12 @@ pub enum Msg {
     Roster(Arc<crate::serve::presence::Roster>),
     /// The host did what it was asked (end a session, reload the team) and says how it went.
     HostSaid(String),
+    /// A fix run this view asked for answered: its report, or why nothing ran.
+    FixFinished {
+        task_id: String,
+        action: crate::apply::FixAction,
+        outcome: Result<Arc<crate::engine::fixer::FixReport>, String>,
+    },
 }
 
 /// Work `update` hands to the runtime; `update` itself does no I/O.
@@ -153,5 +168,8 @@ pub enum Effect {
     EndSession(crate::serve::presence::SessionId),
     /// Read the team file again (an admin's choice, in a shared tracker).
     ReloadTeam,
+    /// Run a person's fix order (a dry run, a confirmed apply, an approval or a request) on the
+    /// hub's write connection, and send back what came of it.
+    Fix(crate::engine::fixer::FixJob),
     Quit,
 }

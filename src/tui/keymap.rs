@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::action::{Action, View};
-use super::app::Mode;
+use super::app::{FixStage, Mode};
 
 /// Every key of the normal mode, as the help screen lists them.
 pub const HELP: &[(&str, &str)] = &[
@@ -22,6 +22,15 @@ pub const HELP: &[(&str, &str)] = &[
     ("c", "add a note (a comment) to the task's history"),
     ("r", "recheck the database now"),
     ("y", "copy the fix SQL to the clipboard (OSC 52)"),
+    (
+        "p",
+        "dry run the fix (with --apply-url): proves it in a transaction that is rolled back",
+    ),
+    (
+        "in the fix dialog",
+        "after a proven dry run: a apply (type the task id to confirm) · A approve · \
+         R ask for approval · p dry run again · j/k scroll · Esc close",
+    ),
     (
         "e",
         "open the task's first code location in $VISUAL / $EDITOR",
@@ -61,6 +70,36 @@ pub fn key_action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::PageDown => Action::ScrollDetail(3),
             KeyCode::PageUp => Action::ScrollDetail(-3),
             _ => Action::Edit(key),
+        }),
+        // Typing the task id to confirm an apply: Enter sends it.
+        Mode::Fix(dialog) if matches!(dialog.stage, FixStage::Confirm { .. }) => {
+            Some(match key.code {
+                KeyCode::Esc => Action::Cancel,
+                KeyCode::Enter => Action::Submit,
+                KeyCode::PageDown => Action::ScrollDetail(3),
+                KeyCode::PageUp => Action::ScrollDetail(-3),
+                _ => Action::Edit(key),
+            })
+        }
+        // A note for an approval: as in the verify dialog, Enter is a new line, Ctrl-S sends.
+        Mode::Fix(dialog) if dialog.typing() => Some(match key.code {
+            KeyCode::Esc => Action::Cancel,
+            KeyCode::Char('s') if ctrl => Action::Submit,
+            KeyCode::PageDown => Action::ScrollDetail(3),
+            KeyCode::PageUp => Action::ScrollDetail(-3),
+            _ => Action::Edit(key),
+        }),
+        Mode::Fix(_) => Some(match key.code {
+            KeyCode::Char('a') => Action::ApplyFix,
+            KeyCode::Char('A') => Action::ApproveFix,
+            KeyCode::Char('R') => Action::RequestApproval,
+            KeyCode::Char('p') => Action::ProveFix,
+            KeyCode::Char('j') | KeyCode::Down => Action::ScrollDetail(1),
+            KeyCode::Char('k') | KeyCode::Up => Action::ScrollDetail(-1),
+            KeyCode::Char('J') | KeyCode::PageDown => Action::ScrollDetail(5),
+            KeyCode::Char('K') | KeyCode::PageUp => Action::ScrollDetail(-5),
+            KeyCode::Esc | KeyCode::Char('q') => Action::Cancel,
+            _ => return None,
         }),
         Mode::Filter => Some(match key.code {
             KeyCode::Esc => Action::Cancel,
@@ -116,6 +155,7 @@ fn normal_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::Note,
         KeyCode::Char('r') => Action::Recheck,
         KeyCode::Char('y') => Action::CopyFix,
+        KeyCode::Char('p') => Action::ProveFix,
         KeyCode::Char('e') => Action::OpenInEditor,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('f') => Action::FollowPicker,

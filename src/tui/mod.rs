@@ -75,6 +75,10 @@ impl TuiOptions {
             code_root: self.code.root().map(std::path::Path::to_path_buf),
             editor: None,
             pairing: None,
+            apply_to: self.fix_target.as_ref().map(|target| app::ApplyTarget {
+                shown: target.display_url().to_string(),
+                backend: target.backend(),
+            }),
         }
     }
 }

@@ -17,6 +17,7 @@ use super::app::{self, App};
 use super::draw::Drawn;
 use super::keymap;
 use crate::engine::board::{Board, Update};
+use crate::engine::fixer::FixJob;
 use crate::engine::hub::Hub;
 use crate::store::NewEvent;
 
@@ -57,6 +58,11 @@ pub trait ViewHost {
     /// already when the person may not make it); may add to its evidence who made it and how.
     fn admit_mark(&self, event: NewEvent) -> Result<NewEvent, String> {
         Ok(event)
+    }
+    /// The last word on a fix order before it runs (defence in depth, as for marks: the app
+    /// refused already what the person's role may not do); may set who asks and their role.
+    fn admit_fix(&self, job: FixJob) -> Result<FixJob, String> {
+        Ok(job)
     }
     /// Called after every change of the app, to tell others where this person is.
     fn observe(&mut self, _app: &App) {}
@@ -174,6 +180,31 @@ async fn carry_out(
                 let said = host.reload_team().await;
                 app.receive(Msg::HostSaid(said));
             }
+            Effect::Fix(job) => {
+                let (task_id, action) = (job.task_id.clone(), job.action);
+                match host.admit_fix(job) {
+                    Ok(job) => {
+                        let (hub, done) = (hub.clone(), done.clone());
+                        tokio::spawn(async move {
+                            let outcome = hub.fix(job).await.map(Arc::new);
+                            let msg = Msg::FixFinished {
+                                task_id,
+                                action,
+                                outcome,
+                            };
+                            let _ = done.send(msg).await;
+                        });
+                    }
+                    Err(error) => {
+                        let more = app.receive(Msg::FixFinished {
+                            task_id,
+                            action,
+                            outcome: Err(error),
+                        });
+                        debug_assert!(more.is_empty(), "a refused fix asks for nothing");
+                    }
+                }
+            }
             Effect::Record(event) => {
                 let task_id = event.task_id.clone();
                 match host.admit_mark((*event).clone()) {
@@ -209,8 +240,12 @@ fn input_action(app: &App, event: TermEvent) -> Option<Input> {
         TermEvent::Key(key) => keymap::key_action(&app.mode, key).map(Input::Action),
         TermEvent::Mouse(mouse) => keymap::mouse_action(&app.mode, mouse).map(Input::Action),
         TermEvent::Resize(width, height) => Some(Input::Resize(width, height)),
-        TermEvent::Paste(text) => matches!(app.mode, app::Mode::Dialog(_) | app::Mode::Filter)
-            .then_some(Input::Action(Action::Paste(text))),
+        TermEvent::Paste(text) => match &app.mode {
+            app::Mode::Dialog(_) | app::Mode::Filter => true,
+            app::Mode::Fix(dialog) => dialog.typing(),
+            _ => false,
+        }
+        .then_some(Input::Action(Action::Paste(text))),
         TermEvent::FocusGained | TermEvent::FocusLost => None,
     }
 }

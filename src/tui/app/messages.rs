@@ -66,6 +66,11 @@ impl App {
                 self.log(text.clone(), false);
                 self.notice = Some(text);
             }
+            Msg::FixFinished {
+                task_id,
+                action,
+                outcome,
+            } => self.fix_finished(&task_id, action, outcome),
             Msg::EditorClosed(Ok(())) => self.notice = Some("back from the editor".into()),
             Msg::EditorClosed(Err(why)) => {
                 self.notice = Some(format!("the editor could not run: {why}"));
@@ -126,6 +131,7 @@ impl App {
                 News::Appended(events) => {
                     for event in events {
                         self.log_event(event);
+                        self.tell_of_fix_event(event);
                     }
                 }
                 News::StoreFailed(reason) => self.log(
@@ -151,6 +157,7 @@ impl App {
                 self.plan_reloaded(old, "changed while this view was behind");
             }
             self.keep_dialog_on_its_task();
+            self.keep_fix_dialog_on_its_task();
         }
         effects
     }
@@ -176,7 +183,7 @@ impl App {
 }
 
 /// The note's first line, for the activity log: `: "checked in psql"`, or nothing.
-fn quoted_note(note: &str) -> String {
+pub(crate) fn quoted_note(note: &str) -> String {
     match note.lines().map(str::trim).find(|line| !line.is_empty()) {
         Some(line) => format!(": \"{line}\""),
         None => String::new(),

@@ -2,6 +2,9 @@
 //! which return the effects to carry out. No I/O happens here, so every path is testable without
 //! a terminal or a database.
 
+mod fix;
+mod fix_confirm;
+mod fix_history;
 mod messages;
 mod navigation;
 mod pairing;
@@ -13,6 +16,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use fix::{ApplyTarget, FixDialog, FixInFlight, FixStage, action_words, role_refusal};
+pub use fix_history::FixHistory;
+pub(crate) use messages::quoted_note;
 pub use pairing::{Pairing, PeerPicker};
 pub use verify::{DialogState, MarkKind, VerifyDialog};
 
@@ -34,6 +40,8 @@ pub enum Mode {
     Filter,
     Help,
     Dialog(Box<VerifyDialog>),
+    /// A task's fix: its dry run's report, the confirmation to apply it, a note to approve it.
+    Fix(Box<FixDialog>),
     /// Choosing whom to follow (a shared tracker only).
     PickPeer(PeerPicker),
 }
@@ -66,6 +74,8 @@ pub struct AppConfig {
     pub editor: Option<String>,
     /// In a shared tracker (`remtrack serve`): this session, its role, who else is here.
     pub pairing: Option<Pairing>,
+    /// Where fixes are written (`--apply-url`); none: fixes are only shown and copied.
+    pub apply_to: Option<ApplyTarget>,
 }
 
 /// The most activity lines kept.
@@ -88,6 +98,10 @@ pub struct App {
     pub editor: Option<String>,
     /// In a shared tracker: this session, its role, who else is here and whom it follows.
     pub pairing: Option<Pairing>,
+    /// Where fixes are written, when the tracker may write them.
+    pub apply_to: Option<ApplyTarget>,
+    /// The fix run this view sent and has not heard back from: one at a time.
+    pub fix_running: Option<FixInFlight>,
 
     pub view: View,
     pub day: usize,
@@ -136,6 +150,8 @@ impl App {
             code_root: config.code_root,
             editor: config.editor,
             pairing: config.pairing,
+            apply_to: config.apply_to,
+            fix_running: None,
             view: View::Days,
             day: 0,
             phase: 0,
@@ -160,6 +176,9 @@ impl App {
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         if matches!(self.mode, Mode::Dialog(_)) {
             return self.act_in_dialog(action);
+        }
+        if matches!(self.mode, Mode::Fix(_)) {
+            return self.act_in_fix(action);
         }
         if matches!(self.mode, Mode::Filter) {
             return self.act_in_filter(action);
@@ -245,6 +264,7 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::CopyFix => return self.copy_fix(),
+            Action::ProveFix => return self.prove_fix(),
             Action::OpenInEditor => return self.open_in_editor(),
             Action::ScrollDetail(lines) => {
                 self.detail_scroll = self
@@ -264,7 +284,10 @@ impl App {
             | Action::Edit(_)
             | Action::Paste(_)
             | Action::EndSession
-            | Action::ReloadTeam => {}
+            | Action::ReloadTeam
+            | Action::ApplyFix
+            | Action::ApproveFix
+            | Action::RequestApproval => {}
         }
         vec![]
     }
@@ -386,8 +409,13 @@ impl App {
         {
             Some(sql) => {
                 let sql = sql.to_string();
+                let runs = if self.apply_to.is_some() {
+                    "p dry runs it here"
+                } else {
+                    "remtrack runs it only when given --apply-url"
+                };
                 self.notice = Some(format!(
-                    "fix SQL of {} copied to the clipboard (OSC 52); remtrack never runs it",
+                    "fix SQL of {} copied to the clipboard (OSC 52); {runs}",
                     task.id
                 ));
                 vec![Effect::Copy(sql)]
@@ -510,6 +538,8 @@ fn matches_filter(task: &Task, filter: &str) -> bool {
             .any(|check| has(&check.id) || check.spec.table().is_some_and(has))
 }
 
+#[cfg(test)]
+pub(crate) mod fix_tests;
 #[cfg(test)]
 mod pairing_tests;
 #[cfg(test)]

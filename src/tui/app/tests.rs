@@ -39,6 +39,7 @@ pub(crate) fn app_with_plan(plan: Arc<Plan>) -> App {
         code_root: None,
         editor: None,
         pairing: None,
+        apply_to: None,
     })
 }
 
@@ -105,17 +106,17 @@ pub(crate) fn live_app() -> App {
     app
 }
 
-fn key(code: KeyCode) -> Action {
+pub(super) fn key(code: KeyCode) -> Action {
     Action::Edit(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub(super) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.act(key(KeyCode::Char(c)));
     }
 }
 
-fn select(app: &mut App, task_id: &str) {
+pub(super) fn select(app: &mut App, task_id: &str) {
     let index = app
         .board
         .plan

@@ -179,15 +179,7 @@ impl App {
                             dialog.note.input(key);
                         }
                         Action::Paste(text) => {
-                            // Pasted escape sequences and bidi overrides never reach the screen.
-                            let clean: String = text
-                                .replace("\r\n", "\n")
-                                .chars()
-                                .filter(|&c| {
-                                    c == '\n' || c == '\t' || !crate::printable::is_unsafe(c)
-                                })
-                                .collect();
-                            dialog.note.insert_str(clean);
+                            dialog.note.insert_str(clean_paste(&text));
                         }
                         _ => {}
                     }
@@ -309,6 +301,14 @@ impl App {
             .code_checked_at
             .is_some_and(|at| self.now - at <= FRESH_FOR)
     }
+}
+
+/// Pasted text for a note: escape sequences and bidi overrides never reach the screen.
+pub(super) fn clean_paste(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !crate::printable::is_unsafe(c))
+        .collect()
 }
 
 /// A refusal that only asked for a note can be retried once one is typed.

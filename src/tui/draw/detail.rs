@@ -141,39 +141,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         push_checks(app, &mut lines, &task.checks, checks, width);
     }
 
-    if let Some(fix) = &task.fix {
-        lines.push(Line::raw(""));
-        lines.push(Line::from(vec![
-            Span::styled(format!("Fix ({})", app.backend.name()), theme.title()),
-            Span::styled("  y copies it; remtrack never runs it", theme.dim()),
-        ]));
-        match fix.sql.for_backend(app.backend) {
-            Some(sql) => {
-                for text in printable(sql).lines() {
-                    lines.push(Line::styled(format!("  {text}"), theme.base()));
-                }
-            }
-            None => lines.push(Line::from(Span::styled(
-                format!("  no fix SQL for {}", app.backend.name()),
-                theme.dim(),
-            ))),
-        }
-        if !fix.guards.is_empty() && state.status == TaskStatus::Done {
-            // As in every report: a done task has no fix to guard.
-            lines.push(Line::from(Span::styled(
-                "Guards: not applicable, the task is done",
-                theme.dim(),
-            )));
-        } else if !fix.guards.is_empty() {
-            lines.push(Line::from(Span::styled(
-                "Guards (must pass before the fix may run)",
-                theme.title(),
-            )));
-            let none: &[Verdict] = &[];
-            let guards = verdicts.map_or(none, |v| v.guards.as_slice());
-            push_checks(app, &mut lines, &fix.guards, guards, width);
-        }
-    }
+    lines.extend(super::detail_fix::lines(app, index, verdicts, width));
 
     if !task.depends_on.is_empty() {
         lines.push(Line::raw(""));
@@ -243,7 +211,7 @@ pub fn paragraph(app: &App, width: usize) -> Paragraph<'static> {
         .wrap(Wrap { trim: false })
 }
 
-fn push_checks(
+pub(super) fn push_checks(
     app: &App,
     lines: &mut Vec<Line>,
     checks: &[Check],

@@ -65,16 +65,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             // does the way to the reasons the header can only cut, while there is one.
             let mut always = "? help  q quit".len();
             // `e` only where it has something to open.
-            let keys: Vec<(&str, &str)> = if matches!(app.view, View::Days | View::Phases)
-                && app.selected_code_location().is_some()
-            {
-                let mut with_edit = keys.to_vec();
+            let in_tasks = matches!(app.view, View::Days | View::Phases);
+            let mut keys = keys.to_vec();
+            if in_tasks && app.selected_code_location().is_some() {
                 // After verify and note, which matter more at a narrow width.
-                with_edit.insert(6, ("e", "open code"));
-                with_edit
-            } else {
-                keys.to_vec()
-            };
+                keys.insert(6, ("e", "open code"));
+            }
+            // `p` only where there is a fix it can run.
+            if in_tasks
+                && app.apply_to.is_some()
+                && app.selected_task().is_some_and(|task| task.fix.is_some())
+            {
+                keys.insert(6, ("p", "dry run fix"));
+            }
             if let Some(what) = problem_pointer(app) {
                 spans.push(Span::styled("4", theme.key()));
                 spans.push(Span::styled(format!(" {what}"), theme.fail()));

@@ -2,6 +2,8 @@
 //! the theme.
 
 mod detail;
+mod detail_fix;
+mod fix;
 mod footer;
 mod header;
 mod log;
@@ -67,6 +69,7 @@ pub fn render(frame: &mut Frame, app: &App) -> Drawn {
     let overlay_scroll_limit = match &app.mode {
         Mode::Help => overlays::help(frame, app, size),
         Mode::Dialog(dialog) => overlays::dialog(frame, app, dialog, size),
+        Mode::Fix(dialog) => fix::dialog(frame, app, dialog, size),
         Mode::PickPeer(picker) => {
             overlays::peer_picker(frame, app, picker.cursor, size);
             0
@@ -148,5 +151,7 @@ pub(crate) fn age(now: time::OffsetDateTime, then: time::OffsetDateTime) -> Stri
     }
 }
 
+#[cfg(test)]
+mod fix_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -10,7 +10,7 @@ use crate::printable::one_line;
 use crate::tui::app::{App, DialogState, MarkKind, VerifyDialog};
 use crate::tui::keymap::HELP;
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     Rect {
@@ -22,7 +22,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// A hint on the popup's bottom border while more lies below (or above) what it shows.
-fn more_hint(scroll: u16, limit: u16, keys: &str) -> Option<Line<'static>> {
+pub(super) fn more_hint(scroll: u16, limit: u16, keys: &str) -> Option<Line<'static>> {
     let text = match (scroll > 0, scroll < limit) {
         (_, true) => format!(" ↓ more: {keys} "),
         (true, false) => format!(" ↑ {keys} "),

@@ -10,7 +10,7 @@ use crate::tui::app::App;
 use crate::tui::app::tests::{live_app, type_text_pub};
 use crate::tui::theme::Theme;
 
-fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+pub(super) fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal
         .draw(|frame| {
@@ -29,7 +29,7 @@ pub(crate) fn frame_of(app: &App) -> super::Drawn {
     drawn
 }
 
-fn text(terminal: &Terminal<TestBackend>) -> String {
+pub(super) fn text(terminal: &Terminal<TestBackend>) -> String {
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
@@ -177,6 +177,7 @@ fn escape_sequences_from_the_plan_the_database_and_notes_never_reach_the_screen(
         code_root: None,
         editor: None,
         pairing: None,
+        apply_to: None,
     });
     let mut refresh = crate::tui::app::tests::refresh_where_failing(&app.board.plan, &[]);
     refresh.verdicts.tasks[0].checks[0].evidence = format!("table {nasty} exists");
