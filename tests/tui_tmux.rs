@@ -213,3 +213,77 @@ fn the_demo_checks_its_code_live_and_e_opens_a_location_in_the_editor() {
     tmux.keys(&["q"]);
     tmux.wait_for("remtrack exited with 0");
 }
+
+/// The first line of `screen` naming the task `id` in the list.
+fn row_of<'a>(screen: &'a str, id: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|line| line.contains(&format!(" {id} ")))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_fix_is_proven_then_applied_after_its_id_is_typed_and_the_task_turns_done_live() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.json"),
+        dir.path().join("plan.json"),
+    )
+    .unwrap();
+    remtrack(dir.path(), &["demo", "--db", "demo.db", "--check"]);
+    // A refresh of its own is half a minute away: the task can only turn done in time through
+    // the recheck the apply asks for.
+    let command = format!(
+        "{} --database-url sqlite:demo.db --apply-url sqlite:demo.db --as ana --refresh 30s; echo \"remtrack exited with $?\"; sleep 600",
+        env!("CARGO_BIN_EXE_remtrack")
+    );
+    let tmux = Tmux::start(dir.path(), &command);
+    tmux.wait_for("● live");
+    tmux.keys(&["l"]);
+    tmux.wait_for("Day 2: Complete pending database migrations");
+    let screen = tmux.wait_for("column current_phase missing from");
+    assert!(
+        row_of(&screen, "master-flow-columns").contains("failing"),
+        "{screen}"
+    );
+
+    tmux.keys(&["p"]);
+    let screen = tmux.wait_for("proven: after this fix, 7 of 7 checks pass");
+    assert!(screen.contains("Fix master-flow-columns"), "{screen}");
+    assert!(screen.contains("a apply"), "{screen}");
+
+    // A wrong id applies nothing; the right one does.
+    tmux.keys(&["a"]);
+    tmux.wait_for("Type the task id to apply it");
+    tmux.type_text("master-flow");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("\"master-flow\" is not this task's id");
+    tmux.type_text("master-flow-columns");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("applied master-flow-columns: 7 of 7 checks pass after the commit");
+    tmux.keys(&["Escape"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let screen = loop {
+        let screen = tmux.screen();
+        if row_of(&screen, "master-flow-columns").contains("✓ done") {
+            break screen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never turned done:\n{screen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(screen.contains("Day 2 1/3"), "{screen}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("remtrack exited with 0");
+    let log = remtrack(dir.path(), &["log", "--format", "json"]);
+    let events: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "a dry run records nothing: {events:?}");
+    assert_eq!(events[0]["kind"], "applied");
+    assert_eq!(events[0]["task_id"], "master-flow-columns");
+    assert_eq!(events[0]["actor"], "ana");
+    assert_eq!(events[0]["evidence"]["outcome"], "applied");
+}
