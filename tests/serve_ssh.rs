@@ -902,3 +902,77 @@ async fn a_person_added_to_the_team_file_gets_in_without_a_restart() {
     .unwrap();
     tracker(&serve, &carol).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_may_not_dry_run_a_fix_an_engineer_proves_one_and_asks_a_lead_to_approve_it() {
+    let ana = person("ana", "engineer");
+    let bob = person("bob", "viewer");
+    let lee = person("lee", "lead");
+    let serve = serve_with(
+        "no-access",
+        &[&ana, &bob, &lee],
+        &["--apply-url", "sqlite:demo.db"],
+        &[],
+    );
+    let bob_screen = tracker(&serve, &bob).await;
+    bob_screen.send(b"l").await;
+    bob_screen.wait_for(DAY_2, WAIT).await;
+    bob_screen.send(b"p").await;
+    let screen = bob_screen
+        .wait_for("bob is a viewer: fixes need the engineer role", WAIT)
+        .await;
+    assert!(
+        !screen.contains("Fix master-flow-columns"),
+        "no dialog opens:\n{screen}"
+    );
+
+    let lee_screen = tracker(&serve, &lee).await;
+    let ana_screen = tracker(&serve, &ana).await;
+    ana_screen.send(b"l").await;
+    ana_screen.wait_for(DAY_2, WAIT).await;
+    ana_screen.send(b"p").await;
+    let screen = ana_screen
+        .wait_for("proven: after this fix, 7 of 7 checks pass", WAIT)
+        .await;
+    assert!(screen.contains("R ask for approval"), "{screen}");
+    assert!(
+        !screen.contains("A approve"),
+        "approving is for leads:\n{screen}"
+    );
+
+    ana_screen.send(b"R").await;
+    ana_screen.wait_for("Note for the request", WAIT).await;
+    ana_screen.send(b"check the types").await;
+    ana_screen.wait_for("check the types", WAIT).await;
+    ana_screen.send(b"\x13").await;
+    ana_screen
+        .wait_for("ana's request for approval recorded", WAIT)
+        .await;
+    lee_screen
+        .wait_for(
+            "ana asks for approval of master-flow-columns's fix: check the types",
+            WAIT,
+        )
+        .await;
+
+    let log = remtrack(serve.path(), &["log", "--format", "json"]);
+    let events: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "the dry run recorded nothing: {events:?}");
+    assert_eq!(events[0]["kind"], "approval_requested");
+    assert_eq!(events[0]["actor"], "ana", "the key says who: {events:?}");
+    assert_eq!(events[0]["evidence"]["role"], "engineer");
+    // Proven in a transaction that was rolled back: the task still fails.
+    let check = remtrack(serve.path(), &["check", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let task = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|task| task["id"] == "master-flow-columns")
+        .unwrap();
+    assert_eq!(
+        task["status"], "failing",
+        "the dry run left the database as it was: {task}"
+    );
+}
