@@ -186,7 +186,16 @@ async fn carry_out(
                     Ok(job) => {
                         let (hub, done) = (hub.clone(), done.clone());
                         tokio::spawn(async move {
-                            let outcome = hub.fix(job).await.map(Arc::new);
+                            // A task of its own, so that even a run that panicked is answered
+                            // (the view allows one run at a time and waits for this answer).
+                            let run = tokio::spawn(async move { hub.fix(job).await });
+                            let outcome = match run.await {
+                                Ok(outcome) => outcome.map(Arc::new),
+                                Err(error) => Err(format!(
+                                    "the fix run stopped unexpectedly ({error}); \
+                                     r rechecks what the database holds"
+                                )),
+                            };
                             let msg = Msg::FixFinished {
                                 task_id,
                                 action,

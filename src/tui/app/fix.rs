@@ -151,6 +151,19 @@ impl App {
         self.send_fix(task_id, FixAction::DryRun, String::new(), None)
     }
 
+    /// Why quitting should wait, once: an apply of the local tracker runs in this process, and
+    /// quitting while it commits would leave the commit unrecorded (it could not say it was
+    /// applied). Over SSH the run is the server's and goes on without the view.
+    pub(super) fn hold_quit(&mut self) -> Option<String> {
+        let running = self.fix_running.as_ref()?;
+        if running.action != FixAction::Apply || self.pairing.is_some() || self.quit_held {
+            return None;
+        }
+        self.quit_held = true;
+        // Short enough for an 80-column footer.
+        Some("an apply is running: quit again to quit anyway (its commit may go unrecorded)".into())
+    }
+
     /// Why the fix of task `index` cannot be dry run now, if so.
     fn refuse_to_prove(&self, index: Option<usize>) -> Option<String> {
         if let Some(why) = self.refuse_fix(FixAction::DryRun) {
@@ -268,6 +281,7 @@ impl App {
         outcome: Result<Arc<FixReport>, String>,
     ) {
         self.fix_running = None;
+        self.quit_held = false;
         let (summary, important) = match &outcome {
             Err(reason) => (
                 format!("{} of {task_id}'s fix: {reason}", action_words(action)),

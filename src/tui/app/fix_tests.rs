@@ -488,3 +488,29 @@ fn a_request_for_approval_is_told_to_a_lead_and_answered_by_an_approval() {
     assert!(history.approvals.is_empty());
     assert_eq!(history.last_apply.map(|e| e.id), Some(3));
 }
+
+#[test]
+fn quitting_while_an_apply_commits_is_held_once_in_the_local_tracker() {
+    let mut app = fixing_app();
+    proven(&mut app);
+    app.act(Action::ApplyFix);
+    type_text(&mut app, TASK);
+    app.act(Action::Submit);
+    assert!(app.act(Action::Quit).is_empty(), "held");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("quit again to quit anyway")
+    );
+    assert_eq!(app.act(Action::Quit), vec![Effect::Quit], "the second goes");
+
+    // Over SSH the run is the server's: leaving does not stop it.
+    let room = Room::new();
+    let (mut ana, _here) = fixing_as(&room, "ana", Role::Engineer);
+    proven(&mut ana);
+    ana.act(Action::ApplyFix);
+    type_text(&mut ana, TASK);
+    ana.act(Action::Submit);
+    assert_eq!(ana.act(Action::Quit), vec![Effect::Quit]);
+}

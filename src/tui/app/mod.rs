@@ -102,6 +102,8 @@ pub struct App {
     pub apply_to: Option<ApplyTarget>,
     /// The fix run this view sent and has not heard back from: one at a time.
     pub fix_running: Option<FixInFlight>,
+    /// Quitting during an apply was asked once and held: the next quit goes.
+    pub quit_held: bool,
 
     pub view: View,
     pub day: usize,
@@ -152,6 +154,7 @@ impl App {
             pairing: config.pairing,
             apply_to: config.apply_to,
             fix_running: None,
+            quit_held: false,
             view: View::Days,
             day: 0,
             phase: 0,
@@ -174,6 +177,12 @@ impl App {
 
     /// Applies a person's action.
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Quit
+            && let Some(why) = self.hold_quit()
+        {
+            self.notice = Some(why);
+            return vec![];
+        }
         if matches!(self.mode, Mode::Dialog(_)) {
             return self.act_in_dialog(action);
         }
