@@ -152,8 +152,8 @@ async fn a_dry_run_shows_what_ran_and_every_verdict_and_changes_nothing() {
     let ran = desk.dry_run(TASK);
     ran.exits(0)
         .says("ran 2 statements in one transaction:")
-        .says("1. ALTER TABLE crewai_flow_state_extensions … (8 lines) (0 rows)")
-        .says("2. INSERT INTO llm_usage_logs (id, model) SELECT id, 'dry run' FROM assets (3 rows)")
+        .says("1. (0 rows) ALTER TABLE crewai_flow_state_extensions\n       ADD COLUMN IF NOT EXISTS current_phase VARCHAR(50) DEFAULT 'discovery',\n")
+        .says("2. (3 rows) INSERT INTO llm_usage_logs (id, model) SELECT id, 'dry run' FROM assets\n")
         .says("checks after the fix, inside the transaction: 7 of 7 checks pass")
         .says("proven: after this fix, 7 of 7 checks pass")
         .says("Rolled back: nothing was changed.");

@@ -304,3 +304,29 @@ async fn a_statement_longer_than_the_statement_timeout_is_stopped_and_rolled_bac
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0]["evidence"]["outcome"], "statement_failed");
 }
+
+#[tokio::test]
+async fn a_guard_that_never_ends_is_stopped_by_the_statement_timeout_and_refuses_the_fix() {
+    let demo = demo_database().await;
+    let mut plan = shipped_plan();
+    let task = plan["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["id"] == TASK)
+        .unwrap();
+    // A SELECT that counts forever: only the timeout's interrupt can end it.
+    task["fix"]["guards"] = serde_json::json!([{
+        "id": "endless",
+        "kind": "sql",
+        "query": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) = 0 FROM n",
+    }]);
+    let desk = Desk::new(&demo.url, &plan);
+    let before = state(&demo.path).await;
+    let ran = desk
+        .spawn_fix(TASK, "ana", &["--dry-run", "--statement-timeout", "1s"])
+        .finish_within(Duration::from_secs(30));
+    ran.exits(1)
+        .says("refused, nothing ran: guard endless errors: timed out after 1 s");
+    assert_eq!(state(&demo.path).await, before);
+}

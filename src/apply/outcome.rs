@@ -162,11 +162,13 @@ impl FixRun {
                     }
                     (None, None) => "ran".into(),
                 };
+                let mut text = statement_lines(&statement.sql).into_iter();
                 lines.push(format!(
-                    "  {}. {} ({result})",
+                    "  {}. ({result}) {}",
                     at + 1,
-                    first_line(&statement.sql)
+                    text.next().unwrap_or_default()
                 ));
+                lines.extend(text.map(|line| format!("       {line}")));
             }
         }
         if let Some(inside) = &self.inside {
@@ -240,27 +242,40 @@ impl FixRun {
     }
 }
 
-fn first_line(sql: &str) -> String {
+/// The statement as written, comment lines left out, at most [`STATEMENT_LINES`] lines.
+fn statement_lines(sql: &str) -> Vec<String> {
     let lines: Vec<&str> = sql
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
         .collect();
-    let first = lines
+    let indent = lines
         .iter()
-        .find(|line| !line.starts_with("--"))
-        .or(lines.first())
-        .copied()
-        .unwrap_or_default();
-    let mut shown: String = first.chars().take(90).collect();
-    if shown.len() < first.len() {
-        shown.push('…');
+        .skip(1)
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut shown: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .take(STATEMENT_LINES)
+        .map(|(at, line)| {
+            let line = if at == 0 {
+                line.trim_start()
+            } else {
+                &line[indent.min(line.len() - line.trim_start().len())..]
+            };
+            crate::printable::one_line(line)
+        })
+        .collect();
+    if lines.len() > STATEMENT_LINES {
+        shown.push(format!("… ({} more lines)", lines.len() - STATEMENT_LINES));
     }
-    if lines.len() > 1 {
-        shown.push_str(&format!(" … ({} lines)", lines.len()));
-    }
-    crate::printable::one_line(&shown)
+    shown
 }
+
+/// How much of one statement a report shows; the audit keeps it whole.
+const STATEMENT_LINES: usize = 12;
 
 /// `7 of 7 checks pass`.
 pub fn pass_count(verdicts: &[Verdict]) -> String {

@@ -192,11 +192,22 @@ async fn run_sqlite_check(
     job: &QueryJob,
     limits: Limits,
 ) -> Result<SqlOutcome, sqlx::Error> {
-    match tokio::time::timeout(limits.statement_timeout, sqlite::run_sql_on(conn, job)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Ok(SqlOutcome::Error(format!(
-            "timed out after {}",
-            super::db::target::seconds(limits.statement_timeout)
-        ))),
-    }
+    // Dropping the future at a deadline would not stop the query: it runs on in sqlx's worker,
+    // and the fix's transaction waits behind it. A progress handler interrupts it (a SELECT
+    // interrupted leaves the transaction as it was).
+    let deadline = std::time::Instant::now() + limits.statement_timeout;
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(1_000, move || std::time::Instant::now() < deadline);
+    let outcome = sqlite::run_sql_on(conn, job).await;
+    conn.lock_handle().await?.remove_progress_handler();
+    Ok(match outcome? {
+        SqlOutcome::Error(message) if message.contains("interrupted") => {
+            SqlOutcome::Error(format!(
+                "timed out after {}",
+                super::db::target::seconds(limits.statement_timeout)
+            ))
+        }
+        other => other,
+    })
 }

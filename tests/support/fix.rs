@@ -208,11 +208,15 @@ impl Desk {
 
     /// An apply started in a child process, left running.
     pub fn spawn_apply(&self, task: &str, who: &str, args: &[&str]) -> Running {
-        let mut command = self.fix_command(task, who, &["--apply", "--confirm", task]);
-        command
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut all = vec!["--apply", "--confirm", task];
+        all.extend_from_slice(args);
+        self.spawn_fix(task, who, &all)
+    }
+
+    /// `remtrack fix` with `args` started in a child process, left running.
+    pub fn spawn_fix(&self, task: &str, who: &str, args: &[&str]) -> Running {
+        let mut command = self.fix_command(task, who, args);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         Running {
             child: Some(command.spawn().expect("cannot start remtrack")),
         }
