@@ -113,8 +113,9 @@ pub async fn run(args: &super::DemoArgs) -> u8 {
             store: args.store.clone(),
             actor: args.actor.clone(),
             limits: limits.clone(),
-            // The demo only shows its fixes; `remtrack --apply-url` on a kept copy runs them.
-            apply_url: None,
+            // The demo's database is its own throwaway copy: `--fixes` lets `p` and `a` run the
+            // plan's fixes on it.
+            apply_url: args.fixes.then(|| url.clone()),
         };
         let log_dir = match &store {
             StoreLocation::Sqlite(path) => path.parent().map_or(scratch.clone(), Path::to_path_buf),

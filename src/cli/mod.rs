@@ -375,6 +375,10 @@ pub struct DemoArgs {
     /// Print the headless report instead of opening the tracker (the default when not on a terminal).
     #[arg(long)]
     pub check: bool,
+    /// Let the tracker run the plan's fixes (p dry runs one, then a applies it) on the demo's
+    /// database, which is a throwaway copy.
+    #[arg(long)]
+    pub fixes: bool,
     /// How often the tracker checks the demo database again.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub refresh: Duration,
