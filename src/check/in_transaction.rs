@@ -10,13 +10,12 @@ use std::sync::Arc;
 
 use sqlx::{Executor as _, PgConnection, SqliteConnection};
 
-use super::code::{CodeFacts, CodeNeeds, CodeSource};
+use super::code::CodeSource;
 use super::db::postgres::{self, Restart};
 use super::db::sqlite;
 use super::facts::{QueryJob, SqlOutcome};
-use super::judge::{Facts, judge, judge_code, judge_with_files};
 use super::needs::Needs;
-use super::refresh::{judge_plan, runs_query, screen_job};
+use super::refresh::{CodePass, judge_gathered, runs_query, screen_job};
 use super::{Limits, Verdicts};
 use crate::Backend;
 use crate::plan::Plan;
@@ -49,11 +48,7 @@ pub async fn judge_in(
     code: &Arc<CodeSource>,
     limits: Limits,
 ) -> Result<Verdicts, sqlx::Error> {
-    let code_needs = CodeNeeds::of(plan);
-    let code_pass = (!code_needs.is_empty()).then(|| {
-        let code = code.clone();
-        tokio::task::spawn_blocking(move || code.gather(&code_needs))
-    });
+    let code_pass = CodePass::start(plan, code);
     let backend = conn.backend();
     let needs = Needs::of(plan);
     let jobs: Vec<Result<QueryJob, SqlOutcome>> = plan
@@ -95,30 +90,13 @@ pub async fn judge_in(
             read?
         }
     };
-    let code_facts = match code_pass {
-        Some(pass) => pass.await.unwrap_or_else(|error| CodeFacts {
-            root: Err(format!("the code pass failed: {error}")),
-            ..CodeFacts::default()
-        }),
-        None => CodeFacts::default(),
-    };
-    let facts = Facts {
+    let code_facts = code_pass.finish().await;
+    Ok(judge_gathered(
+        plan,
         backend,
-        schema: &schema,
-        data: &data,
-    };
-    let mut sql_outcomes = sql_outcomes.into_iter();
-    Ok(judge_plan(plan, |check| {
-        if let Some(verdict) = judge_code(&check.spec, &code_facts)
-            .or_else(|| judge_with_files(&check.spec, &facts, &code_facts))
-        {
-            return verdict;
-        }
-        let sql = runs_query(&check.spec)
-            .then(|| sql_outcomes.next())
-            .flatten();
-        judge(&check.spec, &facts, sql.as_ref())
-    }))
+        (&schema, &data, &code_facts),
+        sql_outcomes,
+    ))
 }
 
 /// Undoes whatever happened since the savepoint, then drops it. One function per backend, not

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::code::{CodeFacts, CodeNeeds, CodeSource};
 use super::db::target::{Target, TargetError, seconds};
 use super::db::{postgres, sqlite};
-use super::facts::{QueryJob, SearchPath, SqlOutcome};
+use super::facts::{DataFacts, QueryJob, SchemaSnapshot, SearchPath, SqlOutcome};
 use super::judge::{Facts, judge, judge_code, judge_with_files};
 use super::needs::Needs;
 use super::{TaskVerdicts, Verdict, Verdicts, screen_check_sql};
@@ -42,12 +42,7 @@ pub async fn refresh_with(
     code: &Arc<CodeSource>,
 ) -> Result<Refresh, TargetError> {
     let started = Instant::now();
-    let code_needs = CodeNeeds::of(plan);
-    // No blocking thread for a plan that reads no code.
-    let code_pass = (!code_needs.is_empty()).then(|| {
-        let code = code.clone();
-        tokio::task::spawn_blocking(move || code.gather(&code_needs))
-    });
+    let code_pass = CodePass::start(plan, code);
     let checked_at = OffsetDateTime::now_utc();
     let backend = target.backend();
     let limits = target.limits();
@@ -129,30 +124,8 @@ pub async fn refresh_with(
         sql_results.map_err(|error| unreachable(connection_reason(&error)))?;
 
     tracing::debug!("all queries answered after {:?}", started.elapsed());
-    let code_facts = match code_pass {
-        Some(pass) => pass.await.unwrap_or_else(|error| CodeFacts {
-            root: Err(format!("the code pass failed: {error}")),
-            ..CodeFacts::default()
-        }),
-        None => CodeFacts::default(),
-    };
-    let mut sql_outcomes = sql_outcomes.into_iter();
-    let facts = Facts {
-        backend,
-        schema: &schema,
-        data: &data,
-    };
-    let verdicts = judge_plan(plan, |check| {
-        if let Some(verdict) = judge_code(&check.spec, &code_facts)
-            .or_else(|| judge_with_files(&check.spec, &facts, &code_facts))
-        {
-            return verdict;
-        }
-        let sql = runs_query(&check.spec)
-            .then(|| sql_outcomes.next())
-            .flatten();
-        judge(&check.spec, &facts, sql.as_ref())
-    });
+    let code_facts = code_pass.finish().await;
+    let verdicts = judge_gathered(plan, backend, (&schema, &data, &code_facts), sql_outcomes);
     tracing::debug!("judged after {:?}", started.elapsed());
     Ok(Refresh {
         verdicts,
@@ -160,6 +133,57 @@ pub async fn refresh_with(
         duration: started.elapsed(),
         queries: statements + sql_statements,
         search_path: schema.search_path.clone(),
+    })
+}
+
+/// The code pass of one judging, on a blocking thread beside the database's reads; none for a
+/// plan that reads no code.
+pub(super) struct CodePass(Option<tokio::task::JoinHandle<CodeFacts>>);
+
+impl CodePass {
+    pub(super) fn start(plan: &Plan, code: &Arc<CodeSource>) -> CodePass {
+        let needs = CodeNeeds::of(plan);
+        CodePass((!needs.is_empty()).then(|| {
+            let code = code.clone();
+            tokio::task::spawn_blocking(move || code.gather(&needs))
+        }))
+    }
+
+    pub(super) async fn finish(self) -> CodeFacts {
+        match self.0 {
+            Some(pass) => pass.await.unwrap_or_else(|error| CodeFacts {
+                root: Err(format!("the code pass failed: {error}")),
+                ..CodeFacts::default()
+            }),
+            None => CodeFacts::default(),
+        }
+    }
+}
+
+/// Every check and guard judged from what the sources gave: the schema, the data, the code,
+/// and the `sql` checks' outcomes in plan order.
+pub(super) fn judge_gathered(
+    plan: &Plan,
+    backend: Backend,
+    (schema, data, code_facts): (&SchemaSnapshot, &DataFacts, &CodeFacts),
+    sql_outcomes: Vec<SqlOutcome>,
+) -> Verdicts {
+    let facts = Facts {
+        backend,
+        schema,
+        data,
+    };
+    let mut sql_outcomes = sql_outcomes.into_iter();
+    judge_plan(plan, |check| {
+        if let Some(verdict) = judge_code(&check.spec, code_facts)
+            .or_else(|| judge_with_files(&check.spec, &facts, code_facts))
+        {
+            return verdict;
+        }
+        let sql = runs_query(&check.spec)
+            .then(|| sql_outcomes.next())
+            .flatten();
+        judge(&check.spec, &facts, sql.as_ref())
     })
 }
 
