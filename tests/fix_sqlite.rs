@@ -103,8 +103,8 @@ async fn a_dry_run_leaves_the_file_byte_for_byte_as_it_was() {
     let ran = desk.dry_run(TASK);
     ran.exits(0)
         .says("ran 8 statements in one transaction:")
-        .says("1. ALTER TABLE crewai_flow_state_extensions ADD COLUMN current_phase VARCHAR(50) DEFAULT 'dis… (0 rows)")
-        .says("8. INSERT INTO llm_usage_logs (id, model) SELECT id, 'dry run' FROM assets (3 rows)")
+        .says("1. (0 rows) ALTER TABLE crewai_flow_state_extensions ADD COLUMN current_phase VARCHAR(50) DEFAULT 'discovery'\n")
+        .says("8. (3 rows) INSERT INTO llm_usage_logs (id, model) SELECT id, 'dry run' FROM assets\n")
         .says("  pass current-phase: column crewai_flow_state_extensions.current_phase exists (VARCHAR(50), default 'discovery')")
         .says("  pass execution-flow-id: column crewai_flow_state_extensions.execution_flow_id exists (UUID)")
         .says("proven: after this fix, 7 of 7 checks pass (the fix has no guards). Rolled back: nothing was changed.");
