@@ -254,10 +254,10 @@ async fn a_second_apply_while_one_runs_is_refused_naming_who_holds_it() {
 
     desk.apply(TASK, "bob")
         .exits(1)
-        .says("refused, nothing ran: another fix of master-flow-columns is running on this database: (applying) by ana");
+        .says("refused, nothing ran: another fix of master-flow-columns is running on this database: ana is applying it");
     desk.fix(TASK, "carol", &["--dry-run"])
         .exits(1)
-        .says("(applying) by ana");
+        .says("ana is applying it");
 
     ana.finish_within(Duration::from_secs(30))
         .exits(0)

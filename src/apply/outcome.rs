@@ -249,29 +249,46 @@ fn statement_lines(sql: &str) -> Vec<String> {
         .map(str::trim_end)
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
         .collect();
-    let indent = lines
-        .iter()
-        .skip(1)
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
+    // Only ASCII blanks count as indent: slicing by a Unicode space's bytes would cut a char.
+    let blanks = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
+    let indent = lines.iter().skip(1).map(|l| blanks(l)).min().unwrap_or(0);
     let mut shown: Vec<String> = lines
         .iter()
         .enumerate()
         .take(STATEMENT_LINES)
         .map(|(at, line)| {
-            let line = if at == 0 {
-                line.trim_start()
+            let cut = if at == 0 {
+                blanks(line)
             } else {
-                &line[indent.min(line.len() - line.trim_start().len())..]
+                indent.min(blanks(line))
             };
-            crate::printable::one_line(line)
+            crate::printable::one_line(&line[cut..])
         })
         .collect();
     if lines.len() > STATEMENT_LINES {
         shown.push(format!("… ({} more lines)", lines.len() - STATEMENT_LINES));
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_lines;
+
+    #[test]
+    fn a_statement_is_shown_with_its_own_indent_whatever_its_blanks() {
+        assert_eq!(
+            statement_lines("ALTER TABLE t\n    ADD COLUMN a int,\n    ADD COLUMN b int"),
+            ["ALTER TABLE t", "ADD COLUMN a int,", "ADD COLUMN b int"]
+        );
+        // A no-break space is text, not indent: it must not be cut through.
+        assert_eq!(
+            statement_lines("CREATE TABLE nb (id INTEGER DEFAULT 'a\n\u{a0}b\n c')"),
+            ["CREATE TABLE nb (id INTEGER DEFAULT 'a", "\u{a0}b", " c')"]
+        );
+        let long: String = (0..20).map(|i| format!("SELECT {i}\n")).collect();
+        assert_eq!(statement_lines(&long).last().unwrap(), "… (8 more lines)");
+    }
 }
 
 /// How much of one statement a report shows; the audit keeps it whole.

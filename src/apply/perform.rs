@@ -39,6 +39,8 @@ pub struct FixOrder<'a> {
     pub action: FixAction,
     pub note: &'a str,
     pub code: &'a Arc<CodeSource>,
+    /// See [`FixRequest::checks_search_path`].
+    pub checks_search_path: Option<Vec<String>>,
 }
 
 /// What came of it: the run (a refusal before anything ran is a run that concluded so) and
@@ -57,6 +59,19 @@ pub async fn perform(
     order: FixOrder<'_>,
 ) -> Performed {
     let mut said = Vec::new();
+    if order.action == FixAction::Apply && store.is_none() {
+        // An apply nobody can audit, nor count approvals for, does not run.
+        return Performed {
+            run: FixRun::refused(
+                order.task_id,
+                Mode::Apply,
+                target,
+                "",
+                "an apply is recorded in the store, which is not available here".into(),
+            ),
+            said,
+        };
+    }
     let task = order.plan.tasks.iter().find(|t| t.id == order.task_id);
     let fingerprint = task.and_then(|task| fix_fingerprint(task, target.backend()));
     let mut approvers = Vec::new();
@@ -66,15 +81,17 @@ pub async fn perform(
         let required = order.plan.fix_policy_of(task).approvals;
         if required > 0 {
             let refusal = match store.events(Some(&task.id)).await {
-                Ok(events) => may_apply(
-                    required,
-                    &events,
-                    &task.id,
-                    order.actor,
-                    fingerprint,
-                    &target.identity(),
-                )
-                .map_err(|refusal| refusal.to_string()),
+                Ok(events) => may_apply_as(order.role, &events).and_then(|events| {
+                    may_apply(
+                        required,
+                        &events,
+                        &task.id,
+                        order.actor,
+                        fingerprint,
+                        &target.identity(),
+                    )
+                    .map_err(|refusal| refusal.to_string())
+                }),
                 Err(error) => Err(format!("the approvals cannot be read: {error}")),
             };
             match refusal {
@@ -110,6 +127,7 @@ pub async fn perform(
             actor: order.actor,
             code: order.code,
             mode: order.action.mode(),
+            checks_search_path: order.checks_search_path.clone(),
         },
     )
     .await;
@@ -150,6 +168,26 @@ pub async fn perform(
         FixAction::DryRun => {}
     }
     Performed { run, said }
+}
+
+/// The approval events that may count: under `serve` (the applier has a role from the team
+/// file) only those a lead or an admin gave there, never one typed in a shell under any name.
+fn may_apply_as(
+    role: Option<&str>,
+    events: &[crate::store::Event],
+) -> Result<Vec<crate::store::Event>, String> {
+    Ok(events
+        .iter()
+        .filter(|event| {
+            role.is_none()
+                || event.kind != EventKind::Approved
+                || matches!(
+                    event.evidence.get("role").and_then(|r| r.as_str()),
+                    Some("lead" | "admin")
+                )
+        })
+        .cloned()
+        .collect())
 }
 
 fn short(fingerprint: &str) -> &str {

@@ -22,6 +22,10 @@ pub struct FixRequest<'a> {
     pub actor: &'a str,
     pub code: &'a Arc<CodeSource>,
     pub mode: Mode,
+    /// The schemas the checks' own connection resolves names in (`current_schemas(false)`),
+    /// when known: a write connection that resolves them elsewhere could prove a fix on other
+    /// tables than the ones the tracker checks, so it is refused.
+    pub checks_search_path: Option<Vec<String>>,
 }
 
 /// The plan cut down to one task: what the checks inside the transaction judge.
@@ -47,6 +51,7 @@ pub async fn run_fix(target: &WriteTarget, request: FixRequest<'_>) -> FixRun {
         statements: Vec::new(),
         inside: None,
         after: None,
+        // Replaced below, once the run has concluded.
         conclusion: Conclusion::Refused(String::new()),
         duration: Default::default(),
     };
@@ -76,6 +81,13 @@ fn prepare(
         .fix
         .as_ref()
         .ok_or_else(|| format!("task {} has no fix in the plan", task.id))?;
+    if task.checks.is_empty() {
+        return Err(format!(
+            "task {} has no checks, so nothing can prove its fix: give it checks that say what \
+             the fix must leave",
+            task.id
+        ));
+    }
     let sql = fix
         .sql
         .for_backend(backend)
@@ -122,6 +134,30 @@ async fn run_in_transaction(
             refused.reason
         ));
     }
+    if let (WriteConnection::Postgres(pg), Some(expected)) =
+        (&mut conn, &request.checks_search_path)
+    {
+        match search_path(pg).await {
+            Ok(found) if &found != expected => {
+                close(conn).await;
+                return Conclusion::Refused(format!(
+                    "the write connection resolves names on search path {}, the checks on {}: \
+                     the fix would be proven on other tables than the ones checked; set the \
+                     plan's search_path (or --search-path), or the same for both roles",
+                    found.join(", "),
+                    expected.join(", ")
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                close(conn).await;
+                return Conclusion::Refused(format!(
+                    "cannot read the write connection's search path: {}",
+                    describe(&error, target)
+                ));
+            }
+        }
+    }
     let plan = only_task(request.plan, task);
     let limits = target.limits().for_checks();
     let conclusion = async {
@@ -131,6 +167,7 @@ async fn run_in_transaction(
             // Nothing began, so nothing ran: not a connection lost before a commit.
             Err(error) => return Ok(Conclusion::Refused(cannot_begin(&error, target))),
         }
+        let ours = Transaction::mark(&mut conn).await?;
         if let Some(holder) = take_lock(&mut conn, &task.id).await? {
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(holder));
@@ -155,13 +192,23 @@ async fn run_in_transaction(
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(guard));
         }
+        let broken_keys_before = broken_foreign_keys(&mut conn).await?;
         for statement in &statements {
             match execute(&mut conn, &statement.text, limits.statement_timeout).await {
-                Ok(rows) => run.statements.push(StatementRun {
-                    sql: statement.text.clone(),
-                    rows: Some(rows),
-                    error: None,
-                }),
+                Ok(rows) => {
+                    run.statements.push(StatementRun {
+                        sql: statement.text.clone(),
+                        rows: Some(rows),
+                        error: None,
+                    });
+                    if !ours.still_open(&mut conn).await? {
+                        return Ok(Conclusion::Unknown(format!(
+                            "statement {} ended remtrack's transaction (a COMMIT or ROLLBACK in \
+                             the fix), so what the fix did before it may be committed",
+                            run.statements.len()
+                        )));
+                    }
+                }
                 Err(error) if is_lost(&error) => return Err(error),
                 Err(error) => {
                     let message = describe(&error, target);
@@ -178,9 +225,11 @@ async fn run_in_transaction(
                 }
             }
         }
-        // From here on the transaction only reads: the checks cannot add to what is committed.
-        if let WriteConnection::Postgres(pg) = &mut conn {
-            pg.execute("SET LOCAL transaction_read_only = on").await?;
+        // Deferred constraints are checked at COMMIT, which a dry run never reaches: check
+        // them now, so a fix that breaks one is not proven.
+        if let Some(broken) = deferred_constraints(&mut conn, broken_keys_before).await? {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::StatementFailed(broken));
         }
         let inside = judge(&mut conn, &plan, request.code, limits).await?;
         let not_proven = why_not_proven(task, &inside);
@@ -197,7 +246,7 @@ async fn run_in_transaction(
             Ok(()) => Conclusion::Applied,
             Err(error) if is_lost(&error) => Conclusion::Unknown(format!(
                 "the connection was lost during COMMIT ({}), so whether it committed is not known",
-                reason(&error)
+                target.redact(&reason(&error))
             )),
             Err(error) => Conclusion::RolledBack(format!(
                 "the server refused the commit and rolled back: {}",
@@ -212,7 +261,7 @@ async fn run_in_transaction(
             // ends, and SQLite rolls back what its journal holds.
             Conclusion::RolledBack(format!(
                 "rolled back by the server: the connection was lost before the commit ({})",
-                reason(&error)
+                target.redact(&reason(&error))
             ))
         } else {
             // A read inside the transaction failed; the connection is closed below without
@@ -223,15 +272,35 @@ async fn run_in_transaction(
             ))
         }
     });
-    if conclusion == Conclusion::Applied {
-        run.after = recheck(&mut conn, &plan, request.code, limits).await.ok();
+    match &conclusion {
+        Conclusion::Applied => {
+            run.after = recheck(&mut conn, &plan, request.code, limits).await.ok();
+            close(conn).await;
+        }
+        // The connection may be gone or its transaction unknown: a new one tells.
+        Conclusion::Unknown(_) => {
+            close(conn).await;
+            if let Ok(mut fresh) = target.connect(request.actor, applying).await {
+                run.after = recheck(&mut fresh, &plan, request.code, limits).await.ok();
+                close(fresh).await;
+            }
+        }
+        _ => close(conn).await,
     }
-    close(conn).await;
     conclusion
 }
 
 /// Why the checks inside the transaction do not prove the fix, if they do not.
 fn why_not_proven(task: &Task, inside: &TaskVerdicts) -> Option<String> {
+    let guards = task.fix.as_ref().map_or(0, |fix| fix.guards.len());
+    if inside.checks.len() != task.checks.len() || inside.guards.len() != guards {
+        return Some(format!(
+            "{} of {} checks and {} of {guards} guards were judged",
+            inside.checks.len(),
+            task.checks.len(),
+            inside.guards.len()
+        ));
+    }
     let failing: Vec<String> = task
         .checks
         .iter()
@@ -307,14 +376,24 @@ async fn take_lock(
     .await?;
     let who = match holder {
         Some((Some(name), _)) if name.starts_with("remtrack fix") => {
-            name.trim_start_matches("remtrack fix ").to_string()
+            holder_words(&name).unwrap_or(name)
         }
-        Some((_, Some(role))) => format!("a session of role {role}"),
-        _ => "another session".into(),
+        Some((_, Some(role))) => format!("a session of role {role} holds it"),
+        _ => "another session holds it".into(),
     };
     Ok(Some(format!(
         "another fix of {task_id} is running on this database: {who}; try again when it is done"
     )))
+}
+
+/// `ana is applying it`, from the session name [`super::session_name`] gave.
+fn holder_words(session: &str) -> Option<String> {
+    let rest = session.strip_prefix("remtrack fix (")?;
+    let (doing, who) = rest.split_once(") by ")?;
+    Some(match doing {
+        "applying" => format!("{who} is applying it"),
+        _ => format!("{who} is dry-running it"),
+    })
 }
 
 /// The advisory lock's key: the same for every remtrack, derived from the task id.
@@ -323,6 +402,101 @@ fn lock_key(task_id: &str) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
+}
+
+/// Which transaction remtrack began, to tell whether a statement of the fix ended it.
+enum Transaction {
+    /// PostgreSQL's transaction id.
+    Postgres(String),
+    Sqlite,
+}
+
+impl Transaction {
+    async fn mark(conn: &mut WriteConnection) -> Result<Transaction, sqlx::Error> {
+        Ok(match conn {
+            WriteConnection::Postgres(pg) => Transaction::Postgres(
+                sqlx::query_scalar("SELECT txid_current()::text")
+                    .fetch_one(&mut *pg)
+                    .await?,
+            ),
+            WriteConnection::Sqlite(_) => Transaction::Sqlite,
+        })
+    }
+
+    async fn still_open(&self, conn: &mut WriteConnection) -> Result<bool, sqlx::Error> {
+        match (self, conn) {
+            (Transaction::Postgres(id), WriteConnection::Postgres(pg)) => {
+                let now: String = sqlx::query_scalar("SELECT txid_current()::text")
+                    .fetch_one(&mut *pg)
+                    .await?;
+                Ok(&now == id)
+            }
+            // BEGIN fails inside a transaction; succeeding, it proves the fix's ended.
+            (Transaction::Sqlite, WriteConnection::Sqlite(lite)) => {
+                match lite.execute("BEGIN").await {
+                    Ok(_) => {
+                        lite.execute("ROLLBACK").await?;
+                        Ok(false)
+                    }
+                    Err(sqlx::Error::Database(db))
+                        if db.message().contains("within a transaction") =>
+                    {
+                        Ok(true)
+                    }
+                    Err(error) => Err(error),
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// SQLite's count of rows that break a foreign key (`PRAGMA foreign_key_check`); PostgreSQL
+/// checks its deferred constraints itself (see [`deferred_constraints`]).
+async fn broken_foreign_keys(conn: &mut WriteConnection) -> Result<usize, sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(_) => Ok(0),
+        WriteConnection::Sqlite(lite) => Ok(sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *lite)
+            .await?
+            .len()),
+    }
+}
+
+/// Why the fix breaks a deferred constraint, if it does: PostgreSQL checks them at once on
+/// `SET CONSTRAINTS ALL IMMEDIATE`; on SQLite, more rows break a foreign key than before.
+async fn deferred_constraints(
+    conn: &mut WriteConnection,
+    broken_before: usize,
+) -> Result<Option<String>, sqlx::Error> {
+    match conn {
+        WriteConnection::Postgres(pg) => match pg.execute("SET CONSTRAINTS ALL IMMEDIATE").await {
+            Ok(_) => Ok(None),
+            Err(error) if is_lost(&error) => Err(error),
+            Err(sqlx::Error::Database(db)) => Ok(Some(format!(
+                "a deferred constraint fails after the fix: {}",
+                crate::printable::one_line(db.message())
+            ))),
+            Err(error) => Err(error),
+        },
+        WriteConnection::Sqlite(_) => {
+            let after = broken_foreign_keys(conn).await?;
+            Ok((after > broken_before).then(|| {
+                format!(
+                    "after the fix {} more row{} break a foreign key (PRAGMA foreign_key_check)",
+                    after - broken_before,
+                    if after - broken_before == 1 { "" } else { "s" }
+                )
+            }))
+        }
+    }
+}
+
+/// The write session's search path as people set it: `current_schemas(false)`.
+async fn search_path(pg: &mut sqlx::PgConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT current_schemas(false)::text[]")
+        .fetch_one(&mut *pg)
+        .await
 }
 
 async fn server_version(pg: &mut sqlx::PgConnection) -> Option<u32> {
@@ -370,8 +544,11 @@ async fn execute(
     timeout: std::time::Duration,
 ) -> Result<u64, sqlx::Error> {
     match conn {
-        WriteConnection::Postgres(pg) => pg
-            .execute(sqlx::raw_sql(sql))
+        // The extended protocol, which takes one command only: a piece the splitter got wrong
+        // fails here rather than running a COMMIT hidden inside it.
+        WriteConnection::Postgres(pg) => sqlx::query(sql)
+            .persistent(false)
+            .execute(&mut *pg)
             .await
             .map(|done| done.rows_affected()),
         // SQLite has no statement timeout of its own: a progress handler stops the statement

@@ -55,6 +55,12 @@ fn postgres_reason(keywords: &[String], server_version: Option<u32>) -> Option<S
         ]
         | ["prepare", "transaction", ..] => Some(ENDS_THE_TRANSACTION.into()),
         ["vacuum", ..] => cannot("VACUUM"),
+        ["set" | "reset", rest @ ..] if changes_who_or_where(rest) => Some(
+            "it changes the role or the search path the checks inside the transaction read \
+             with, so they would judge something other than what is checked: set the role's \
+             or the plan's search_path instead"
+                .into(),
+        ),
         ["create" | "drop", "database", ..] => cannot(&format!("{} DATABASE", w[0].to_uppercase())),
         ["create" | "drop", "tablespace", ..] => {
             cannot(&format!("{} TABLESPACE", w[0].to_uppercase()))
@@ -94,6 +100,18 @@ fn postgres_reason(keywords: &[String], server_version: Option<u32>) -> Option<S
         }
         _ => None,
     }
+}
+
+/// `SET [LOCAL|SESSION] search_path|ROLE|SESSION AUTHORIZATION …`, `RESET ALL` and the like.
+fn changes_who_or_where(rest: &[&str]) -> bool {
+    let rest = match rest.first() {
+        Some(&"local" | &"session") if rest.get(1) != Some(&"authorization") => &rest[1..],
+        _ => rest,
+    };
+    matches!(
+        rest.first(),
+        Some(&("search_path" | "role" | "session" | "all"))
+    )
 }
 
 fn sqlite_reason(keywords: &[String]) -> Option<String> {
@@ -160,6 +178,16 @@ mod tests {
             pg("CREATE DATABASE x; DROP DATABASE x; ALTER SYSTEM SET a = 1").len(),
             3
         );
+        for moves in [
+            "SET search_path = public",
+            "SET LOCAL search_path TO other",
+            "SET ROLE app_owner",
+            "SET SESSION AUTHORIZATION bob",
+            "RESET ROLE",
+            "RESET ALL",
+        ] {
+            assert!(pg(moves)[0].1.contains("search path"), "{moves}");
+        }
     }
 
     #[test]
@@ -173,6 +201,8 @@ mod tests {
             "DO $$ BEGIN COMMIT; END $$",
             "ALTER TYPE mood ADD VALUE 'meh'",
             "-- VACUUM later\nDROP TABLE t",
+            "SET LOCAL lock_timeout = '5s'",
+            "SET CONSTRAINTS ALL DEFERRED",
         ] {
             assert_eq!(pg(fine), Vec::new(), "{fine}");
         }

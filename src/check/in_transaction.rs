@@ -2,9 +2,10 @@
 //! dry run's, holding a fix's uncommitted changes): the checks see those changes, and nothing
 //! they do outlives them.
 //!
-//! The reads run under a savepoint that is rolled back before this returns, so even a check
-//! that managed to write could not change what the caller commits; the caller may also make
-//! the transaction read-only first (PostgreSQL allows that at any point).
+//! The reads run under a savepoint that is rolled back before this returns, and read-only
+//! inside it (PostgreSQL's `transaction_read_only`, which the rollback to the savepoint lifts
+//! again; SQLite's `query_only`): a check cannot write, not even through a function that
+//! calls `nextval`, and the caller's transaction is writable again afterwards.
 
 use std::sync::Arc;
 
@@ -35,6 +36,9 @@ impl InTransaction<'_> {
     }
 }
 
+/// Inside the savepoint, on PostgreSQL: no write, until the rollback to it.
+pub(super) const READ_ONLY: &str = "SET LOCAL transaction_read_only = on";
+
 /// The savepoint every read here happens under.
 const CHECKS: &str = "remtrack_checks";
 /// The savepoint each `sql` check run alone happens under.
@@ -58,7 +62,8 @@ pub async fn judge_in(
         .collect();
     let (schema, data, sql_outcomes) = match conn {
         InTransaction::Postgres(conn) => {
-            conn.execute(format!("SAVEPOINT {CHECKS}").as_str()).await?;
+            conn.execute(format!("SAVEPOINT {CHECKS}; {READ_ONLY}").as_str())
+                .await?;
             let read = async {
                 let (schema, data, _) =
                     postgres::snapshot_in(conn, &needs, limits, Restart::ToSavepoint(CHECKS))
@@ -140,7 +145,7 @@ async fn pg_sql_checks(
                     .collect());
             }
             None => {
-                conn.execute(format!("ROLLBACK TO SAVEPOINT {CHECKS}").as_str())
+                conn.execute(format!("ROLLBACK TO SAVEPOINT {CHECKS}; {READ_ONLY}").as_str())
                     .await?;
             }
         }

@@ -198,8 +198,12 @@ pub fn split_script(text: &str) -> Result<Vec<ScriptStatement>, SqlRejection> {
     let mut start = 0;
     let mut keywords: Vec<String> = Vec::new();
     let mut has_tokens = false;
-    // Inside a CREATE statement, BEGIN and CASE open a body that END closes.
-    let mut depth = 0usize;
+    // Semicolons inside parentheses (a rule's actions) do not end a statement, nor do those
+    // inside the body of a SQLite `CREATE TRIGGER … BEGIN … END` or a PostgreSQL `BEGIN
+    // ATOMIC … END`, where CASE … END nests. Only those two open a body: `begin` is also a
+    // plain name (a column), and a body opened by it would swallow the rest of the script.
+    let mut parens = 0usize;
+    let mut body = 0usize;
     let mut finish = |end: usize, keywords: &mut Vec<String>, has_tokens: &mut bool| {
         if *has_tokens {
             statements.push(ScriptStatement {
@@ -213,17 +217,33 @@ pub fn split_script(text: &str) -> Result<Vec<ScriptStatement>, SqlRejection> {
     };
     for token in &tokens {
         match token {
-            Token::Semicolon(at) if depth == 0 => finish(*at, &mut keywords, &mut has_tokens),
+            Token::Semicolon(at) if parens == 0 && body == 0 => {
+                finish(*at, &mut keywords, &mut has_tokens)
+            }
             Token::Semicolon(_) => {}
+            Token::OpenParen => {
+                has_tokens = true;
+                parens += 1;
+            }
+            Token::CloseParen => {
+                has_tokens = true;
+                parens = parens.saturating_sub(1);
+            }
             Token::Word(word) => {
                 has_tokens = true;
                 let word = word.to_lowercase();
-                if keywords.first().is_some_and(|first| first == "create") {
-                    match word.as_str() {
-                        "begin" | "case" => depth += 1,
-                        "end" => depth = depth.saturating_sub(1),
-                        _ => {}
+                match word.as_str() {
+                    "begin" if body == 0 && parens == 0 && is_create_trigger(&keywords) => body = 1,
+                    "atomic"
+                        if body == 0
+                            && keywords.last().is_some_and(|last| last == "begin")
+                            && keywords.first().is_some_and(|first| first == "create") =>
+                    {
+                        body = 1
                     }
+                    "case" if body > 0 => body += 1,
+                    "end" if body > 0 => body -= 1,
+                    _ => {}
                 }
                 keywords.push(word);
             }
@@ -232,6 +252,14 @@ pub fn split_script(text: &str) -> Result<Vec<ScriptStatement>, SqlRejection> {
     }
     finish(text.len(), &mut keywords, &mut has_tokens);
     Ok(statements)
+}
+
+/// `CREATE [TEMP|TEMPORARY] TRIGGER`, as far as the words go.
+fn is_create_trigger(keywords: &[String]) -> bool {
+    let mut words = keywords.iter().map(String::as_str);
+    words.next() == Some("create")
+        && words.find(|w| !matches!(*w, "temp" | "temporary" | "or" | "replace" | "constraint"))
+            == Some("trigger")
 }
 
 #[derive(Debug, PartialEq)]
@@ -419,6 +447,37 @@ mod tests {
             ]
         );
         assert_eq!(texts("-- only a comment\n;  ;"), Vec::<String>::new());
+        // `begin` as a name opens nothing: the COMMIT after it stays a statement of its own.
+        assert_eq!(
+            texts(
+                "CREATE TABLE periods (id int, begin date);\nCOMMIT;\nCREATE TABLE leaked (id int);"
+            ),
+            [
+                "CREATE TABLE periods (id int, begin date)",
+                "COMMIT",
+                "CREATE TABLE leaked (id int)"
+            ]
+        );
+        assert_eq!(
+            texts(
+                "CREATE TABLE t (begin int, \"end\" int); CREATE INDEX ix ON t (begin); DROP TABLE u"
+            ),
+            [
+                "CREATE TABLE t (begin int, \"end\" int)",
+                "CREATE INDEX ix ON t (begin)",
+                "DROP TABLE u"
+            ]
+        );
+        // A rule's actions, in parentheses, are one statement.
+        assert_eq!(
+            texts(
+                "CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); INSERT INTO c VALUES (2)); SELECT 1"
+            ),
+            [
+                "CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); INSERT INTO c VALUES (2))",
+                "SELECT 1"
+            ]
+        );
         // A quoted "end" is a name, not the end of a body.
         assert_eq!(
             texts(

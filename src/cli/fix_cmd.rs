@@ -114,6 +114,39 @@ pub async fn run(args: &FixArgs) -> u8 {
         &args.plan,
         args.code_root.as_deref(),
     ));
+    let checks = match args
+        .database_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())
+    {
+        Some(url) => {
+            match crate::check::Target::open_with(url, crate::check::Limits::default(), search_path)
+            {
+                Ok(checks) => Some(checks),
+                Err(error) => {
+                    eprintln!("remtrack: --database-url: {error}");
+                    return exit::BAD_INPUT;
+                }
+            }
+        }
+        None => None,
+    };
+    let one_task = crate::plan::Plan {
+        tasks: vec![task.clone()],
+        ..plan.clone()
+    };
+    let checks_search_path = match &checks {
+        Some(checks) if checks.backend() == crate::Backend::Postgres => {
+            match crate::check::refresh(&one_task, checks).await {
+                Ok(refreshed) => Some(refreshed.search_path.shown),
+                Err(error) => {
+                    eprintln!("remtrack: the checks' connection: {error}");
+                    return exit::UNREACHABLE;
+                }
+            }
+        }
+        _ => None,
+    };
     let performed = perform(
         &target,
         store.as_ref(),
@@ -125,6 +158,7 @@ pub async fn run(args: &FixArgs) -> u8 {
             action,
             note: &args.note,
             code: &code,
+            checks_search_path,
         },
     )
     .await;
@@ -132,6 +166,27 @@ pub async fn run(args: &FixArgs) -> u8 {
         store.close().await;
     }
     print_run(args.format, &performed.run, task, &target);
+    if let Some(checks) = &checks {
+        if performed.run.conclusion.may_have_changed() && args.format == FixFormat::Text {
+            match crate::check::refresh_with(&one_task, checks, &code).await {
+                Ok(refreshed) => {
+                    let verdicts = refreshed
+                        .verdicts
+                        .tasks
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
+                    println!(
+                        "checked again on the checks' connection ({}): {}",
+                        checks.display_url(),
+                        crate::apply::pass_count(&verdicts.checks)
+                    );
+                }
+                Err(error) => println!("not checked again on the checks' connection: {error}"),
+            }
+        }
+        checks.close().await;
+    }
     for line in &performed.said {
         eprintln!("remtrack: {line}");
     }

@@ -341,6 +341,11 @@ pub struct FixArgs {
     /// connection. The password is never printed.
     #[arg(long, env = "REMTRACK_APPLY_URL", hide_env_values = true)]
     pub apply_url: Option<String>,
+    /// The checks' own read-only connection, when you have it: the fix is refused if the write
+    /// connection resolves names on another search path, and after an apply the task is
+    /// checked again through it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     #[arg(long, value_enum, default_value_t = FixFormat::Text)]
     pub format: FixFormat,
     /// Longest one statement of the fix (or a check inside it) may run.

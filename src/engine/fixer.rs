@@ -47,6 +47,7 @@ pub(super) async fn carry_out(
     plan: &Plan,
     store: Option<&Store>,
     job: &FixJob,
+    checks_search_path: Option<Vec<String>>,
 ) -> Result<FixReport, String> {
     let task = plan
         .task(&job.task_id)
@@ -69,6 +70,7 @@ pub(super) async fn carry_out(
             action: job.action,
             note: &job.note,
             code: &setup.code,
+            checks_search_path,
         },
     )
     .await;

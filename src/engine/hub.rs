@@ -213,7 +213,17 @@ impl Hub {
             })?),
         };
         let plan = self.plan();
-        let report = carry_out(setup, &plan, store.as_ref(), &job).await;
+        // The names the checks resolve, as the last live refresh saw them: a write
+        // connection resolving them elsewhere is refused.
+        let board = self.board_now();
+        let checks_search_path = board
+            .last_refresh
+            .as_ref()
+            .filter(|_| {
+                !board.verdicts_remembered && self.target().backend() == crate::Backend::Postgres
+            })
+            .map(|refresh| refresh.search_path.shown.clone());
+        let report = carry_out(setup, &plan, store.as_ref(), &job, checks_search_path).await;
         if let Ok(report) = &report {
             let run = &report.performed.run;
             tracing::info!(

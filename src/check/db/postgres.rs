@@ -59,7 +59,11 @@ impl Restart {
     fn statement(self) -> String {
         match self {
             Restart::NewReadOnlyTransaction => "ROLLBACK; BEGIN READ ONLY".into(),
-            Restart::ToSavepoint(name) => format!("ROLLBACK TO SAVEPOINT {name}"),
+            // The rollback lifts the read-only setting made inside the savepoint: set it again.
+            Restart::ToSavepoint(name) => format!(
+                "ROLLBACK TO SAVEPOINT {name}; {}",
+                crate::check::in_transaction::READ_ONLY
+            ),
         }
     }
 }
