@@ -271,26 +271,6 @@ fn statement_lines(sql: &str) -> Vec<String> {
     shown
 }
 
-#[cfg(test)]
-mod tests {
-    use super::statement_lines;
-
-    #[test]
-    fn a_statement_is_shown_with_its_own_indent_whatever_its_blanks() {
-        assert_eq!(
-            statement_lines("ALTER TABLE t\n    ADD COLUMN a int,\n    ADD COLUMN b int"),
-            ["ALTER TABLE t", "ADD COLUMN a int,", "ADD COLUMN b int"]
-        );
-        // A no-break space is text, not indent: it must not be cut through.
-        assert_eq!(
-            statement_lines("CREATE TABLE nb (id INTEGER DEFAULT 'a\n\u{a0}b\n c')"),
-            ["CREATE TABLE nb (id INTEGER DEFAULT 'a", "\u{a0}b", " c')"]
-        );
-        let long: String = (0..20).map(|i| format!("SELECT {i}\n")).collect();
-        assert_eq!(statement_lines(&long).last().unwrap(), "… (8 more lines)");
-    }
-}
-
 /// How much of one statement a report shows; the audit keeps it whole.
 const STATEMENT_LINES: usize = 12;
 
@@ -336,5 +316,25 @@ fn push_verdicts(lines: &mut Vec<String>, ids: Vec<&str>, verdicts: &[Verdict]) 
             verdict.status.as_str(),
             crate::printable::one_line(&verdict.evidence)
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_lines;
+
+    #[test]
+    fn a_statement_is_shown_with_its_own_indent_whatever_its_blanks() {
+        assert_eq!(
+            statement_lines("ALTER TABLE t\n    ADD COLUMN a int,\n    ADD COLUMN b int"),
+            ["ALTER TABLE t", "ADD COLUMN a int,", "ADD COLUMN b int"]
+        );
+        // A no-break space is text, not indent: it must not be cut through.
+        assert_eq!(
+            statement_lines("CREATE TABLE nb (id INTEGER DEFAULT 'a\n\u{a0}b\n c')"),
+            ["CREATE TABLE nb (id INTEGER DEFAULT 'a", "\u{a0}b", " c')"]
+        );
+        let long: String = (0..20).map(|i| format!("SELECT {i}\n")).collect();
+        assert_eq!(statement_lines(&long).last().unwrap(), "… (8 more lines)");
     }
 }
