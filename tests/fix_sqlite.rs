@@ -330,3 +330,50 @@ async fn a_guard_that_never_ends_is_stopped_by_the_statement_timeout_and_refuses
         .says("refused, nothing ran: guard endless errors: timed out after 1 s");
     assert_eq!(state(&demo.path).await, before);
 }
+
+#[tokio::test]
+async fn a_fix_that_undoes_done_work_is_not_proven() {
+    let demo = demo_database().await;
+    // Drops the legacy table, and with it `assets`, whose columns a done Day 1 task checks.
+    let plan = plan_with_fix(
+        "drop-data-import-sessions",
+        "DROP TABLE IF EXISTS data_import_sessions;\nDROP TABLE IF EXISTS assets;",
+    );
+    let desk = Desk::new(&demo.url, &plan);
+    let before = state(&demo.path).await;
+    desk.dry_run("drop-data-import-sessions")
+        .exits(1)
+        .says("checks after the fix, inside the transaction: 1 of 1 check passes")
+        .says("not proven: it undoes work that is done: assets-multi-phase-columns/");
+    desk.apply("drop-data-import-sessions", "ana").exits(1);
+    assert_eq!(state(&demo.path).await, before);
+}
+
+#[tokio::test]
+async fn a_done_task_has_nothing_to_fix_and_a_blocked_one_is_not_applied() {
+    let demo = demo_database().await;
+    let desk = Desk::new(&demo.url, &shipped_plan());
+    desk.apply(TASK, "ana").exits(0);
+    desk.dry_run(TASK)
+        .exits(1)
+        .says("refused, nothing ran: every check of master-flow-columns passes already: there is nothing to fix");
+
+    // Without its code guard, the session_id drop still waits for the code task it depends on.
+    let mut plan = shipped_plan();
+    let task = plan["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["id"] == "drop-session-id-columns")
+        .unwrap();
+    task["fix"]["guards"] = serde_json::json!([]);
+    let desk = Desk::new(&demo.url, &plan);
+    let before = state(&demo.path).await;
+    desk.dry_run("drop-session-id-columns")
+        .exits(0)
+        .says("warning: depends on work that is not done (fix-session-id-in-code:");
+    desk.apply("drop-session-id-columns", "ana")
+        .exits(1)
+        .says("refused, nothing ran: drop-session-id-columns depends on work that is not done: fix-session-id-in-code:");
+    assert_eq!(state(&demo.path).await, before);
+}

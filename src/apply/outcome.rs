@@ -92,6 +92,9 @@ pub struct FixRun {
     pub inside: Option<TaskVerdicts>,
     /// After a commit, checked again on the committed state.
     pub after: Option<TaskVerdicts>,
+    /// What a person should know that does not change the verdict (a dependency not done).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(flatten)]
     pub conclusion: Conclusion,
     #[serde(serialize_with = "millis")]
@@ -121,6 +124,7 @@ impl FixRun {
             statements: Vec::new(),
             inside: None,
             after: None,
+            warnings: Vec::new(),
             conclusion: Conclusion::Refused(reason),
             duration: Default::default(),
         }
@@ -196,6 +200,7 @@ impl FixRun {
                 pass_count(&after.checks)
             ));
         }
+        lines.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
         lines.push(self.verdict_line());
         lines
     }

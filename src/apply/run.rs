@@ -51,6 +51,7 @@ pub async fn run_fix(target: &WriteTarget, request: FixRequest<'_>) -> FixRun {
         statements: Vec::new(),
         inside: None,
         after: None,
+        warnings: Vec::new(),
         // Replaced below, once the run has concluded.
         conclusion: Conclusion::Refused(String::new()),
         duration: Default::default(),
@@ -159,7 +160,12 @@ async fn run_in_transaction(
         }
     }
     let plan = only_task(request.plan, task);
+    let task_index = request.plan.task_index(&task.id).unwrap_or_default();
     let limits = target.limits().for_checks();
+    let path_before = match &mut conn {
+        WriteConnection::Postgres(pg) => search_path(pg).await.ok(),
+        WriteConnection::Sqlite(_) => None,
+    };
     let conclusion = async {
         match begin(&mut conn).await {
             Ok(()) => {}
@@ -172,7 +178,29 @@ async fn run_in_transaction(
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(holder));
         }
-        let before = judge(&mut conn, &plan, request.code, limits).await?;
+        // The whole plan, not only this task: a fix must not undo work that is done.
+        let before_all = judge(&mut conn, request.plan, request.code, limits).await?;
+        let before = before_all
+            .tasks
+            .get(task_index)
+            .cloned()
+            .unwrap_or_default();
+        if !before.checks.is_empty() && before.checks.iter().all(|v| v.status == CheckStatus::Pass)
+        {
+            run.before = Some(before);
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::Refused(format!(
+                "every check of {} passes already: there is nothing to fix",
+                task.id
+            )));
+        }
+        let unmet = unmet_dependencies(request.plan, task, &before_all);
+        let unmet_text = unmet.join("; ");
+        run.warnings.extend(unmet.into_iter().map(|dependency| {
+            format!(
+                "depends on work that is not done ({dependency}): an apply is refused until it is"
+            )
+        }));
         let failing_guard = task
             .fix
             .iter()
@@ -191,6 +219,13 @@ async fn run_in_transaction(
         if let Some(guard) = failing_guard {
             rollback(&mut conn).await?;
             return Ok(Conclusion::Refused(guard));
+        }
+        if applying && !unmet_text.is_empty() {
+            rollback(&mut conn).await?;
+            return Ok(Conclusion::Refused(format!(
+                "{} depends on work that is not done: {}; finish it first",
+                task.id, unmet_text
+            )));
         }
         let broken_keys_before = broken_foreign_keys(&mut conn).await?;
         for statement in &statements {
@@ -231,8 +266,26 @@ async fn run_in_transaction(
             rollback(&mut conn).await?;
             return Ok(Conclusion::StatementFailed(broken));
         }
-        let inside = judge(&mut conn, &plan, request.code, limits).await?;
-        let not_proven = why_not_proven(task, &inside);
+        if let (WriteConnection::Postgres(pg), Some(before)) = (&mut conn, &path_before) {
+            let now = search_path(pg).await?;
+            if &now != before {
+                rollback(&mut conn).await?;
+                return Ok(Conclusion::NotProven(format!(
+                    "the fix changed the session's search path (from {} to {}), so its checks \
+                     would read other tables than the ones checked",
+                    before.join(", "),
+                    now.join(", ")
+                )));
+            }
+        }
+        let inside_all = judge(&mut conn, request.plan, request.code, limits).await?;
+        let inside = inside_all
+            .tasks
+            .get(task_index)
+            .cloned()
+            .unwrap_or_default();
+        let not_proven = why_not_proven(task, &inside)
+            .or_else(|| regressions(request.plan, task_index, &before_all, &inside_all));
         run.inside = Some(inside);
         if let Some(why) = not_proven {
             rollback(&mut conn).await?;
@@ -273,12 +326,9 @@ async fn run_in_transaction(
         }
     });
     match &conclusion {
-        Conclusion::Applied => {
-            run.after = recheck(&mut conn, &plan, request.code, limits).await.ok();
-            close(conn).await;
-        }
-        // The connection may be gone or its transaction unknown: a new one tells.
-        Conclusion::Unknown(_) => {
+        // A new connection: nothing of the fix's session (a setting it made) colours what the
+        // recheck sees. After an unknown end, it is also the only way to tell.
+        Conclusion::Applied | Conclusion::Unknown(_) => {
             close(conn).await;
             if let Ok(mut fresh) = target.connect(request.actor, applying).await {
                 run.after = recheck(&mut fresh, &plan, request.code, limits).await.ok();
@@ -571,13 +621,66 @@ async fn judge(
     plan: &Plan,
     code: &Arc<CodeSource>,
     limits: crate::check::Limits,
-) -> Result<TaskVerdicts, sqlx::Error> {
+) -> Result<crate::check::Verdicts, sqlx::Error> {
     let reader = match conn {
         WriteConnection::Postgres(pg) => InTransaction::Postgres(pg),
         WriteConnection::Sqlite(lite) => InTransaction::Sqlite(lite),
     };
-    let verdicts = judge_in(reader, plan, code, limits).await?;
-    Ok(verdicts.tasks.into_iter().next().unwrap_or_default())
+    judge_in(reader, plan, code, limits).await
+}
+
+/// Checks of other tasks that passed before the fix and do not inside the transaction: work
+/// that was done and the fix would undo.
+fn regressions(
+    plan: &Plan,
+    task_index: usize,
+    before: &crate::check::Verdicts,
+    inside: &crate::check::Verdicts,
+) -> Option<String> {
+    let broken: Vec<String> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(at, _)| *at != task_index)
+        .filter_map(|(at, task)| Some((task, before.tasks.get(at)?, inside.tasks.get(at)?)))
+        .flat_map(|(task, before, inside)| {
+            task.checks
+                .iter()
+                .zip(before.checks.iter().zip(&inside.checks))
+                .filter(|(_, (was, now))| {
+                    was.status == CheckStatus::Pass && now.status != CheckStatus::Pass
+                })
+                .map(move |(check, (_, now))| {
+                    format!(
+                        "{}/{} passed before and {}s after: {}",
+                        task.id,
+                        check.id,
+                        now.status.as_str(),
+                        crate::printable::one_line(&now.evidence)
+                    )
+                })
+        })
+        .collect();
+    (!broken.is_empty()).then(|| format!("it undoes work that is done: {}", broken.join("; ")))
+}
+
+/// The task's dependencies whose checks do not all pass now (manual ones cannot be judged here
+/// and are left to the people who mark them).
+fn unmet_dependencies(plan: &Plan, task: &Task, verdicts: &crate::check::Verdicts) -> Vec<String> {
+    task.depends_on
+        .iter()
+        .filter_map(|id| {
+            let at = plan.task_index(id)?;
+            let dependency = &plan.tasks[at];
+            let checks = &verdicts.tasks.get(at)?.checks;
+            let passing = checks
+                .iter()
+                .filter(|v| v.status == CheckStatus::Pass)
+                .count();
+            (!dependency.checks.is_empty() && passing < checks.len())
+                .then(|| format!("{id}: {}", pass_count(checks)))
+        })
+        .collect()
 }
 
 /// The task's checks on what was committed, in a read-only transaction of their own.
@@ -593,7 +696,7 @@ async fn recheck(
     }
     let verdicts = judge(conn, plan, code, limits).await;
     rollback(conn).await?;
-    verdicts
+    Ok(verdicts?.tasks.into_iter().next().unwrap_or_default())
 }
 
 async fn close(conn: WriteConnection) {

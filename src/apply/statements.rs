@@ -55,6 +55,12 @@ fn postgres_reason(keywords: &[String], server_version: Option<u32>) -> Option<S
         ]
         | ["prepare", "transaction", ..] => Some(ENDS_THE_TRANSACTION.into()),
         ["vacuum", ..] => cannot("VACUUM"),
+        // pg_dump's scripts begin with set_config('search_path', '', false).
+        _ if w.contains(&"set_config") => Some(
+            "it calls set_config, which can move the search path or the role the checks \
+             inside the transaction read with: leave it out (use SET LOCAL for other settings)"
+                .into(),
+        ),
         ["set" | "reset", rest @ ..] if changes_who_or_where(rest) => Some(
             "it changes the role or the search path the checks inside the transaction read \
              with, so they would judge something other than what is checked: set the role's \
@@ -185,6 +191,7 @@ mod tests {
             "SET SESSION AUTHORIZATION bob",
             "RESET ROLE",
             "RESET ALL",
+            "SELECT pg_catalog.set_config('search_path', '', false)",
         ] {
             assert!(pg(moves)[0].1.contains("search path"), "{moves}");
         }

@@ -32,8 +32,12 @@ pub async fn run(args: &FixArgs) -> u8 {
         }
     };
     if action == FixAction::Apply && args.confirm.as_deref() != Some(args.task.as_str()) {
+        let typed = match &args.confirm {
+            Some(other) => format!("--confirm {} is not this task's id. ", printable(other)),
+            None => String::new(),
+        };
         eprintln!(
-            "remtrack: applying changes the database: confirm by typing the task's id again, --confirm {}",
+            "remtrack: {typed}Applying changes the database: confirm by typing the task's id again, --confirm {}",
             printable(&args.task)
         );
         return exit::BAD_INPUT;

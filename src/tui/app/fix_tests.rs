@@ -81,6 +81,7 @@ pub(crate) fn run_of(app: &App, mode: RunMode, conclusion: Conclusion) -> FixRun
         statements: vec![],
         inside: Some(if proven { passing.clone() } else { failing }),
         after: (conclusion == Conclusion::Applied).then_some(passing),
+        warnings: vec![],
         conclusion,
         duration: Duration::from_millis(40),
     }
