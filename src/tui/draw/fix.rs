@@ -234,7 +234,14 @@ fn policy_line(app: &App, dialog: &FixDialog) -> Option<String> {
             .iter()
             .map(|event| one_line(&event.actor))
             .collect();
+        let current = app.fix_fingerprint_of(dialog.task_index);
+        let spent = history.last_apply.is_some_and(|event| {
+            event.kind == crate::store::EventKind::Applied
+                && current.as_deref() == Some(event.fingerprint.as_str())
+        });
         let given = match names.len() {
+            // The apply that just committed spent them: say so, not "none given".
+            0 if spent => "none left (the last apply here spent the ones given)".to_string(),
             0 => "none given yet".to_string(),
             _ => format!("given by {}", names.join(", ")),
         };

@@ -144,3 +144,27 @@ fn the_detail_shows_how_to_prove_the_fix_the_last_apply_and_who_asks_for_approva
     let shown = text(&screen(&app, 80, 24));
     assert!(shown.contains("approval asked by ana"), "{shown}");
 }
+
+#[test]
+fn after_an_apply_the_dialog_says_the_approvals_were_spent_not_that_none_were_given() {
+    let mut app = fixing_app();
+    let board = std::sync::Arc::make_mut(&mut app.board);
+    std::sync::Arc::make_mut(&mut board.plan).fix_policy =
+        Some(crate::plan::FixPolicy { approvals: 1 });
+    let approved = fix_event(&app, 1, EventKind::Approved, "lee", "ok");
+    app.receive(Msg::StoreAppended(vec![approved]));
+    proven(&mut app);
+    let shown = text(&screen(&app, 200, 50));
+    assert!(
+        shown.contains("1 approval before an apply: given by lee for this fix text"),
+        "{shown}"
+    );
+    let applied = fix_event(&app, 2, EventKind::Applied, "ana", "");
+    app.receive(Msg::StoreAppended(vec![applied]));
+    let shown = text(&screen(&app, 200, 50));
+    assert!(
+        shown.contains("none left (the last apply here spent the ones given)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("none given yet"), "{shown}");
+}
