@@ -4,10 +4,14 @@
 //! check of the task passes inside it. Nothing here runs from a check, a refresh or a plan load.
 
 mod audit;
+mod errors;
+mod lock;
 mod outcome;
 mod perform;
 mod run;
+mod session;
 mod statements;
+mod verdicts;
 mod write_target;
 
 pub use audit::{apply_event, approval_event, refused_apply_event, run_evidence};
