@@ -42,7 +42,45 @@ impl App {
                     .into(),
             );
         }
+        if action == FixAction::Apply {
+            return self.missing_approvals(dialog.task_index);
+        }
         None
+    }
+
+    /// Why an apply would be refused for want of approvals, said before the id is typed (the
+    /// store's rule decides again when it runs). Under `serve` only a lead's or an admin's
+    /// approval counts.
+    fn missing_approvals(&self, task_index: usize) -> Option<String> {
+        let history = self.fix_history(task_index);
+        let mut approvers: Vec<&str> = history
+            .approvals
+            .iter()
+            .filter(|event| event.actor.trim() != self.user.trim())
+            .filter(|event| {
+                self.pairing.is_none()
+                    || matches!(
+                        event.evidence.get("role").and_then(|r| r.as_str()),
+                        Some("lead" | "admin")
+                    )
+            })
+            .map(|event| event.actor.as_str())
+            .collect();
+        approvers.sort_unstable();
+        approvers.dedup();
+        let required = history.required as usize;
+        (approvers.len() < required).then(|| {
+            format!(
+                "the plan asks for {required} approval{} from someone other than you before an \
+                 apply; {} given for this fix text: R asks for one",
+                if required == 1 { "" } else { "s" },
+                if approvers.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("only {}", approvers.len())
+                }
+            )
+        })
     }
 
     /// `a`: the typed confirmation, after a dry run here proved this fix text.

@@ -515,3 +515,27 @@ fn quitting_while_an_apply_commits_is_held_once_in_the_local_tracker() {
     ana.act(Action::Submit);
     assert_eq!(ana.act(Action::Quit), vec![Effect::Quit]);
 }
+
+#[test]
+fn apply_asks_for_no_id_while_the_plan_wants_an_approval_nobody_else_gave() {
+    let mut app = fixing_app();
+    let board = Arc::make_mut(&mut app.board);
+    Arc::make_mut(&mut board.plan).fix_policy = Some(crate::plan::FixPolicy { approvals: 1 });
+    // Her own approval does not count for her.
+    let own = fix_event(&app, 1, EventKind::Approved, &app.user.clone(), "mine");
+    app.receive(Msg::StoreAppended(vec![own]));
+    proven(&mut app);
+    assert!(app.act(Action::ApplyFix).is_empty());
+    assert!(matches!(dialog(&app).stage, FixStage::Report));
+    assert_eq!(
+        dialog(&app).refusal.as_deref(),
+        Some(
+            "the plan asks for 1 approval from someone other than you before an apply; none \
+             given for this fix text: R asks for one"
+        )
+    );
+    let lees = fix_event(&app, 2, EventKind::Approved, "lee", "ok");
+    app.receive(Msg::StoreAppended(vec![lees]));
+    assert!(app.act(Action::ApplyFix).is_empty());
+    assert!(matches!(dialog(&app).stage, FixStage::Confirm { .. }));
+}
