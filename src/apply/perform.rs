@@ -9,7 +9,7 @@ use super::run::{FixRequest, run_fix};
 use super::write_target::WriteTarget;
 use crate::check::CodeSource;
 use crate::plan::Plan;
-use crate::store::{EventKind, NewEvent, Store, fix_fingerprint, may_apply};
+use crate::store::{EventKind, NewEvent, Store, approval_counts_for, fix_fingerprint, may_apply};
 
 /// What a person asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,17 +81,15 @@ pub async fn perform(
         let required = order.plan.fix_policy_of(task).approvals;
         if required > 0 {
             let refusal = match store.events(Some(&task.id)).await {
-                Ok(events) => may_apply_as(order.role, &events).and_then(|events| {
-                    may_apply(
-                        required,
-                        &events,
-                        &task.id,
-                        order.actor,
-                        fingerprint,
-                        &target.identity(),
-                    )
-                    .map_err(|refusal| refusal.to_string())
-                }),
+                Ok(events) => may_apply(
+                    required,
+                    &countable(order.role, events),
+                    &task.id,
+                    order.actor,
+                    fingerprint,
+                    &target.identity(),
+                )
+                .map_err(|refusal| refusal.to_string()),
                 Err(error) => Err(format!("the approvals cannot be read: {error}")),
             };
             match refusal {
@@ -170,24 +168,14 @@ pub async fn perform(
     Performed { run, said }
 }
 
-/// The approval events that may count: under `serve` (the applier has a role from the team
-/// file) only those a lead or an admin gave there, never one typed in a shell under any name.
-fn may_apply_as(
-    role: Option<&str>,
-    events: &[crate::store::Event],
-) -> Result<Vec<crate::store::Event>, String> {
-    Ok(events
-        .iter()
+/// The events the approvals rule reads, with the approvals that may not count here left out.
+fn countable(role: Option<&str>, events: Vec<crate::store::Event>) -> Vec<crate::store::Event> {
+    events
+        .into_iter()
         .filter(|event| {
-            role.is_none()
-                || event.kind != EventKind::Approved
-                || matches!(
-                    event.evidence.get("role").and_then(|r| r.as_str()),
-                    Some("lead" | "admin")
-                )
+            event.kind != EventKind::Approved || approval_counts_for(role.is_some(), event)
         })
-        .cloned()
-        .collect())
+        .collect()
 }
 
 fn short(fingerprint: &str) -> &str {

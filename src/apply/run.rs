@@ -34,14 +34,6 @@ pub struct FixRequest<'a> {
     pub checks_search_path: Option<Vec<String>>,
 }
 
-/// The plan cut down to one task: what the checks inside the transaction judge.
-fn only_task(plan: &Plan, task: &Task) -> Plan {
-    Plan {
-        tasks: vec![task.clone()],
-        ..plan.clone()
-    }
-}
-
 /// Runs the fix as asked. Never panics and never leaves a transaction open: every way out of
 /// here either rolled back, committed, or lost the connection (which the server rolls back).
 pub async fn run_fix(target: &WriteTarget, request: FixRequest<'_>) -> FixRun {
@@ -165,7 +157,7 @@ async fn run_in_transaction(
             }
         }
     }
-    let plan = only_task(request.plan, task);
+    let plan = request.plan.only(task);
     let task_index = request.plan.task_index(&task.id).unwrap_or_default();
     let limits = target.limits().for_checks();
     let path_before = match &mut conn {

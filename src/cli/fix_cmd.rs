@@ -135,10 +135,7 @@ pub async fn run(args: &FixArgs) -> u8 {
         }
         None => None,
     };
-    let one_task = crate::plan::Plan {
-        tasks: vec![task.clone()],
-        ..plan.clone()
-    };
+    let one_task = plan.only(task);
     let checks_search_path = match &checks {
         Some(checks) if checks.backend() == crate::Backend::Postgres => {
             match crate::check::refresh(&one_task, checks).await {

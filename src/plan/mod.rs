@@ -41,6 +41,15 @@ impl Plan {
         task.fix_policy.or(self.fix_policy).unwrap_or_default()
     }
 
+    /// The plan cut down to one task (days, phases and settings kept): what a fix run, or a
+    /// check of that task alone, judges.
+    pub fn only(&self, task: &Task) -> Plan {
+        Plan {
+            tasks: vec![task.clone()],
+            ..self.clone()
+        }
+    }
+
     /// Where the task with this id is in `tasks`.
     pub fn task_index(&self, id: &str) -> Option<usize> {
         self.tasks.iter().position(|task| task.id == id)

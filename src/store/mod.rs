@@ -25,8 +25,8 @@ pub use derive::{
 pub use evidence::evidence_snapshot;
 pub use fix_events::{ApplyOutcome, LastApply, fix_event_words, last_apply};
 pub use rules::{
-    ApplyRefusal, ApproveRefusal, FailingCheck, Refusal, Uncounted, may_apply, may_approve,
-    may_note, may_unverify, may_verify,
+    ApplyRefusal, ApproveRefusal, FailingCheck, Refusal, Uncounted, approval_counts_for, may_apply,
+    may_approve, may_note, may_unverify, may_verify,
 };
 
 /// What a person recorded.

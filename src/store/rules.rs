@@ -9,7 +9,9 @@ use crate::plan::Task;
 
 mod apply;
 
-pub use apply::{ApplyRefusal, ApproveRefusal, Uncounted, may_apply, may_approve};
+pub use apply::{
+    ApplyRefusal, ApproveRefusal, Uncounted, approval_counts_for, may_apply, may_approve,
+};
 
 /// One check that stands in the way of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -107,6 +107,17 @@ impl std::error::Error for ApplyRefusal {}
 /// password redacted or not), given every event of the store (any order of tasks, oldest first).
 /// Returns the approvers counted, oldest approval first; every valid one is returned, even when
 /// none is required, so the apply can record them.
+/// Whether an approval may count for an apply made under `serve` (`serve` = the applier has a
+/// role from the team file): only one a lead or an admin gave there, never one typed in a
+/// shell under any name. Outside `serve` every approval may.
+pub fn approval_counts_for(serve: bool, approval: &Event) -> bool {
+    !serve
+        || matches!(
+            approval.evidence.get("role").and_then(|r| r.as_str()),
+            Some("lead" | "admin")
+        )
+}
+
 pub fn may_apply(
     required_approvals: u32,
     events: &[Event],

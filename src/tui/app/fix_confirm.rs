@@ -57,13 +57,7 @@ impl App {
             .approvals
             .iter()
             .filter(|event| event.actor.trim() != self.user.trim())
-            .filter(|event| {
-                self.pairing.is_none()
-                    || matches!(
-                        event.evidence.get("role").and_then(|r| r.as_str()),
-                        Some("lead" | "admin")
-                    )
-            })
+            .filter(|event| crate::store::approval_counts_for(self.pairing.is_some(), event))
             .map(|event| event.actor.as_str())
             .collect();
         approvers.sort_unstable();
